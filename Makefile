@@ -1,0 +1,65 @@
+# compose-doctor: `make demo` and `make test` are the whole set-up on a fresh Debian 12 machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export COMPOSE_BAKE := false
+export LAB_DIR ?= $(ROOT)/.lab
+PYTEST := $(BIN)/pytest
+SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
+
+.PHONY: help setup lab-up lab-down lab-status audit remediate demo test lint unit integration molecule molecule-images bench clean
+
+help:
+	@echo "make demo   - install everything, start the lab, audit it"
+	@echo "make test   - lint + unit + lab integration + every Molecule scenario"
+	@echo "make setup | lab-up | lab-down | lab-status | audit | lint | unit | integration | molecule | bench"
+
+setup:
+	@bash scripts/setup.sh
+
+lab-up: setup
+	@bash scripts/lab.sh up
+
+lab-down:
+	@bash scripts/lab.sh down
+
+lab-status:
+	@bash scripts/lab.sh status
+
+audit:
+	$(BIN)/ansible-playbook playbooks/audit.yml
+
+demo: lab-up
+	@bash scripts/demo.sh
+
+lint: setup
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint
+
+unit: setup
+	$(PYTEST) -q tests/unit
+
+integration: lab-up
+	$(PYTEST) -q tests/integration
+
+molecule-images: setup
+	@bash molecule/resources/build-images.sh
+
+molecule: molecule-images
+	@for s in $(SCENARIOS); do \
+	  echo "== molecule test -s $$s"; start=$$(date +%s); \
+	  $(BIN)/molecule test -s $$s; \
+	  echo "== molecule $$s: $$(( $$(date +%s) - start ))s"; \
+	done
+
+test: lint unit integration molecule
+
+bench: lab-up
+	$(BIN)/python scripts/bench.py --audit-cmd "$(BIN)/ansible-playbook playbooks/audit.yml"
+
+clean: lab-down
+	rm -rf reports
