@@ -1,0 +1,290 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""Ansible module: runtime facts of the containers of a compose project (read-only)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: container_facts
+short_description: Gather runtime facts about containers, volumes and the Docker engine
+version_added: "0.1.0"
+description:
+  - Talks to the Docker engine through the Docker SDK for Python in one batched pass and
+    returns what an audit needs about the containers of a compose project (or of the whole
+    host) - state, status, health and the last health-check output, restart count, exit code,
+    OOMKilled, user, privileged, capabilities, mounts, published ports, memory usage against
+    the limit, log configuration, and a log tail of restarting, exited and unhealthy containers.
+  - Also returns the volumes and which containers mount them, and engine facts (version,
+    API version, logging driver, C(log-opts) from C(/etc/docker/daemon.json) and the owner,
+    group and mode of the daemon socket).
+  - Memory of running containers comes from one-shot C(stats) requests fetched concurrently, or
+    from their cgroup files when the daemon is local (see O(memory_source));
+    the usage excludes the page cache the way C(docker stats) does.
+  - Secret-looking C(KEY=VALUE) pairs in log tails and health-check output are masked.
+  - An unreachable daemon is not a failure; the module returns C(runtime.docker.reachable=false)
+    with a human error and empty lists.
+  - Read-only; never reports a change.
+author:
+  - compose-doctor contributors
+options:
+  project:
+    description:
+      - Compose project name; only containers labelled C(com.docker.compose.project=<project>)
+        are returned.
+      - Volumes of other compose projects are left out; unlabelled volumes are kept.
+      - When omitted, all containers and volumes of the host are returned.
+    type: str
+  docker_host:
+    description:
+      - Docker daemon address, for example C(unix:///var/run/docker.sock) or C(tcp://host:2375).
+      - Defaults to the C(DOCKER_HOST) environment variable, else C(unix:///var/run/docker.sock).
+    type: str
+  timeout:
+    description: Timeout in seconds for each Docker API request.
+    type: int
+    default: 10
+  stats:
+    description: Fetch memory usage of running containers (one-shot stats requests).
+    type: bool
+    default: true
+  stats_workers:
+    description:
+      - Number of concurrent memory and log requests.
+      - Engines before API 1.42 answer a one-shot C(stats) request on their next 1 s
+        collection tick, so with O(memory_source=api) each wave of O(stats_workers) running
+        containers costs about a second; raise it for hosts with many containers.
+    type: int
+    default: 8
+  memory_source:
+    description:
+      - Where memory usage comes from.
+      - C(api) is one-shot C(stats) per running container, fetched concurrently.
+      - C(cgroup) reads the container's cgroup memory files (the same files the engine's
+        stats collector reads, same cache-excluding arithmetic); it needs the daemon on this
+        machine and is about 30 times faster than C(api) on engines that wait for the next
+        stats tick.
+      - C(auto) uses C(cgroup) when the container's cgroup is readable here, else C(api).
+    type: str
+    choices: [auto, api, cgroup]
+    default: auto
+  log_tail_lines:
+    description:
+      - Lines of log to return for restarting, exited, dead and unhealthy containers.
+      - C(0) disables log tails.
+    type: int
+    default: 40
+  secret_key_patterns:
+    description:
+      - Key-name fragments that make a C(KEY=VALUE) pair secret-looking in log output.
+      - Defaults to the patterns of the shared redaction helper.
+    type: list
+    elements: str
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    platforms: posix
+    support: full
+    description: Runs where the Docker daemon socket (or C(docker_host)) is reachable.
+requirements:
+  - python >= 3.8
+  - docker (Docker SDK for Python) >= 5.0
+notes:
+  - Requires read access to the Docker socket (root or membership of its group).
+  - One C(containers.list) call with inspect attributes, one C(stats) call per running container
+    and one C(logs) call per broken container; no CLI process per container.
+seealso:
+  - module: community.docker.docker_container_info
+  - module: community.docker.docker_host_info
+"""
+
+EXAMPLES = r"""
+- name: Runtime facts of the sutazai compose project
+  container_facts:
+    project: sutazai
+  register: cf
+
+- name: Show containers in a restart loop
+  ansible.builtin.debug:
+    msg: "{{ cf.runtime.containers | selectattr('state', 'equalto', 'restarting') | map(attribute='name') | list }}"
+
+- name: Whole host, remote daemon, no memory stats
+  container_facts:
+    docker_host: tcp://10.0.0.5:2375
+    stats: false
+
+- name: Stop when the daemon is down
+  ansible.builtin.assert:
+    that: cf.runtime.docker.reachable
+    fail_msg: "{{ cf.runtime.docker.error }}"
+"""
+
+RETURN = r"""
+runtime:
+  description: Runtime facts.
+  returned: always
+  type: dict
+  contains:
+    docker:
+      description: Engine facts and reachability.
+      type: dict
+      returned: always
+      sample:
+        reachable: true
+        error: null
+        host: unix:///var/run/docker.sock
+        version: 20.10.24+dfsg1
+        api_version: "1.41"
+        logging_driver: json-file
+        log_opts: {max-size: 10m, max-file: "3"}
+        cgroup_version: "1"
+        socket: {path: /var/run/docker.sock, exists: true, owner: root, group: docker,
+                 uid: 0, gid: 994, mode: "0660", is_socket: true}
+      contains:
+        reachable:
+          description: Whether the daemon answered.
+          type: bool
+          returned: always
+        error:
+          description: Human error when the daemon is unreachable, else null.
+          type: str
+          returned: always
+        version:
+          description: Engine version.
+          type: str
+          returned: always
+        api_version:
+          description: Engine API version.
+          type: str
+          returned: always
+        logging_driver:
+          description: Default logging driver of the daemon.
+          type: str
+          returned: always
+        log_opts:
+          description: C(log-opts) of C(/etc/docker/daemon.json) (empty when unreadable or unset).
+          type: dict
+          returned: always
+        socket:
+          description: Path, existence, owner, group, uid, gid and octal mode of the unix socket.
+          type: dict
+          returned: always
+    containers:
+      description: One entry per container, sorted by project, service, name.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - id: 3f2a1b0c9d8e
+          name: sutazai-backend-1
+          project: sutazai
+          service: backend
+          image: sutazai/backend:latest
+          image_id: "sha256:5c1d..."
+          image_created: "2024-05-01T10:00:00Z"
+          state: restarting
+          status: Restarting (1) 5 seconds ago
+          started_at: "2024-05-01T10:00:00.123456789Z"
+          finished_at: "2024-05-01T10:00:01.123456789Z"
+          health: null
+          restart_count: 14
+          exit_code: 1
+          oom_killed: false
+          user: null
+          privileged: false
+          cap_add: []
+          group_add: []
+          restart_policy: unless-stopped
+          mounts: [{type: volume, source: sutazai_data, destination: /data, rw: true, name: sutazai_data}]
+          ports: [{host_ip: 0.0.0.0, host_port: 8000, container_port: 8000, protocol: tcp}]
+          mem_limit_bytes: 536870912
+          mem_reservation_bytes: null
+          memory: null
+          log_config: {type: json-file, config: {}}
+          log_tail: ["ModuleNotFoundError: No module named 'psutil'"]
+      contains:
+        state:
+          description: running, restarting, exited, created, paused or dead.
+          type: str
+          returned: always
+        health:
+          description: Null without a healthcheck, else status, failing_streak and the last
+            check results (exit_code, output with secrets masked, start).
+          type: dict
+          returned: always
+        memory:
+          description: Null unless running and stats enabled; else usage_bytes (without page
+            cache), limit_bytes (null when no limit), percent (null when no limit) and
+            host_limit_bytes.
+          type: dict
+          returned: always
+        log_tail:
+          description: Last log lines of restarting, exited, dead or unhealthy containers,
+            secret-looking KEY=VALUE pairs masked; empty for the others.
+          type: list
+          elements: str
+          returned: always
+    volumes:
+      description: Volumes with their use.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - name: sutazai_pgdata
+          driver: local
+          project: sutazai
+          in_use: true
+          used_by: [sutazai-postgres-1]
+          created: "2024-05-01T10:00:00Z"
+          labels: {com.docker.compose.project: sutazai}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.compose_doctor import docker_runtime
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            project=dict(type="str"),
+            docker_host=dict(type="str"),
+            timeout=dict(type="int", default=10),
+            stats=dict(type="bool", default=True),
+            stats_workers=dict(type="int", default=8),
+            memory_source=dict(type="str", default="auto", choices=["auto", "api", "cgroup"]),
+            log_tail_lines=dict(type="int", default=40),
+            secret_key_patterns=dict(type="list", elements="str", no_log=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not docker_runtime.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"),
+                         exception=docker_runtime.DOCKER_IMPORT_ERROR)
+    p = module.params
+    if p["stats_workers"] < 1:
+        module.fail_json(msg="stats_workers must be >= 1, got %d" % p["stats_workers"])
+    if p["timeout"] < 1:
+        module.fail_json(msg="timeout must be >= 1, got %d" % p["timeout"])
+    if p["log_tail_lines"] < 0:
+        module.fail_json(msg="log_tail_lines must be >= 0, got %d" % p["log_tail_lines"])
+    runtime = docker_runtime.gather_runtime(
+        project=p["project"] or None,
+        docker_host=p["docker_host"] or docker_runtime.default_docker_host(),
+        timeout=p["timeout"],
+        stats=p["stats"],
+        stats_workers=p["stats_workers"],
+        log_tail_lines=p["log_tail_lines"],
+        patterns=p["secret_key_patterns"] or None,
+        memory_source=p["memory_source"],
+    )
+    module.exit_json(changed=False, runtime=runtime)
+
+
+if __name__ == "__main__":
+    main()

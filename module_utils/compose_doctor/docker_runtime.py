@@ -1,0 +1,763 @@
+# -*- coding: utf-8 -*-
+"""Runtime facts from the Docker engine, gathered in one batched pass.
+
+Two layers:
+
+* pure normalisers (``normalize_*``, ``memory_from_stats`` ...): plain dicts in, plain dicts
+  out, no I/O, unit-tested with inspect/stats dicts;
+* I/O edges (``gather_runtime`` and the ``_fetch_*`` helpers): one container list (with the
+  per-container inspect attrs the SDK attaches to it), then one-shot stats for the running
+  containers and log tails for the broken ones, fetched concurrently in a thread pool.
+  Never a CLI process per container.
+
+``gather_runtime`` never raises for an unreachable daemon: it returns ``reachable: false`` with
+a human error and empty lists.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+import stat
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import grp
+    import pwd
+except ImportError:  # pragma: no cover - non-POSIX controller
+    grp = pwd = None
+
+try:
+    import docker
+    from docker.errors import DockerException, NotFound
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by the module's fail_json
+    docker = None
+    DockerException = NotFound = Exception
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = str(exc)
+
+from ansible.module_utils.compose_doctor.redact import mask_text
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+DAEMON_JSON = "/etc/docker/daemon.json"
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+NEVER = "0001-01-01T00:00:00Z"
+# States whose log tail is worth reading for a diagnosis.
+LOG_STATES = ("restarting", "exited", "dead")
+
+
+# --------------------------------------------------------------------------------------------
+# pure helpers
+# --------------------------------------------------------------------------------------------
+
+def default_docker_host(environ=None):
+    environ = os.environ if environ is None else environ
+    return environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+
+
+def socket_path_from_host(docker_host):
+    """unix:///var/run/docker.sock -> /var/run/docker.sock; tcp://... or ssh://... -> None."""
+    if not docker_host:
+        return None
+    if docker_host.startswith("unix://"):
+        return docker_host[len("unix://"):] or None
+    if docker_host.startswith("/"):
+        return docker_host
+    return None
+
+
+def _ts(value):
+    """Docker timestamps: the zero time means 'never' -> None."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    return value
+
+
+def parse_docker_time(value):
+    """'2024-05-01T10:00:00.123456789Z' -> aware datetime (nanoseconds truncated), or None."""
+    value = _ts(value)
+    if not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # split off the zone, trim the fraction to microseconds
+    zone = ""
+    for sep in ("+", "-"):
+        idx = text.rfind(sep)
+        if idx > 10:  # past the date part
+            zone = text[idx:]
+            text = text[:idx]
+            break
+    if "." in text:
+        main, frac = text.split(".", 1)
+        text = main + "." + (frac + "000000")[:6]
+    else:
+        text += ".000000"
+    try:
+        return datetime.datetime.strptime(text + zone, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+
+
+def human_duration(seconds):
+    """Like docker's units.HumanDuration (the 'Up 3 minutes' wording)."""
+    seconds = int(max(0, seconds))
+    if seconds < 1:
+        return "Less than a second"
+    if seconds == 1:
+        return "1 second"
+    if seconds < 60:
+        return "%d seconds" % seconds
+    minutes = seconds // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return "%d minutes" % minutes
+    hours = int(round(seconds / 3600.0))
+    if hours == 1 and seconds < 7200:
+        return "About an hour"
+    if hours < 48:
+        return "%d hours" % hours
+    if hours < 24 * 7 * 2:
+        return "%d days" % (hours // 24)
+    if hours < 24 * 30 * 2:
+        return "%d weeks" % (hours // 24 // 7)
+    if hours < 24 * 365 * 2:
+        return "%d months" % (hours // 24 // 30)
+    return "%d years" % (hours // 24 // 365)
+
+
+def format_status(state, now=None):
+    """The `docker ps` STATUS text from an inspect State dict ('Up 5 minutes (healthy)')."""
+    state = state or {}
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    status = state.get("Status") or "unknown"
+    started = parse_docker_time(state.get("StartedAt"))
+    finished = parse_docker_time(state.get("FinishedAt"))
+    health = (state.get("Health") or {}).get("Status")
+    if status == "running" and not state.get("Paused"):
+        text = "Up %s" % human_duration((now - started).total_seconds()) if started else "Up"
+        if health == "starting":
+            text += " (health: starting)"
+        elif health in ("healthy", "unhealthy"):
+            text += " (%s)" % health
+        return text
+    if status == "paused" or state.get("Paused"):
+        up = human_duration((now - started).total_seconds()) if started else "?"
+        return "Up %s (Paused)" % up
+    if status == "restarting":
+        ago = human_duration((now - finished).total_seconds()) if finished else "?"
+        return "Restarting (%s) %s ago" % (state.get("ExitCode", 0), ago)
+    if status in ("exited", "dead"):
+        if status == "dead":
+            return "Dead"
+        ago = human_duration((now - finished).total_seconds()) if finished else "?"
+        return "Exited (%s) %s ago" % (state.get("ExitCode", 0), ago)
+    if status == "created":
+        return "Created"
+    if status == "removing":
+        return "Removal In Progress"
+    return status.capitalize()
+
+
+def normalize_health(state, patterns=None):
+    """State.Health -> {status, failing_streak, log: [{exit_code, output, start}]} or None."""
+    health = (state or {}).get("Health")
+    if not health:
+        return None
+    log = []
+    for entry in health.get("Log") or []:
+        output = entry.get("Output") or ""
+        output = "\n".join(mask_text(line, patterns) for line in output.rstrip("\n").splitlines())
+        log.append({
+            "exit_code": entry.get("ExitCode"),
+            "output": output,
+            "start": entry.get("Start"),
+        })
+    return {
+        "status": health.get("Status"),
+        "failing_streak": int(health.get("FailingStreak") or 0),
+        "log": log,
+    }
+
+
+def normalize_mounts(mounts):
+    """inspect Mounts -> [{type, source, destination, rw, name}]; a volume's source is its name."""
+    out = []
+    for m in mounts or []:
+        mtype = m.get("Type") or ("volume" if m.get("Name") else "bind")
+        name = m.get("Name") or None
+        out.append({
+            "type": mtype,
+            "source": name if (mtype == "volume" and name) else (m.get("Source") or ""),
+            "destination": m.get("Destination") or "",
+            "rw": bool(m.get("RW", True)),
+            "name": name,
+        })
+    return out
+
+
+def normalize_ports(network_settings_ports, port_bindings=None):
+    """Published ports -> [{host_ip, host_port, container_port, protocol}].
+
+    Uses NetworkSettings.Ports (live, running containers); when that is empty (stopped
+    containers) falls back to HostConfig.PortBindings (configured). Unpublished exposed
+    ports are left out. A blank HostIp in the configuration means all interfaces: 0.0.0.0.
+    """
+    source = network_settings_ports or port_bindings or {}
+    out = []
+    seen = set()
+    for key in sorted(source, key=_port_sort_key):
+        bindings = source.get(key)
+        if not bindings:
+            continue
+        port, _, proto = key.partition("/")
+        try:
+            container_port = int(port)
+        except ValueError:
+            continue
+        for b in bindings:
+            host_ip = b.get("HostIp") or "0.0.0.0"
+            host_port = b.get("HostPort")
+            try:
+                host_port = int(host_port) if host_port not in (None, "") else None
+            except ValueError:
+                host_port = None
+            item = (host_ip, host_port, container_port, proto or "tcp")
+            if item in seen:
+                continue
+            seen.add(item)
+            out.append({"host_ip": host_ip, "host_port": host_port,
+                        "container_port": container_port, "protocol": proto or "tcp"})
+    return out
+
+
+def _port_sort_key(key):
+    port, _, proto = key.partition("/")
+    try:
+        return (int(port), proto)
+    except ValueError:
+        return (0, key)
+
+
+def mem_usage_from_stats(memory_stats):
+    """Usage without page cache, the way `docker stats` computes it.
+
+    cgroup v1: usage - total_inactive_file (fallback: cache); cgroup v2: usage - inactive_file.
+    Returns None when there is no usage figure (container not running).
+    """
+    memory_stats = memory_stats or {}
+    usage = memory_stats.get("usage")
+    if usage is None:
+        return None
+    sub = memory_stats.get("stats") or {}
+    for key in ("total_inactive_file", "inactive_file", "cache"):
+        value = sub.get(key)
+        if value is not None and value < usage:
+            return int(usage - value)
+    return int(usage)
+
+
+def memory_from_stats(stats, configured_limit, source="api"):
+    """stats(stream=False) dict + HostConfig.Memory -> {usage_bytes, limit_bytes, percent,
+    host_limit_bytes}, or None when the stats carry no memory figure.
+
+    limit_bytes is None when the container has no memory limit (HostConfig.Memory == 0);
+    percent is then None too (usage against the host's memory is not a pressure signal).
+    """
+    if not stats:
+        return None
+    memory_stats = stats.get("memory_stats") or {}
+    usage = mem_usage_from_stats(memory_stats)
+    if usage is None:
+        return None
+    limit = int(configured_limit) if configured_limit else None
+    percent = round(100.0 * usage / limit, 1) if limit else None
+    host_limit = memory_stats.get("limit")
+    return {
+        "usage_bytes": usage,
+        "limit_bytes": limit,
+        "percent": percent,
+        "host_limit_bytes": int(host_limit) if host_limit else None,
+        "source": source,
+    }
+
+
+def parse_proc_cgroup(text):
+    """/proc/<pid>/cgroup -> (v1 memory controller path or None, v2 unified path or None)."""
+    v1 = v2 = None
+    for line in (text or "").splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
+            continue
+        hid, controllers, path = parts
+        if hid == "0" and controllers == "":
+            v2 = path
+        elif "memory" in controllers.split(","):
+            v1 = path
+    return v1, v2
+
+
+def cgroup_memory_dirs(proc_cgroup_text, container_id, root="/sys/fs/cgroup"):
+    """Candidate cgroup directories holding the memory files of a container, most specific
+    first, as (version, dir). Paths that do not name the container id are rejected (guards
+    against a recycled pid or a foreign pid namespace)."""
+    v1, v2 = parse_proc_cgroup(proc_cgroup_text)
+    out = []
+    if v1 and container_id in v1:
+        out.append(("1", root.rstrip("/") + "/memory" + v1))
+    if v2 and container_id in v2 and v2 != "/":
+        out.append(("2", root.rstrip("/") + v2))
+        out.append(("2", root.rstrip("/") + "/unified" + v2))
+    return out
+
+
+def parse_memory_stat(text):
+    """memory.stat -> {key: int}."""
+    out = {}
+    for line in (text or "").splitlines():
+        key, _, value = line.partition(" ")
+        try:
+            out[key] = int(value)
+        except ValueError:
+            continue
+    return out
+
+
+def cgroup_stats(version, usage_text, limit_text, stat_text, mem_total=None):
+    """Raw cgroup memory files -> the `memory_stats` shape of the stats API, so the same
+    memory_from_stats() applies. v1: memory.usage_in_bytes / memory.limit_in_bytes,
+    v2: memory.current / memory.max ('max' = unlimited)."""
+    try:
+        usage = int(usage_text.strip())
+    except (AttributeError, ValueError):
+        return None
+    limit_text = (limit_text or "").strip()
+    limit = None if limit_text in ("", "max") else int(limit_text)
+    if mem_total and (limit is None or limit > mem_total):
+        limit = int(mem_total)
+    memory_stats = {"usage": usage, "stats": parse_memory_stat(stat_text)}
+    if limit is not None:
+        memory_stats["limit"] = limit
+    return {"memory_stats": memory_stats, "cgroup_version": version}
+
+
+def mask_log_lines(raw, patterns=None, tail=None):
+    """bytes|str log output -> list of masked lines (last `tail`)."""
+    if raw is None:
+        return []
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    lines = [line.rstrip("\r") for line in raw.splitlines()]
+    if tail:
+        lines = lines[-tail:]
+    return [mask_text(line, patterns) for line in lines]
+
+
+def wants_log_tail(fact):
+    """Restarting, exited, dead and unhealthy containers get a log tail."""
+    if fact.get("state") in LOG_STATES:
+        return True
+    health = fact.get("health") or {}
+    return health.get("status") == "unhealthy"
+
+
+def normalize_container(attrs, images=None, now=None, patterns=None):
+    """Full inspect attrs of one container -> the contract's container fact.
+
+    `images` maps image id -> created timestamp (ISO); memory and log_tail start empty and
+    are filled by the I/O layer.
+    """
+    attrs = attrs or {}
+    config = attrs.get("Config") or {}
+    host = attrs.get("HostConfig") or {}
+    state = attrs.get("State") or {}
+    labels = config.get("Labels") or {}
+    image_id = attrs.get("Image") or ""
+    restart = (host.get("RestartPolicy") or {}).get("Name") or "no"
+    log_config = host.get("LogConfig") or {}
+    status = state.get("Status") or "unknown"
+    if state.get("Restarting"):
+        status = "restarting"
+    return {
+        "id": (attrs.get("Id") or "")[:12],
+        "name": (attrs.get("Name") or "").lstrip("/"),
+        "project": labels.get(PROJECT_LABEL),
+        "service": labels.get(SERVICE_LABEL),
+        "image": config.get("Image") or image_id,
+        "image_id": image_id,
+        "image_created": (images or {}).get(image_id),
+        "state": status,
+        "status": format_status(state, now=now),
+        "started_at": _ts(state.get("StartedAt")),
+        "finished_at": _ts(state.get("FinishedAt")),
+        "health": normalize_health(state, patterns),
+        "restart_count": int(attrs.get("RestartCount") or 0),
+        "exit_code": state.get("ExitCode"),
+        "oom_killed": bool(state.get("OOMKilled")),
+        "user": config.get("User") or None,
+        "privileged": bool(host.get("Privileged")),
+        "cap_add": list(host.get("CapAdd") or []),
+        "group_add": [str(g) for g in (host.get("GroupAdd") or [])],
+        "restart_policy": restart,
+        "mounts": normalize_mounts(attrs.get("Mounts")),
+        "ports": normalize_ports((attrs.get("NetworkSettings") or {}).get("Ports"),
+                                 host.get("PortBindings")),
+        "mem_limit_bytes": int(host.get("Memory") or 0) or None,
+        "mem_reservation_bytes": int(host.get("MemoryReservation") or 0) or None,
+        "memory": None,
+        "log_config": {"type": log_config.get("Type"), "config": dict(log_config.get("Config") or {})},
+        "log_tail": [],
+    }
+
+
+def normalize_volume(vol, used_by=None, dangling=None):
+    """volumes list entry -> {name, driver, project, in_use, used_by, created, labels}.
+
+    in_use: referenced by any container on the host (the engine's own `dangling` filter when
+    known), else by one of the listed containers.
+    """
+    labels = vol.get("Labels") or {}
+    used_by = sorted(used_by or [])
+    if dangling is not None:
+        in_use = vol.get("Name") not in dangling
+    else:
+        in_use = bool(used_by)
+    return {
+        "name": vol.get("Name"),
+        "driver": vol.get("Driver"),
+        "project": labels.get(PROJECT_LABEL),
+        "in_use": in_use,
+        "used_by": used_by,
+        "created": vol.get("CreatedAt"),
+        "labels": dict(labels),
+    }
+
+
+def volume_users(containers):
+    """container facts -> {volume name: [container names]} (from the same list, no calls)."""
+    users = {}
+    for c in containers:
+        for m in c.get("mounts") or []:
+            if m.get("type") == "volume" and m.get("name"):
+                users.setdefault(m["name"], []).append(c["name"])
+    return users
+
+
+def select_volumes(volumes, project, users):
+    """With a project filter keep the project's volumes, unlabelled ones and those our
+    containers mount; drop volumes that clearly belong to another compose project."""
+    if not project:
+        return list(volumes)
+    out = []
+    for v in volumes:
+        vp = (v.get("Labels") or {}).get(PROJECT_LABEL)
+        if vp == project or vp is None or v.get("Name") in users:
+            out.append(v)
+    return out
+
+
+def image_created_map(image_summaries):
+    """GET /images/json entries -> {image id: ISO-8601 UTC created}."""
+    out = {}
+    for img in image_summaries or []:
+        created = img.get("Created")
+        if isinstance(created, (int, float)):
+            created = datetime.datetime.fromtimestamp(created, datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+        out[img.get("Id")] = created
+    return out
+
+
+def engine_facts(version=None, info=None, daemon_json=None):
+    """client.version() + client.info() + parsed daemon.json -> engine part of `docker`."""
+    version = version or {}
+    info = info or {}
+    daemon_json = daemon_json or {}
+    return {
+        "version": version.get("Version"),
+        "api_version": version.get("ApiVersion"),
+        "os": version.get("Os"),
+        "kernel_version": version.get("KernelVersion") or info.get("KernelVersion"),
+        "logging_driver": info.get("LoggingDriver") or daemon_json.get("log-driver"),
+        "log_opts": dict(daemon_json.get("log-opts") or {}),
+        "cgroup_driver": info.get("CgroupDriver"),
+        "cgroup_version": info.get("CgroupVersion"),
+        "mem_total_bytes": info.get("MemTotal"),
+        "ncpu": info.get("NCPU"),
+        "containers_total": info.get("Containers"),
+    }
+
+
+def _root_os_error(exc, depth=0):
+    """The innermost OSError inside docker-py / requests / urllib3 wrappers, or None."""
+    if exc is None or depth > 8:
+        return None
+    if isinstance(exc, OSError) and getattr(exc, "errno", None):
+        return exc
+    for inner in list(getattr(exc, "args", ()) or ()) + [getattr(exc, "reason", None),
+                                                        exc.__cause__, exc.__context__]:
+        if isinstance(inner, BaseException):
+            found = _root_os_error(inner, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def unreachable_error(docker_host, exc):
+    """A human error for a daemon we could not talk to."""
+    root = _root_os_error(exc)
+    if root is not None:
+        reason = (root.strerror or str(root)).strip()
+        if isinstance(root, FileNotFoundError):
+            reason = "socket not found (%s); is the docker daemon running?" % reason.lower()
+        elif isinstance(root, PermissionError):
+            reason = ("permission denied (%s); run as root or as a member of the socket's "
+                      "group" % reason.lower())
+        elif isinstance(root, ConnectionRefusedError):
+            reason = "connection refused; is the docker daemon running?"
+        return "Cannot connect to the Docker daemon at %s: %s" % (docker_host, reason)
+    reason = str(exc) or exc.__class__.__name__
+    marker = "Error while fetching server API version: "
+    if reason.startswith(marker):
+        reason = reason[len(marker):]
+    return "Cannot connect to the Docker daemon at %s: %s" % (docker_host, reason)
+
+
+def empty_runtime(docker_host, error=None, socket=None):
+    return {
+        "docker": {
+            "reachable": False,
+            "error": error,
+            "host": docker_host,
+            "version": None,
+            "api_version": None,
+            "logging_driver": None,
+            "log_opts": {},
+            "socket": socket or socket_facts(socket_path_from_host(docker_host)),
+        },
+        "containers": [],
+        "volumes": [],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# I/O edges
+# --------------------------------------------------------------------------------------------
+
+def socket_facts(path):
+    """os.stat of the daemon socket -> {path, exists, owner, group, gid, uid, mode}."""
+    facts = {"path": path, "exists": False, "owner": None, "group": None,
+             "uid": None, "gid": None, "mode": None}
+    if not path:
+        return facts
+    try:
+        st = os.stat(path)
+    except OSError:
+        return facts
+    facts.update(exists=True, uid=st.st_uid, gid=st.st_gid,
+                 mode="%04o" % stat.S_IMODE(st.st_mode),
+                 is_socket=stat.S_ISSOCK(st.st_mode))
+    try:
+        facts["owner"] = pwd.getpwuid(st.st_uid).pw_name if pwd else None
+    except KeyError:
+        facts["owner"] = str(st.st_uid)
+    try:
+        facts["group"] = grp.getgrgid(st.st_gid).gr_name if grp else None
+    except KeyError:
+        facts["group"] = str(st.st_gid)
+    return facts
+
+
+def read_daemon_json(path=DAEMON_JSON):
+    """/etc/docker/daemon.json as a dict; {} when missing, unreadable or invalid."""
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+    except (OSError, IOError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def connect(docker_host, timeout=10, pool_size=10):
+    """DockerClient for docker_host (API version negotiated). Raises DockerException."""
+    return docker.DockerClient(base_url=docker_host, version="auto", timeout=timeout,
+                               max_pool_size=max(10, pool_size))
+
+
+def read_cgroup_memory(pid, container_id, root="/sys/fs/cgroup", proc="/proc", mem_total=None):
+    """Memory of a running container straight from its cgroup (the files the engine's stats
+    collector reads). None when not readable here (remote daemon, other pid namespace...)."""
+    if not pid:
+        return None
+    try:
+        with open("%s/%d/cgroup" % (proc, int(pid))) as fh:
+            proc_cgroup = fh.read()
+    except (OSError, IOError, ValueError):
+        return None
+    for version, path in cgroup_memory_dirs(proc_cgroup, container_id, root):
+        names = (("memory.usage_in_bytes", "memory.limit_in_bytes") if version == "1"
+                 else ("memory.current", "memory.max"))
+        try:
+            with open(os.path.join(path, names[0])) as fh:
+                usage = fh.read()
+            with open(os.path.join(path, "memory.stat")) as fh:
+                stat_text = fh.read()
+            try:
+                with open(os.path.join(path, names[1])) as fh:
+                    limit = fh.read()
+            except (OSError, IOError):
+                limit = ""
+        except (OSError, IOError):
+            continue
+        stats = cgroup_stats(version, usage, limit, stat_text, mem_total)
+        if stats is not None:
+            return stats
+    return None
+
+
+def _fetch_stats(client, cid):
+    """One-shot stats (API >= 1.41 skips the 1 s second sample); None on failure."""
+    api = client.api
+    try:
+        if api._version and not docker.utils.version_lt(api._version, "1.41"):
+            return api.stats(cid, stream=False, one_shot=True)
+        return api.stats(cid, stream=False)
+    except (DockerException, OSError, ValueError):
+        return None
+
+
+def _fetch_logs(client, cid, tail):
+    try:
+        return client.api.logs(cid, stdout=True, stderr=True, tail=tail, timestamps=False)
+    except (DockerException, OSError, ValueError):
+        return None
+
+
+def list_containers(client, project=None):
+    """One containers.list(all=True, filters) pass, inspect attrs attached (sparse=False)."""
+    filters = {"label": "%s=%s" % (PROJECT_LABEL, project)} if project else None
+    return [c.attrs for c in client.containers.list(all=True, filters=filters, sparse=False,
+                                                    ignore_removed=True)]
+
+
+def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats_workers=8,
+                   log_tail_lines=40, patterns=None, daemon_json_path=DAEMON_JSON, client=None,
+                   memory_source="auto", cgroup_root="/sys/fs/cgroup", proc_root="/proc"):
+    """The container_facts `runtime` dict. Never raises for an unreachable daemon.
+
+    memory_source: ``api`` = one-shot stats per running container (concurrent);
+    ``cgroup`` = read the container's cgroup memory files (local daemon only);
+    ``auto`` = cgroup when readable, else the stats API for that container.
+    """
+    docker_host = docker_host or default_docker_host()
+    sock = socket_facts(socket_path_from_host(docker_host))
+    if not HAS_DOCKER:
+        return empty_runtime(docker_host, "Python docker SDK missing: %s" % DOCKER_IMPORT_ERROR, sock)
+    workers = max(1, int(stats_workers or 1))
+    own_client = client is None
+    try:
+        if own_client:
+            client = connect(docker_host, timeout=timeout, pool_size=workers)
+    except DockerException as exc:
+        return empty_runtime(docker_host, unreachable_error(docker_host, exc), sock)
+    # The cgroup files are only ours to read when the daemon is on this machine.
+    if memory_source == "auto" and not sock.get("exists"):
+        memory_source = "api"
+    opts = dict(project=project, docker_host=docker_host, sock=sock, want_stats=stats,
+                workers=workers, log_tail_lines=log_tail_lines, patterns=patterns,
+                daemon_json_path=daemon_json_path, memory_source=memory_source,
+                cgroup_root=cgroup_root, proc_root=proc_root)
+    try:
+        return _gather(client, **opts)
+    except (DockerException, OSError) as exc:
+        return empty_runtime(docker_host, unreachable_error(docker_host, exc), sock)
+    finally:
+        if own_client:
+            try:
+                client.close()
+            except Exception:  # pragma: no cover - best effort
+                pass
+
+
+def _memory_for(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total):
+    """(stats dict, source) for one running container."""
+    if memory_source in ("auto", "cgroup"):
+        stats = read_cgroup_memory(pid, cid, cgroup_root, proc_root, mem_total)
+        if stats is not None or memory_source == "cgroup":
+            return stats, "cgroup"
+    return _fetch_stats(client, cid), "api"
+
+
+def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_lines, patterns,
+            daemon_json_path, memory_source, cgroup_root, proc_root):
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # The cheap host-wide calls overlap the container list.
+        f_version = pool.submit(client.version)
+        f_info = pool.submit(client.info)
+        f_images = pool.submit(client.api.images)
+        f_volumes = pool.submit(client.api.volumes)
+        f_dangling = pool.submit(client.api.volumes, filters={"dangling": True})
+        attrs_list = list_containers(client, project)
+
+        images = image_created_map(_result(f_images, []))
+        info = _result(f_info, {}) or {}
+        mem_total = info.get("MemTotal")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        by_id = {}
+        containers = []
+        for a in attrs_list:
+            c = normalize_container(a, images=images, now=now, patterns=patterns)
+            by_id[c["id"]] = a
+            containers.append(c)
+        containers.sort(key=lambda c: (c["project"] or "", c["service"] or "", c["name"]))
+
+        mem_jobs = {}
+        log_jobs = {}
+        for c in containers:
+            a = by_id[c["id"]]
+            if want_stats and c["state"] == "running":
+                pid = (a.get("State") or {}).get("Pid")
+                mem_jobs[c["id"]] = pool.submit(_memory_for, client, a["Id"], pid, memory_source,
+                                                cgroup_root, proc_root, mem_total)
+            if log_tail_lines and wants_log_tail(c):
+                log_jobs[c["id"]] = pool.submit(_fetch_logs, client, a["Id"], int(log_tail_lines))
+        for c in containers:
+            if c["id"] in mem_jobs:
+                stats, source = mem_jobs[c["id"]].result()
+                c["memory"] = memory_from_stats(stats, c["mem_limit_bytes"], source)
+            if c["id"] in log_jobs:
+                c["log_tail"] = mask_log_lines(log_jobs[c["id"]].result(), patterns,
+                                               tail=int(log_tail_lines))
+
+        version = f_version.result()
+        vol_resp = _result(f_volumes, {}) or {}
+        dangling_resp = _result(f_dangling, None)
+
+    daemon_json = read_daemon_json(daemon_json_path) if sock.get("exists") else {}
+    users = volume_users(containers)
+    dangling = None
+    if dangling_resp is not None:
+        dangling = set(v.get("Name") for v in (dangling_resp.get("Volumes") or []))
+    volumes = [normalize_volume(v, users.get(v.get("Name")), dangling)
+               for v in select_volumes(vol_resp.get("Volumes") or [], project, users)]
+    volumes.sort(key=lambda v: v["name"] or "")
+
+    docker_facts = {"reachable": True, "error": None, "host": docker_host, "socket": sock,
+                    "memory_source": memory_source}
+    docker_facts.update(engine_facts(version, info, daemon_json))
+    return {"docker": docker_facts, "containers": containers, "volumes": volumes}
+
+
+def _result(future, default):
+    try:
+        return future.result()
+    except (DockerException, OSError, ValueError):
+        return default

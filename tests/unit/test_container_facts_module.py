@@ -1,0 +1,191 @@
+"""container_facts main() against the real Docker engine (throwaway containers)."""
+import json
+import uuid
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+import container_facts
+
+docker = pytest.importorskip("docker")
+
+IMAGE = "compose-doctor/base:bookworm"
+MIB = 1024 * 1024
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed=False):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+def run_module(monkeypatch, **params):
+    """Run container_facts.main() with params; return the exit_json/fail_json result."""
+    check_mode = params.pop("_ansible_check_mode", False)
+    args = dict(params, _ansible_check_mode=check_mode)
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+
+    def exit_json(self, **kwargs):
+        raise ModuleExit(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise ModuleExit(kwargs, failed=True)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    with pytest.raises(ModuleExit) as info:
+        container_facts.main()
+    return info.value
+
+
+@pytest.fixture(scope="module")
+def engine():
+    try:
+        client = docker.from_env(version="auto")
+        client.ping()
+    except Exception as exc:  # pragma: no cover - only without a daemon
+        pytest.skip("Docker daemon not reachable: %s" % exc)
+    try:
+        client.images.get(IMAGE)
+    except docker.errors.ImageNotFound:  # pragma: no cover
+        pytest.skip("local image %s missing (run scripts/setup.sh)" % IMAGE)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def project(engine, request):
+    """Two throwaway containers of a fake compose project, removed in the finalizer."""
+    name = "cdtest-%s" % uuid.uuid4().hex[:8]
+    created = []
+
+    def cleanup():
+        for c in engine.containers.list(all=True, filters={"label": "com.docker.compose.project=" + name}):
+            try:
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+
+    request.addfinalizer(cleanup)
+
+    def labels(service):
+        return {"com.docker.compose.project": name, "com.docker.compose.service": service}
+
+    created.append(engine.containers.run(
+        IMAGE, ["sleep", "600"], name=name + "-sleeper-1", labels=labels("sleeper"),
+        mem_limit="64m", detach=True))
+    crasher = engine.containers.run(
+        IMAGE, ["sh", "-c", "echo starting; echo API_TOKEN=supersecretvalue; "
+                            "echo 'fatal: cannot continue' >&2; exit 3"],
+        name=name + "-crasher-1", labels=labels("crasher"), detach=True)
+    created.append(crasher)
+    assert crasher.wait(timeout=30)["StatusCode"] == 3
+    return name
+
+
+def by_service(result):
+    return {c["service"]: c for c in result["runtime"]["containers"]}
+
+
+def test_facts_of_real_containers(monkeypatch, project):
+    res = run_module(monkeypatch, project=project)
+    assert not res.failed
+    assert res.result["changed"] is False
+    rt = res.result["runtime"]
+    assert rt["docker"]["reachable"] is True
+    assert rt["docker"]["error"] is None
+    assert rt["docker"]["api_version"]
+    assert rt["docker"]["version"]
+    assert rt["docker"]["logging_driver"]
+    assert rt["docker"]["socket"]["exists"] is True
+    assert len(rt["containers"]) == 2
+    services = by_service(res.result)
+
+    sleeper = services["sleeper"]
+    assert sleeper["project"] == project
+    assert sleeper["name"] == project + "-sleeper-1"
+    assert sleeper["state"] == "running"
+    assert sleeper["status"].startswith("Up")
+    assert sleeper["image"] == IMAGE
+    assert sleeper["image_id"].startswith("sha256:")
+    assert sleeper["image_created"]
+    assert sleeper["mem_limit_bytes"] == 64 * MIB
+    assert sleeper["memory"]["limit_bytes"] == 64 * MIB
+    assert 0 < sleeper["memory"]["usage_bytes"] < 64 * MIB
+    assert 0 < sleeper["memory"]["percent"] < 100
+    assert sleeper["log_tail"] == []
+    assert sleeper["restart_count"] == 0
+    assert sleeper["oom_killed"] is False
+
+    crasher = services["crasher"]
+    assert crasher["state"] == "exited"
+    assert crasher["exit_code"] == 3
+    assert crasher["status"].startswith("Exited (3)")
+    assert crasher["memory"] is None
+    assert crasher["log_tail"][0] == "starting"
+    assert "fatal: cannot continue" in crasher["log_tail"]
+    assert "API_TOKEN=********" in crasher["log_tail"]
+    assert "supersecretvalue" not in json.dumps(res.result)
+
+
+@pytest.mark.parametrize("memory_source", ["api", "cgroup"])
+def test_memory_sources_agree(monkeypatch, project, memory_source):
+    res = run_module(monkeypatch, project=project, memory_source=memory_source)
+    mem = by_service(res.result)["sleeper"]["memory"]
+    assert mem["source"] == memory_source
+    assert mem["limit_bytes"] == 64 * MIB
+    assert 0 < mem["usage_bytes"] < 64 * MIB
+
+
+def test_log_tail_limit_and_no_stats(monkeypatch, project):
+    res = run_module(monkeypatch, project=project, log_tail_lines=1, stats=False)
+    services = by_service(res.result)
+    assert services["sleeper"]["memory"] is None
+    assert len(services["crasher"]["log_tail"]) == 1
+
+
+def test_check_mode_same_facts(monkeypatch, project):
+    res = run_module(monkeypatch, project=project, _ansible_check_mode=True)
+    assert res.result["changed"] is False
+    assert len(res.result["runtime"]["containers"]) == 2
+
+
+def test_unknown_project_is_empty(monkeypatch, engine):
+    res = run_module(monkeypatch, project="cdtest-does-not-exist-%s" % uuid.uuid4().hex[:6])
+    assert res.result["runtime"]["docker"]["reachable"] is True
+    assert res.result["runtime"]["containers"] == []
+
+
+def test_unreachable_daemon(monkeypatch):
+    res = run_module(monkeypatch, docker_host="unix:///tmp/nothing.sock", timeout=2)
+    assert not res.failed
+    assert res.result["changed"] is False
+    rt = res.result["runtime"]
+    assert rt["docker"]["reachable"] is False
+    assert rt["docker"]["error"].startswith("Cannot connect to the Docker daemon at unix:///tmp/nothing.sock: ")
+    assert rt["docker"]["socket"] == {"path": "/tmp/nothing.sock", "exists": False, "owner": None,
+                                      "group": None, "uid": None, "gid": None, "mode": None}
+    assert rt["containers"] == [] and rt["volumes"] == []
+
+
+def test_missing_sdk_fails_clearly(monkeypatch):
+    monkeypatch.setattr(container_facts.docker_runtime, "HAS_DOCKER", False)
+    res = run_module(monkeypatch)
+    assert res.failed
+    assert "docker" in res.result["msg"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"stats_workers": 0}, "stats_workers"),
+    ({"timeout": 0}, "timeout"),
+    ({"log_tail_lines": -1}, "log_tail_lines"),
+    ({"memory_source": "psychic"}, "memory_source"),
+])
+def test_bad_params(monkeypatch, params, message):
+    res = run_module(monkeypatch, **params)
+    assert res.failed
+    assert message in res.result["msg"]
