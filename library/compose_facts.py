@@ -1,0 +1,217 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# compose-doctor: gather read-only facts about a Docker Compose project.
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: compose_facts
+short_description: Read-only facts about a Docker Compose project (files, effective model, env files, secrets)
+description:
+  - Discovers every compose file under O(project_dir) and classifies it as C(main), C(override) or C(alternate).
+  - Builds the effective model of the active files with C(docker compose config --format json) (all profiles),
+    and falls back to its own YAML merge (anchors, C(<<) merge keys, C(x-) fields ignored, C(${VAR:-default})
+    interpolation from C(.env), C(extends)) when the CLI is absent or fails.
+  - Normalises every service (ports, memory limits from C(deploy.resources) and C(mem_limit), mounts,
+    users, privileged, healthcheck, profiles, logging) and reports the file and line that defines it.
+  - Reports env files and secret files with their mode, owner and group, secret-like settings (literal or
+    C(${VAR}) reference, default credential), Dockerfiles and the Python requirements their images install.
+  - Never returns a secret value; values of secret-like keys are replaced by C(********).
+  - A compose file that does not parse is reported in RV(compose.errors) with file, line and column; it
+    never makes the module fail.
+version_added: "1.0.0"
+author:
+  - compose-doctor contributors
+options:
+  project_dir:
+    description:
+      - Directory of the Compose project (the directory holding the main compose file and C(.env)).
+    type: path
+    required: true
+  files:
+    description:
+      - Active compose files, relative to O(project_dir), in C(-f) order.
+      - Default is C(COMPOSE_FILE) from the environment or from C(<project_dir>/.env), else the default
+        main file (C(compose.yaml), C(compose.yml), C(docker-compose.yaml), C(docker-compose.yml)) plus its
+        matching C(.override) file.
+    type: list
+    elements: str
+  use_cli:
+    description:
+      - Use C(docker compose config) as the reference for merge and interpolation.
+      - When false, or when the CLI is missing or fails, the module merges the YAML itself and sets
+        RV(compose.model_source=yaml).
+    type: bool
+    default: true
+  secret_key_patterns:
+    description:
+      - Substrings (case-insensitive) that make an environment key secret-like.
+    type: list
+    elements: str
+    default: [PASSWORD, PASSWD, PASS, SECRET, TOKEN, API_KEY, APIKEY, PRIVATE_KEY, CREDENTIAL, ACCESS_KEY, AUTH]
+  default_credentials:
+    description:
+      - Values (case-insensitive) that count as default or well-known credentials.
+    type: list
+    elements: str
+    default: [admin, password, changeme, change_me, postgres, root, secret, guest, "123456", test]
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Relative paths in the result are relative to O(project_dir).
+  - Needs PyYAML on the managed host; the C(docker) CLI with the Compose v2 plugin is optional.
+requirements:
+  - PyYAML
+seealso:
+  - name: Compose file merge rules
+    description: How multiple compose files are merged.
+    link: https://docs.docker.com/reference/compose-file/merge/
+'''
+
+EXAMPLES = r'''
+- name: Gather compose facts of the lab
+  compose_facts:
+    project_dir: /opt/sutazaiapp
+  register: cf
+
+- name: Show the sprawl
+  ansible.builtin.debug:
+    msg: "{{ cf.compose.files | length }} compose files, {{ cf.compose.services_defined | length }} services defined"
+
+- name: Only the main file, without the CLI
+  compose_facts:
+    project_dir: /opt/sutazaiapp
+    files: [docker-compose.yml]
+    use_cli: false
+    secret_key_patterns: [PASSWORD, SECRET, TOKEN]
+'''
+
+RETURN = r'''
+compose:
+  description: Facts about the Compose project.
+  returned: always
+  type: dict
+  contains:
+    project:
+      description: Project name (top-level C(name), else C(COMPOSE_PROJECT_NAME), else the directory name) and absolute dir.
+      type: dict
+      sample: {name: sutazai, dir: /opt/sutazaiapp}
+    model_source:
+      description: C(cli) when C(docker compose config) produced the model, C(yaml) for the built-in merge.
+      type: str
+      sample: cli
+    cli_error:
+      description: Why the CLI was not used (masked), or null.
+      type: str
+      sample: docker CLI not found
+    active_source:
+      description: Where the active file list came from (files, environment, dotenv, default, none).
+      type: str
+      sample: default
+    files:
+      description: Every compose file found (active files first).
+      type: list
+      elements: dict
+      sample:
+        - {path: docker-compose.yml, kind: main, active: true, services: [postgres, redis], lines: 120, error: null}
+    active_files:
+      description: Active compose files, relative paths, in merge order.
+      type: list
+      elements: str
+      sample: [docker-compose.yml, docker-compose.override.yml]
+    services_defined:
+      description: Distinct service names across all compose files.
+      type: list
+      elements: str
+    services:
+      description:
+        - Effective model of the active files, per service, with C(file) and C(line) of the definition, image,
+          build (context, dockerfile, requirements), user, privileged, cap_add, group_add, ports, mem_limit_bytes,
+          mem_reservation_bytes, limit_source, mounts, environment (masked), secret_env, healthcheck, profiles,
+          restart, logging, env_file, depends_on.
+      type: dict
+    volumes:
+      description: Top-level volumes with C(external) and the real volume C(name).
+      type: dict
+      sample: {pgdata: {external: false, name: sutazai_pgdata}}
+    dockerfiles:
+      description: Dockerfiles under the project (any depth).
+      type: list
+      elements: str
+    env_files:
+      description: Env files with path, exists, mode, owner, group, group_readable, world_readable, template and secrets (masked).
+      type: list
+      elements: dict
+    secret_files:
+      description: Files in C(secrets*) directories and files of top-level compose C(secrets), with mode and ownership.
+      type: list
+      elements: dict
+    errors:
+      description: Compose files that do not parse (file, line, column, message); never a traceback.
+      type: list
+      elements: dict
+      sample:
+        - {file: docker-compose.dev.yml, line: 12, column: 3,
+           message: "docker-compose.dev.yml line 12, column 3: mapping values are not allowed here"}
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.compose_doctor import compose_model
+from ansible.module_utils.compose_doctor.redact import (
+    DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS, redact_text,
+)
+
+
+def argument_spec():
+    return dict(
+        project_dir=dict(type='path', required=True),
+        files=dict(type='list', elements='str'),
+        use_cli=dict(type='bool', default=True),
+        secret_key_patterns=dict(type='list', elements='str', no_log=False,
+                                 default=list(DEFAULT_SECRET_KEY_PATTERNS)),
+        default_credentials=dict(type='list', elements='str', no_log=False, default=list(DEFAULT_CREDENTIALS)),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not compose_model.HAS_YAML:
+        module.fail_json(msg=missing_required_lib('PyYAML'), exception=compose_model.YAML_IMPORT_ERROR)
+
+    project_dir = module.params['project_dir']
+    if not os.path.exists(project_dir):
+        module.fail_json(msg='Compose project directory %s does not exist' % project_dir, changed=False)
+    if not os.path.isdir(project_dir):
+        module.fail_json(msg='Compose project path %s is not a directory' % project_dir, changed=False)
+    if not os.access(project_dir, os.R_OK | os.X_OK):
+        module.fail_json(msg='Compose project directory %s is not readable by this user' % project_dir,
+                         changed=False)
+
+    patterns = module.params['secret_key_patterns']
+    try:
+        facts = compose_model.gather(
+            project_dir,
+            files=module.params['files'],
+            use_cli=module.params['use_cli'],
+            secret_key_patterns=patterns,
+            default_credentials=module.params['default_credentials'],
+        )
+    except Exception as exc:  # pylint: disable=broad-except
+        # last resort: a clear message, masked, never a traceback with values
+        module.fail_json(msg='compose_facts failed on %s: %s: %s'
+                         % (project_dir, type(exc).__name__, redact_text(str(exc), patterns)), changed=False)
+    module.exit_json(changed=False, compose=facts)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,271 @@
+import json
+import os
+import shutil
+import stat
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+import compose_facts
+
+MAIN = """\
+name: sample
+x-defaults: &defaults
+  restart: unless-stopped
+  logging:
+    driver: json-file
+    options: {max-size: 10m, max-file: "3"}
+x-unused-field: {anything: [1, 2]}
+services:
+  api:
+    <<: *defaults
+    image: api:${TAG:-latest}
+    build:
+      context: ./api
+    user: "1000:1000"
+    ports:
+      - "8000:8000"
+      - "127.0.0.1:5433:5432/tcp"
+      - "9000"
+      - target: 80
+        published: "8080"
+        host_ip: 0.0.0.0
+        protocol: udp
+    mem_limit: 512m
+    mem_reservation: 128m
+    environment:
+      DB_PASSWORD: ${DB_PASSWORD}
+      GF_ADMIN_PASSWORD: ${GF_ADMIN_PASSWORD:-admin}
+      PLAIN: hello
+    env_file: [app.env]
+    volumes:
+      - ./data:/data:ro
+      - pgdata:/var/lib/x
+      - /var/run/docker.sock:/var/run/docker.sock
+    healthcheck:
+      test: curl -f http://localhost:8000/health
+    depends_on: [db]
+  db:
+    <<: *defaults
+    image: postgres:16
+    deploy:
+      resources:
+        limits: {memory: 1.5G}
+        reservations: {memory: 256M}
+    environment:
+      - POSTGRES_PASSWORD=postgres
+      - POSTGRES_USER
+    ports: ["0.0.0.0:5432:5432"]
+    volumes: [pgdata:/var/lib/postgresql/data]
+  debug:
+    image: busybox
+    profiles: [debug]
+    privileged: true
+    group_add: [999]
+volumes:
+  pgdata: {}
+  old_pgdata: {}
+  ext: {external: true, name: real-ext}
+"""
+
+OVERRIDE = """\
+services:
+  db:
+    ports: ["127.0.0.1:6432:5432"]
+    environment:
+      EXTRA: "1"
+  kong:
+    image: kong-standin
+    profiles: [mesh]
+"""
+
+SECRET_VALUES = ('hunter2secret', 'tok3n-value-xyz', 'postgres')
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / 'docker-compose.yml').write_text(MAIN)
+    (tmp_path / 'docker-compose.override.yml').write_text(OVERRIDE)
+    (tmp_path / 'docker-compose.monitoring.yml').write_text('services:\n  prometheus:\n    image: prom\n')
+    (tmp_path / 'docker-compose.broken.yml').write_text('services:\n  a:\n    image: x\n   b: 1\n')
+    (tmp_path / '.env').write_text('TAG=v1\nDB_PASSWORD=hunter2secret\n')
+    os.chmod(str(tmp_path / '.env'), 0o644)
+    (tmp_path / 'app.env').write_text('API_TOKEN=tok3n-value-xyz\n')
+    (tmp_path / 'secrets').mkdir()
+    (tmp_path / 'secrets' / 'db_password').write_text('x')
+    os.chmod(str(tmp_path / 'secrets' / 'db_password'), 0o600)
+    api = tmp_path / 'api'
+    api.mkdir()
+    (api / 'Dockerfile').write_text('FROM base\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n')
+    (api / 'requirements.txt').write_text('requests>=2\nPyYAML\n')
+    (tmp_path / 'data').mkdir()
+    return tmp_path
+
+
+def run_module(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            compose_facts.main()
+    out = json.loads(capsys.readouterr().out)
+    return exc.value.code, out
+
+
+def assert_no_secret(text):
+    for value in SECRET_VALUES[:2]:
+        assert value not in text
+
+
+HAS_COMPOSE = shutil.which('docker') is not None
+
+
+@pytest.mark.skipif(not HAS_COMPOSE, reason='docker CLI not installed')
+def test_cli_model(project, capsys):
+    rc, out = run_module({'project_dir': str(project)}, capsys)
+    assert rc == 0
+    assert out['changed'] is False
+    compose = out['compose']
+    assert compose['model_source'] == 'cli', compose['cli_error']
+    check_sample(compose, project)
+    assert_no_secret(json.dumps(out))
+
+
+def test_yaml_fallback_model(project, capsys):
+    rc, out = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+    assert rc == 0
+    compose = out['compose']
+    assert compose['model_source'] == 'yaml'
+    check_sample(compose, project)
+    assert_no_secret(json.dumps(out))
+
+
+def check_sample(compose, project):
+    assert compose['project'] == {'name': 'sample', 'dir': str(project)}
+    assert compose['active_files'] == ['docker-compose.yml', 'docker-compose.override.yml']
+    kinds = dict((f['path'], (f['kind'], f['active'])) for f in compose['files'])
+    assert kinds == {'docker-compose.yml': ('main', True), 'docker-compose.override.yml': ('override', True),
+                     'docker-compose.monitoring.yml': ('override', False),
+                     'docker-compose.broken.yml': ('override', False)}
+    assert compose['services_defined'] == ['api', 'db', 'debug', 'kong', 'prometheus']
+    assert sorted(compose['services']) == ['api', 'db', 'debug', 'kong']
+    api = compose['services']['api']
+    assert (api['file'], api['line']) == ('docker-compose.yml', 9)
+    assert api['image'] == 'api:v1'
+    assert api['ports'] == [
+        {'host_ip': '', 'published': 8000, 'target': 8000, 'protocol': 'tcp'},
+        {'host_ip': '127.0.0.1', 'published': 5433, 'target': 5432, 'protocol': 'tcp'},
+        {'host_ip': '', 'published': None, 'target': 9000, 'protocol': 'tcp'},
+        {'host_ip': '0.0.0.0', 'published': 8080, 'target': 80, 'protocol': 'udp'}]
+    assert (api['mem_limit_bytes'], api['mem_reservation_bytes'], api['limit_source']) == \
+        (512 * 1024 ** 2, 128 * 1024 ** 2, 'mem_limit')
+    assert api['environment']['DB_PASSWORD'] == '********'
+    assert api['environment']['API_TOKEN'] == '********'  # from env_file
+    assert api['environment']['PLAIN'] == 'hello'
+    assert api['restart'] == 'unless-stopped'
+    assert api['logging'] == {'driver': 'json-file', 'options': {'max-size': '10m', 'max-file': '3'}}
+    assert api['healthcheck'] == {'test': ['CMD-SHELL', 'curl -f http://localhost:8000/health'], 'disabled': False}
+    assert api['build']['requirements'] == [{'path': 'api/requirements.txt', 'packages': ['requests', 'pyyaml']}]
+    assert api['env_file'] == ['app.env']
+    assert {'type': 'bind', 'source': '/var/run/docker.sock', 'target': '/var/run/docker.sock',
+            'read_only': False} in api['mounts']
+    secret_env = dict((s['key'], s) for s in api['secret_env'])
+    assert secret_env['DB_PASSWORD']['literal'] is False
+    assert secret_env['GF_ADMIN_PASSWORD']['default_credential'] is True
+    db = compose['services']['db']
+    assert (db['mem_limit_bytes'], db['mem_reservation_bytes'], db['limit_source']) == (1610612736, 268435456, 'deploy')
+    assert [p['published'] for p in db['ports']] == [5432, 6432]
+    assert db['environment']['POSTGRES_PASSWORD'] == '********' and db['environment']['EXTRA'] == '1'
+    assert db['secret_env'][0]['literal'] is True and db['secret_env'][0]['default_credential'] is True
+    debug = compose['services']['debug']
+    assert debug['profiles'] == ['debug'] and debug['privileged'] is True and debug['group_add'] == ['999']
+    assert compose['volumes'] == {'pgdata': {'external': False, 'name': 'sample_pgdata'},
+                                  'old_pgdata': {'external': False, 'name': 'sample_old_pgdata'},
+                                  'ext': {'external': True, 'name': 'real-ext'}}
+    assert compose['dockerfiles'] == ['api/Dockerfile']
+    envs = dict((e['path'], e) for e in compose['env_files'])
+    assert envs['.env']['mode'] == '0644' and envs['.env']['world_readable'] is True
+    assert [s['key'] for s in envs['.env']['secrets']] == ['DB_PASSWORD']
+    assert [s['key'] for s in envs['app.env']['secrets']] == ['API_TOKEN']
+    assert compose['secret_files'][0]['path'] == 'secrets/db_password'
+    assert compose['secret_files'][0]['mode'] == '0600'
+    assert compose['errors'] == [{'file': 'docker-compose.broken.yml', 'line': 4, 'column': 4,
+                                  'message': 'docker-compose.broken.yml line 4, column 4: did not find expected key'
+                                             ' (while parsing a block mapping)'}]
+
+
+@pytest.mark.skipif(not HAS_COMPOSE, reason='docker CLI not installed')
+def test_cli_and_fallback_agree(project, capsys):
+    _rc, cli = run_module({'project_dir': str(project)}, capsys)
+    _rc, fallback = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+    assert cli['compose']['model_source'] == 'cli'
+    assert fallback['compose']['model_source'] == 'yaml'
+    for key in ('services', 'volumes', 'project', 'files', 'active_files', 'env_files', 'secret_files', 'errors'):
+        assert cli['compose'][key] == fallback['compose'][key], key
+
+
+def test_broken_active_file_falls_back(project, capsys):
+    rc, out = run_module({'project_dir': str(project),
+                          'files': ['docker-compose.yml', 'docker-compose.broken.yml']}, capsys)
+    assert rc == 0
+    compose = out['compose']
+    assert compose['model_source'] == 'yaml'
+    assert sorted(compose['services']) == ['api', 'db', 'debug']
+    assert compose['errors'][0]['file'] == 'docker-compose.broken.yml'
+    assert_no_secret(json.dumps(out))
+
+
+def test_compose_file_from_dotenv(project, capsys):
+    with open(str(project / '.env'), 'a') as handle:
+        handle.write('COMPOSE_FILE=docker-compose.yml:docker-compose.monitoring.yml\n')
+    env_backup = os.environ.pop('COMPOSE_FILE', None)
+    try:
+        _rc, out = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+    finally:
+        if env_backup is not None:
+            os.environ['COMPOSE_FILE'] = env_backup
+    assert out['compose']['active_files'] == ['docker-compose.yml', 'docker-compose.monitoring.yml']
+    assert 'prometheus' in out['compose']['services']
+
+
+def test_missing_docker_falls_back(project, capsys, monkeypatch):
+    monkeypatch.setenv('PATH', '/nonexistent')
+    monkeypatch.setattr(compose_facts.compose_model, 'find_docker_fs', lambda docker_bin=None: None)
+    _rc, out = run_module({'project_dir': str(project)}, capsys)
+    assert out['compose']['model_source'] == 'yaml'
+    assert out['compose']['cli_error'] == 'docker CLI not found'
+
+
+def test_missing_project_dir_fails_clearly(tmp_path, capsys):
+    rc, out = run_module({'project_dir': str(tmp_path / 'nope')}, capsys)
+    assert rc == 1
+    assert out['failed'] is True
+    assert 'does not exist' in out['msg'] and str(tmp_path / 'nope') in out['msg']
+
+
+def test_project_dir_is_a_file(tmp_path, capsys):
+    f = tmp_path / 'f'
+    f.write_text('')
+    rc, out = run_module({'project_dir': str(f)}, capsys)
+    assert rc == 1 and 'not a directory' in out['msg']
+
+
+def test_check_mode_is_read_only(project, capsys):
+    before = sorted((p, os.stat(os.path.join(r, p)).st_mtime) for r, _d, fs in os.walk(str(project)) for p in fs)
+    rc, out = run_module({'project_dir': str(project), '_ansible_check_mode': True, 'use_cli': False}, capsys)
+    after = sorted((p, os.stat(os.path.join(r, p)).st_mtime) for r, _d, fs in os.walk(str(project)) for p in fs)
+    assert rc == 0 and out['changed'] is False and before == after
+
+
+def test_empty_project(tmp_path, capsys):
+    rc, out = run_module({'project_dir': str(tmp_path)}, capsys)
+    assert rc == 0
+    compose = out['compose']
+    assert compose['files'] == [] and compose['services'] == {} and compose['active_files'] == []
+    assert compose['project']['name'] == tmp_path.name.lower().replace('.', '') or compose['project']['name']
+
+
+def test_world_readable_flag_changes_with_mode(project, capsys):
+    os.chmod(str(project / '.env'), stat.S_IRUSR | stat.S_IWUSR)
+    _rc, out = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+    env = [e for e in out['compose']['env_files'] if e['path'] == '.env'][0]
+    assert env['mode'] == '0600' and env['world_readable'] is False and env['group_readable'] is False

@@ -1,0 +1,68 @@
+import pytest
+
+from ansible.module_utils.compose_doctor.redact import (
+    MASK, is_secret_key, mask, mask_mapping, mask_text, mask_url_credentials, redact_text, scrub,
+)
+
+PATTERNS = ['PASSWORD', 'PASSWD', 'PASS', 'SECRET', 'TOKEN', 'API_KEY', 'APIKEY', 'PRIVATE_KEY', 'CREDENTIAL',
+            'ACCESS_KEY', 'AUTH']
+
+
+@pytest.mark.parametrize('key, expected', [
+    ('POSTGRES_PASSWORD', True), ('db_password', True), ('GF_SECURITY_ADMIN_PASSWORD', True), ('JWT_SECRET', True),
+    ('github_token', True), ('OPENAI_API_KEY', True), ('AWS_ACCESS_KEY_ID', True), ('REDIS_PASS', True),
+    ('PATH', False), ('POSTGRES_USER', False), ('LOG_LEVEL', False), (None, False), ('', False),
+])
+def test_is_secret_key(key, expected):
+    assert is_secret_key(key, PATTERNS) is expected
+
+
+def test_is_secret_key_custom_patterns_case_insensitive():
+    assert is_secret_key('my_pin', ['PIN'])
+    assert not is_secret_key('DB_PASSWORD', ['pin'])
+
+
+@pytest.mark.parametrize('value', ['hunter2', '', 'x' * 100, 123])
+def test_mask_is_fixed(value):
+    assert mask(value) == MASK
+
+
+def test_mask_none():
+    assert mask(None) is None
+
+
+@pytest.mark.parametrize('line, expected', [
+    ('DB_PASSWORD=hunter2', 'DB_PASSWORD=********'),
+    ('export API_TOKEN="abc def"', 'export API_TOKEN="********"'),
+    ('password: hunter2', 'password: ********'),
+    ('"api_key": "zzz", "user": "bob"', '"api_key": "********", "user": "bob"'),
+    ('redis-cli --pass hunter2 ping', 'redis-cli --pass ******** ping'),
+    ('cmd --password=hunter2 --user=bob', 'cmd --password=******** --user=bob'),
+    ('postgres://app:hunter2@db:5432/app', 'postgres://app:********@db:5432/app'),
+    ('GF_SECURITY_ADMIN_PASSWORD=admin,USER=x', 'GF_SECURITY_ADMIN_PASSWORD=********,USER=x'),
+    ('level=info msg="started" port=8080', 'level=info msg="started" port=8080'),
+    ('nothing to see', 'nothing to see'),
+])
+def test_mask_text(line, expected):
+    assert mask_text(line, PATTERNS) == expected
+
+
+def test_mask_text_bearer():
+    out = mask_text('Authorization: Bearer abc.def.ghi', PATTERNS)
+    assert 'abc.def.ghi' not in out
+
+
+def test_mask_url_credentials_without_password_untouched():
+    assert mask_url_credentials('http://host:8080/path') == 'http://host:8080/path'
+
+
+def test_scrub_and_redact_text():
+    assert scrub('redis-cli -a hunter2 ping', {'hunter2'}) == 'redis-cli -a ******** ping'
+    assert scrub('ab', {'a'}) == 'ab'  # too short to scrub
+    out = redact_text('line1 PASSWORD=x1\nuses s3cretval here', PATTERNS, {'s3cretval'})
+    assert 'x1' not in out and 's3cretval' not in out
+
+
+def test_mask_mapping():
+    out = mask_mapping({'DB_PASSWORD': 'hunter2', 'URL': 'mysql://u:pw12@h/db', 'N': 3}, PATTERNS)
+    assert out == {'DB_PASSWORD': MASK, 'URL': 'mysql://u:********@h/db', 'N': 3}
