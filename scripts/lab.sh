@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The broken-on-purpose SutazAI lab: scripts/lab.sh up|down|status
+#
+#   up      copy the pristine lab/ to $LAB_DIR, build the local images, start the broken subset,
+#           wait until the breakage is observable, print the status table. Idempotent; always
+#           restores the pristine broken state (files, images, containers).
+#   down    remove the lab's containers, networks, volumes (all profiles), the resources this
+#           script created (label com.compose-doctor.lab=true) and $LAB_DIR. Images are kept.
+#   status  service / state / health / restarts / memory of the lab project.
+#
+# Env: LAB_DIR (default <repo>/.lab), LAB_WAIT (seconds to wait for the broken state, default 90),
+#      LAB_EXTRA_CA_DIR (extra *.crt trusted inside the builds, default /usr/local/share/ca-certificates).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$ROOT/lab
+LAB_DIR=${LAB_DIR:-$ROOT/.lab}
+LAB_WAIT=${LAB_WAIT:-90}
+LAB_EXTRA_CA_DIR=${LAB_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}
+PROJECT=sutazai
+LABEL=com.compose-doctor.lab=true
+RUNTIME_IMAGE=compose-doctor/python:bookworm
+STANDIN_IMAGE=sutazai/standin:lab
+STALE_SERVICE=jarvis-automation-agent
+STALE_IMAGE=sutazai/jarvis-automation-agent:lab
+
+# Started by `up`; every other service in the active model stays defined only
+# (kong, consul: mesh down; cadvisor: privileged; loki, alertmanager: monitoring down).
+STARTED=(backend postgres redis jarvis-hardware-resource-optimizer jarvis-automation-agent
+         hardware-resource-optimizer ollama-integration prometheus grafana node-exporter)
+# Built by compose from their own build: sections (the stale agent is built separately).
+COMPOSE_BUILT=(postgres redis kong consul jarvis-hardware-resource-optimizer hardware-resource-optimizer)
+
+# The lab's .env must decide; a caller's environment would silently override it.
+unset COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES COMPOSE_ENV_FILES \
+      POSTGRES_USER POSTGRES_PASSWORD REDIS_PASSWORD JWT_SECRET GRAFANA_ADMIN_USER GRAFANA_ADMIN_PASSWORD
+export DOCKER_CLI_HINTS=false
+
+log() { printf '== lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+compose() { (cd "$LAB_DIR" && docker compose "$@"); }
+# Legacy builder (no buildx here) prints a deprecation banner on every build: drop it.
+quiet_build() { docker build -q "$@" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2) >/dev/null; }
+
+safe_lab_dir() {
+  case "$LAB_DIR" in
+    ""|/|"$ROOT"|"$SRC"|"$HOME") die "refusing to use LAB_DIR=$LAB_DIR" ;;
+  esac
+}
+
+sync_lab() {
+  mkdir -p "$LAB_DIR"
+  rsync -a --delete "$SRC/" "$LAB_DIR/"
+  # git does not keep modes: set the ones the lab is about explicitly.
+  chmod 0644 "$LAB_DIR/.env"                  # world-readable .env (the finding)
+  chmod 0700 "$LAB_DIR/secrets"               # secrets dir correctly protected
+  find "$LAB_DIR/secrets" -type f -exec chmod 0600 {} +
+}
+
+build_images() {
+  log "building images (cached after the first run)"
+  # Let pip inside the builds trust what the host trusts (TLS-intercepting proxies).
+  if compgen -G "$LAB_EXTRA_CA_DIR/*.crt" >/dev/null; then
+    cp "$LAB_EXTRA_CA_DIR"/*.crt "$LAB_DIR/images/python/extra-ca/"
+  fi
+  quiet_build -t "$RUNTIME_IMAGE" "$LAB_DIR/images/python"
+  quiet_build -t "$STANDIN_IMAGE" "$LAB_DIR/images/standin"
+  compose build -q "${COMPOSE_BUILT[@]}" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2)
+  # Stale image: build the agent from its requirements as they were BEFORE psutil was added,
+  # and tag it as the service's image. `docker compose build jarvis-automation-agent` fixes it.
+  local tmp
+  tmp=$(mktemp -d)
+  cp -a "$LAB_DIR/agents/$STALE_SERVICE/." "$tmp/"
+  sed -i '/^psutil/d' "$tmp/requirements.txt"
+  quiet_build -t "$STALE_IMAGE" "$tmp"
+  rm -rf "$tmp"
+}
+
+create_extra_volumes() {
+  # Left-overs the audit must flag: an unused volume of this project and a duplicate of
+  # postgres_data under the old "sutazaiapp" project prefix. Both unused, both ours (label).
+  docker volume inspect sutazai_old_chromadb_data >/dev/null 2>&1 ||
+    docker volume create --label "$LABEL" \
+      --label com.docker.compose.project=sutazai --label com.docker.compose.volume=old_chromadb_data \
+      sutazai_old_chromadb_data >/dev/null
+  docker volume inspect sutazaiapp_postgres_data >/dev/null 2>&1 ||
+    docker volume create --label "$LABEL" \
+      --label com.docker.compose.project=sutazaiapp --label com.docker.compose.volume=postgres_data \
+      sutazaiapp_postgres_data >/dev/null
+}
+
+cid_of() {  # container id(s) of a service in the lab project
+  docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
+    --filter "label=com.docker.compose.service=$1"
+}
+
+broken_state_visible() {
+  local svc cid
+  for svc in jarvis-hardware-resource-optimizer jarvis-automation-agent; do
+    cid=$(cid_of "$svc" | head -1); [ -n "$cid" ] || return 1
+    [ "$(docker inspect -f '{{.RestartCount}}' "$cid")" -ge 1 ] || return 1
+    docker logs "$cid" 2>&1 | grep -q "No module named 'psutil'" || return 1
+  done
+  cid=$(cid_of hardware-resource-optimizer | head -1); [ -n "$cid" ] || return 1
+  [ "$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$cid")" = unhealthy ] || return 1
+  cid=$(cid_of postgres | head -1); [ -n "$cid" ] || return 1
+  [ "$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$cid")" = healthy ] || return 1
+}
+
+cmd_up() {
+  safe_lab_dir
+  command -v rsync >/dev/null || die "rsync is required"
+  docker image inspect compose-doctor/base:bookworm >/dev/null 2>&1 ||
+    die "base image compose-doctor/base:bookworm is missing (run scripts/setup.sh)"
+  local t0=$SECONDS
+  log "syncing $SRC -> $LAB_DIR"
+  sync_lab
+  build_images
+  create_extra_volumes
+  # Anything someone started by hand (kong, consul, ...) goes back to "defined, not running".
+  local all stopped=() svc
+  all=$(compose config --services)
+  for svc in $all; do
+    [[ " ${STARTED[*]} " == *" $svc "* ]] || stopped+=("$svc")
+  done
+  [ ${#stopped[@]} -eq 0 ] || compose rm -sf "${stopped[@]}" >/dev/null 2>&1 || true
+  log "starting ${STARTED[*]}"
+  # --force-recreate: restart counters and health start from zero on every `up`.
+  compose up -d --no-build --force-recreate --remove-orphans --quiet-pull "${STARTED[@]}" 2>&1 |
+    grep -v -E '^ *$| (Running|Created|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Waiting|Healthy|Recreate)$' >&2 || true
+  log "waiting (max ${LAB_WAIT}s) for the broken state: agents crash-looping, socket agent unhealthy"
+  local deadline=$((SECONDS + LAB_WAIT))
+  until broken_state_visible; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "WARNING: broken state not fully visible after ${LAB_WAIT}s"
+      break
+    fi
+    sleep 2
+  done
+  log "up in $((SECONDS - t0))s"
+  cmd_status
+}
+
+cmd_down() {
+  safe_lab_dir
+  local dir=$LAB_DIR
+  [ -f "$dir/docker-compose.yml" ] || dir=$SRC   # working copy gone: the pristine files name the project
+  log "removing project $PROJECT (containers, networks, volumes)"
+  (cd "$dir" && docker compose --profile '*' down -v --remove-orphans --timeout 5 2>&1 |
+     grep -v -e '^ *$' >&2) || true
+  # Resources this script created itself.
+  local ids
+  ids=$(docker ps -aq --filter "label=$LABEL"); [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  ids=$(docker volume ls -q --filter "label=$LABEL"); [ -z "$ids" ] || docker volume rm $ids >/dev/null
+  ids=$(docker network ls -q --filter "label=$LABEL"); [ -z "$ids" ] || docker network rm $ids >/dev/null
+  rm -rf "$LAB_DIR"
+  log "down (images kept as build cache)"
+}
+
+cmd_status() {
+  local services
+  if [ -f "$LAB_DIR/docker-compose.yml" ]; then
+    services=$(compose config --services | sort)
+  else
+    services=$(docker ps -a --filter "label=com.docker.compose.project=$PROJECT" \
+      --format '{{.Label "com.docker.compose.service"}}' | sort -u)
+  fi
+  [ -n "$services" ] || { echo "lab: project $PROJECT is not up (LAB_DIR=$LAB_DIR)"; return 0; }
+  declare -A mem=()
+  local ids line
+  ids=$(docker ps -q --filter "label=com.docker.compose.project=$PROJECT")
+  if [ -n "$ids" ]; then
+    while IFS='|' read -r id usage pct; do mem[$id]="$usage ($pct)"; done < <(
+      docker stats --no-stream --format '{{.ID}}|{{.MemUsage}}|{{.MemPerc}}' $ids | sed 's/ \/ /\//')
+  fi
+  printf '%-36s %-11s %-10s %-8s %s\n' SERVICE STATE HEALTH RESTARTS MEMORY
+  local svc cid state health restarts
+  for svc in $services; do
+    cid=$(cid_of "$svc" | head -1)
+    if [ -z "$cid" ]; then
+      printf '%-36s %-11s %-10s %-8s %s\n' "$svc" "not-created" - - -
+      continue
+    fi
+    IFS='|' read -r state health restarts < <(docker inspect -f \
+      '{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}|{{.RestartCount}}' "$cid")
+    printf '%-36s %-11s %-10s %-8s %s\n' "$svc" "$state" "$health" "$restarts" "${mem[${cid:0:12}]:--}"
+  done
+  echo "volumes: $(docker volume ls -q --filter name=sutazai | sort | tr '\n' ' ')"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
