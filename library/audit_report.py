@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""Ansible module: write compose-doctor report files (host reports or the fleet summary)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: audit_report
+short_description: Write compose-doctor audit reports (JSON, Markdown, HTML, SARIF, JUnit, Prometheus)
+description:
+  - Writes the report of M(compose_audit) into O(dest) as C(audit.json), C(audit.md), C(audit.html),
+    C(audit.sarif), C(junit.xml) and C(compose_doctor.prom).
+  - With O(fleet=true) it aggregates O(reports) (one per host) and O(unreachable) into
+    C(fleet.json) and C(fleet.md) instead.
+  - Every file is written atomically (temporary file in the same directory, then rename) with mode
+    C(0600), because reports describe weaknesses; O(dest) is created with mode C(0700) when missing.
+  - This is an B(output writer), not a change to the managed system. It writes its files in check
+    mode too, and always returns C(changed=false), so an audit stays read-only and C(changed=0) in
+    normal and check mode. Put it on the controller (C(delegate_to=localhost)) or wherever reports
+    belong.
+version_added: "1.0.0"
+author:
+  - compose-doctor contributors
+options:
+  dest:
+    description: Directory to write the files into; created (mode 0700) if missing.
+    type: path
+    required: true
+  report:
+    description: The C(report) return value of M(compose_audit). Required unless O(fleet=true).
+    type: dict
+  formats:
+    description: Which host report files to write.
+    type: list
+    elements: str
+    choices: [json, md, html, sarif, junit, prom]
+    default: [json, md, html, sarif, junit, prom]
+  fleet:
+    description: Write the fleet summary (C(fleet.json), C(fleet.md)) from O(reports) and O(unreachable).
+    type: bool
+    default: false
+  reports:
+    description: Host reports to aggregate when O(fleet=true).
+    type: list
+    elements: dict
+    default: []
+  unreachable:
+    description:
+      - Hosts that could not be audited, when O(fleet=true); names or dicts with C(host) and C(error).
+    type: list
+    elements: raw
+    default: []
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Writes the report files in check mode as well (they are the audit's output) and reports
+        C(changed=false).
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+seealso:
+  - module: compose_audit
+"""
+
+EXAMPLES = r"""
+- name: Write the host's reports on the controller
+  audit_report:
+    dest: "{{ playbook_dir }}/../reports/{{ inventory_hostname }}"
+    report: "{{ audit.report }}"
+  delegate_to: localhost
+
+- name: Only JSON and SARIF for CI
+  audit_report:
+    dest: reports/ci
+    report: "{{ audit.report }}"
+    formats: [json, sarif, junit]
+
+- name: Fleet summary
+  audit_report:
+    dest: reports
+    fleet: true
+    reports: "{{ groups['all'] | map('extract', hostvars) | selectattr('audit', 'defined')
+                 | map(attribute='audit.report') | list }}"
+    unreachable: [docker-prod-03]
+  run_once: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+files:
+  description: Absolute paths of the files written.
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/reports/web1/audit.json, /srv/reports/web1/audit.md]
+dest:
+  description: The directory written to.
+  returned: always
+  type: str
+"""
+
+import json
+import os
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.compose_doctor import render
+from ansible.module_utils.compose_doctor.report import fleet_report
+
+HOST_FILES = [
+    ("json", "audit.json", lambda r: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),
+    ("md", "audit.md", render.to_markdown),
+    ("html", "audit.html", render.to_html),
+    ("sarif", "audit.sarif", render.to_sarif),
+    ("junit", "junit.xml", render.to_junit),
+    ("prom", "compose_doctor.prom", render.to_prometheus),
+]
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def atomic_write(path, text, mode=FILE_MODE):
+    """Write ``text`` to ``path`` via a temp file in the same directory and os.replace."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(to_bytes(text, errors="surrogate_or_strict"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        os.chmod(path, mode)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def ensure_dir(path):
+    if not os.path.isdir(path):
+        os.makedirs(path, DIR_MODE)
+        os.chmod(path, DIR_MODE)  # makedirs mode is masked by umask
+
+
+def render_files(params):
+    """-> [(filename, text)] for the requested output; all rendering happens before any write."""
+    if params.get("fleet"):
+        fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [])
+        return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
+                ("fleet.md", render.fleet_markdown(fleet))]
+    report = params.get("report")
+    wanted = params.get("formats") or [f[0] for f in HOST_FILES]
+    return [(name, func(report)) for key, name, func in HOST_FILES if key in wanted]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type="path", required=True),
+            report=dict(type="dict"),
+            formats=dict(type="list", elements="str", choices=[f[0] for f in HOST_FILES],
+                         default=[f[0] for f in HOST_FILES]),
+            fleet=dict(type="bool", default=False),
+            reports=dict(type="list", elements="dict", default=[]),
+            unreachable=dict(type="list", elements="raw", default=[]),
+        ),
+        required_if=[("fleet", False, ("report",))],
+        supports_check_mode=True,
+    )
+    dest = module.params["dest"]
+    report = module.params.get("report")
+    if not module.params["fleet"] and (not isinstance(report, dict) or "schema_version" not in report):
+        module.fail_json(msg="report must be the 'report' returned by compose_audit (no schema_version found)")
+    try:
+        outputs = render_files(module.params)
+    except Exception as exc:
+        module.fail_json(msg="could not render the report: %s" % exc, exception=traceback.format_exc())
+    written = []
+    try:
+        ensure_dir(dest)
+        for name, text in outputs:
+            written.append(atomic_write(os.path.join(dest, name), text))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="could not write reports into %s: %s" % (dest, exc), files=written)
+    module.exit_json(changed=False, files=written, dest=dest)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""Ansible module: evaluate the compose-doctor rule catalog over gathered facts."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: compose_audit
+short_description: Evaluate the compose-doctor rule catalog and build the audit report
+description:
+  - Takes the C(compose) facts of M(compose_facts) and the C(runtime) facts of M(container_facts),
+    evaluates every enabled rule (restart loops with the missing Python module diagnosed, unhealthy
+    containers with the Docker socket permission diagnosed, services defined but not running,
+    configuration sprawl, readable env files, hardcoded and default secrets, privileged containers,
+    Docker socket mounts, root users, ports on all interfaces, mesh and monitoring services down,
+    memory pressure, missing and over-provisioned limits, unused and duplicate volumes, missing log
+    rotation, missing healthchecks, compose files that do not parse, an unreachable daemon).
+  - Returns the versioned audit report (the content of C(audit.json)) and the findings.
+  - Pure computation on the controller or the host; it reads and changes nothing, so it always
+    returns C(changed=false).
+  - When C(runtime.docker.reachable) is false only the file-based rules run, plus C(daemon-unreachable).
+  - Findings never contain secret values, only key names and a fixed mask.
+  - "Score: 100 minus the weighted findings (critical 20, high 8, medium 3, low 1 by default,
+    C(policy.score_weights)), floored at 0."
+version_added: "1.0.0"
+author:
+  - compose-doctor contributors
+options:
+  compose:
+    description:
+      - The C(compose) return value of M(compose_facts).
+    type: dict
+    required: true
+  runtime:
+    description:
+      - The C(runtime) return value of M(container_facts).
+      - Empty or omitted means runtime facts are missing (treated like an unreachable daemon).
+    type: dict
+    default: {}
+  policy:
+    description:
+      - Thresholds, lists and overrides; merged over the built-in defaults, so a partial policy works.
+      - Keys include C(restart_threshold), C(memory_pressure_pct), C(overprovisioned_pct),
+        C(overprovisioned_min_limit), C(mesh_services), C(monitoring_services), C(database_ports),
+        C(default_credentials), C(secret_key_patterns), C(python_module_map), C(fix_map),
+        C(disabled_rules), C(rule_severity) (rule id to critical, high, medium or low),
+        C(sprawl_max_override_files), C(sprawl_min_running_pct), C(sprawl_max_dockerfiles),
+        C(docker_socket_paths), C(root_users), C(log_drivers_needing_rotation), C(log_rotation_option),
+        C(rightsize_headroom), C(rightsize_floor), C(score_weights).
+      - An unknown rule id in C(disabled_rules) or C(rule_severity) is an error.
+    type: dict
+    default: {}
+  host:
+    description:
+      - Name of the audited host, recorded in the report.
+      - Defaults to the name of the machine the module runs on.
+    type: str
+  generated_at:
+    description:
+      - ISO 8601 UTC timestamp recorded in the report; defaults to now.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Evaluates the same way in check mode; never changes anything.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Severities critical, high, medium and low are shown as priorities P0, P1, P2 and P3.
+seealso:
+  - module: compose_facts
+  - module: container_facts
+  - module: audit_report
+"""
+
+EXAMPLES = r"""
+- name: Read the compose project
+  compose_facts:
+    project_dir: /opt/sutazaiapp
+  register: cf
+
+- name: Read the containers
+  container_facts:
+    project: "{{ cf.compose.project.name }}"
+  register: rt
+
+- name: Evaluate the rules
+  compose_audit:
+    host: "{{ inventory_hostname }}"
+    compose: "{{ cf.compose }}"
+    runtime: "{{ rt.runtime }}"
+    policy:
+      restart_threshold: 3
+      rule_severity:
+        no-healthcheck: medium
+      disabled_rules: [root-user]
+  register: audit
+
+- name: Fail on P0 findings
+  ansible.builtin.fail:
+    msg: "{{ audit.findings | selectattr('severity', 'equalto', 'critical') | map(attribute='id') | list }}"
+  when: audit.summary.findings.critical > 0
+"""
+
+RETURN = r"""
+report:
+  description:
+    - The audit report, schema version 1.0 (what C(audit_report) writes as C(audit.json)).
+    - "Top-level keys: schema_version, tool, host, generated_at, project, model_source, docker, summary,
+      compose, services, containers, ports, volumes, resources, mesh, monitoring, rules, findings."
+  returned: always
+  type: dict
+findings:
+  description: The findings, most severe first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Stable id, C(<rule>:<target>).
+      type: str
+      sample: restart-loop:jarvis
+    rule:
+      description: Rule id.
+      type: str
+    severity:
+      description: critical, high, medium or low.
+      type: str
+    priority:
+      description: P0 to P3.
+      type: str
+    title:
+      description: Rule title.
+      type: str
+    target:
+      description: Service, container, file, volume or service:port/proto the finding is about.
+      type: str
+    service:
+      description: Compose service, when known.
+      type: str
+    container:
+      description: Container name, when known.
+      type: str
+    file:
+      description: File (relative to the project dir), when known.
+      type: str
+    line:
+      description: 1-based line in C(file), when known.
+      type: int
+    evidence:
+      description: What was observed, secrets masked.
+      type: str
+    diagnosis:
+      description:
+        - "Rule-specific cause, for example C({cause: missing-python-module, module, distribution,
+          requirements_file, listed}) or C({cause: docker-socket-permission, user, socket_gid, group_add})."
+      type: dict
+    fix:
+      description: Remediation role and tag that fix it, or null when the finding is report-only.
+      type: dict
+summary:
+  description: Copy of C(report.summary) for convenient conditionals.
+  returned: always
+  type: dict
+  sample: {score: 42, findings: {critical: 1, high: 3, medium: 5, low: 9}}
+"""
+
+import socket
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.compose_doctor.report import build_report
+from ansible.module_utils.compose_doctor.rules import effective_policy, evaluate
+
+
+def run(params):
+    policy = effective_policy(params.get("policy") or {})
+    compose = params.get("compose") or {}
+    runtime = params.get("runtime") or {}
+    findings = evaluate(compose, runtime, policy)
+    report = build_report(params.get("host") or socket.gethostname(), compose, runtime, findings, policy,
+                          params.get("generated_at"))
+    return report, findings
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            compose=dict(type="dict", required=True),
+            runtime=dict(type="dict", default={}),
+            policy=dict(type="dict", default={}),
+            host=dict(type="str"),
+            generated_at=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        policy = effective_policy(module.params["policy"] or {})
+    except ValueError as exc:
+        module.fail_json(msg="invalid policy: %s" % exc)
+    try:
+        report, findings = run(dict(module.params, policy=policy))
+    except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
+        module.fail_json(msg="compose_audit failed while evaluating the rules: %s" % exc,
+                         exception=traceback.format_exc())
+    module.exit_json(changed=False, report=report, findings=findings, summary=report["summary"])
+
+
+if __name__ == "__main__":
+    main()

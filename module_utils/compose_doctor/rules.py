@@ -1,0 +1,1036 @@
+# -*- coding: utf-8 -*-
+"""compose-doctor rule catalog: compose facts + runtime facts + policy -> findings.
+
+Pure logic, stdlib only. ``evaluate(compose, runtime, policy)`` returns a list of finding dicts
+(see the shared contract)::
+
+    {id, rule, severity, priority, title, target, service, container, file, line,
+     evidence, impact, diagnosis, fix}
+
+* ``id`` is stable: ``<rule>:<target>`` where target is the service, container, file, volume
+  or ``service:port/proto`` the finding is about, so the same problem keeps the same id
+  across audits (before/after comparisons, SARIF fingerprints, Prometheus series).
+* severities ``critical|high|medium|low`` map to priorities ``P0..P3``.
+  ``policy['rule_severity'][rule]`` overrides a rule's severity (for all of its findings);
+  ``policy['disabled_rules']`` switches rules off.
+* when ``runtime['docker']['reachable']`` is false only the file-based rules run, plus
+  ``daemon-unreachable``; rules that mix file and runtime facts fall back to the file part.
+* thresholds and lists come from ``policy`` (``DEFAULT_POLICY`` holds the defaults; a partial
+  policy is merged over it), never from literals in rule code.
+* evidence never carries a secret value: secrets are shown as key name + ``********`` and log
+  lines are re-masked (``KEY=value`` with a secret-looking key) before they become evidence.
+"""
+from __future__ import absolute_import, division, print_function
+
+import copy
+import math
+import re
+from collections import namedtuple
+
+from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
+from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
+from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
+
+SEVERITIES = ("critical", "high", "medium", "low")
+PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3"}
+SEVERITY_RANK = dict((s, i) for i, s in enumerate(SEVERITIES))
+MASK = "********"
+
+DEFAULT_POLICY = {
+    # --- contract keys -------------------------------------------------------------------
+    "restart_threshold": 3,
+    "memory_pressure_pct": 80,
+    "overprovisioned_pct": 10,
+    "overprovisioned_min_limit": "512MiB",
+    "mesh_services": ["kong", "consul"],
+    "monitoring_services": ["prometheus", "grafana", "loki", "alertmanager"],
+    "database_ports": [5432, 3306, 6379, 27017, 9200, 7687, 5672, 1433],
+    "default_credentials": ["admin", "password", "changeme", "change_me", "postgres", "root",
+                            "secret", "guest", "123456", "test"],
+    "secret_key_patterns": ["PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY",
+                            "PRIVATE_KEY", "CREDENTIAL", "ACCESS_KEY", "AUTH"],
+    "python_module_map": {
+        "psutil": "psutil", "yaml": "PyYAML", "cv2": "opencv-python-headless", "PIL": "Pillow",
+        "sklearn": "scikit-learn", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
+        "dotenv": "python-dotenv", "jwt": "PyJWT", "docker": "docker", "requests": "requests",
+        "redis": "redis", "psycopg2": "psycopg2-binary",
+    },
+    "fix_map": {
+        "restart-loop": {"role": "python_deps", "tag": "pydeps"},
+        "unhealthy": {"role": "socket_access", "tag": "socket"},
+        "not-running": {"role": "compose_sprawl", "tag": "sprawl"},
+        "compose-sprawl": {"role": "compose_sprawl", "tag": "sprawl"},
+        "env-file-permissions": {"role": "env_secrets", "tag": "secrets"},
+        "hardcoded-secret": {"role": "env_secrets", "tag": "secrets"},
+        "default-credential": {"role": "env_secrets", "tag": "secrets"},
+        "mesh-not-running": {"role": "service_mesh", "tag": "mesh"},
+        "memory-pressure": {"role": "resource_limits", "tag": "limits"},
+        "memory-no-limit": {"role": "resource_limits", "tag": "limits"},
+        "memory-overprovisioned": {"role": "resource_limits", "tag": "limits"},
+        "log-rotation-missing": {"role": "log_rotation", "tag": "logs"},
+    },
+    "disabled_rules": [],
+    "rule_severity": {},
+    # --- additions (not in the contract; documented in the report-back) ------------------
+    # compose-sprawl fires when any of these is exceeded
+    "sprawl_max_override_files": 3,
+    "sprawl_min_running_pct": 50,
+    "sprawl_max_dockerfiles": 50,
+    # docker-socket-mount / unhealthy diagnosis
+    "docker_socket_paths": ["/var/run/docker.sock", "/run/docker.sock"],
+    # root-user: container/compose users that mean "root"
+    "root_users": ["", "root", "0", "0:0", "root:root", "root:0", "0:root"],
+    # log-rotation-missing: drivers that grow forever without this option
+    "log_drivers_needing_rotation": ["json-file"],
+    "log_rotation_option": "max-size",
+    # report estimate of a right-sized limit: max(usage * headroom, floor)
+    "rightsize_headroom": 1.15,
+    "rightsize_floor": "64MiB",
+    # score = 100 - sum(weight[severity] per finding), floored at 0
+    "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1},
+}
+
+# keys whose dict values are merged (user keys over defaults) instead of replaced
+_MERGED_KEYS = ("python_module_map", "fix_map", "rule_severity", "score_weights")
+_NUMERIC_KEYS = ("restart_threshold", "memory_pressure_pct", "overprovisioned_pct", "sprawl_max_override_files",
+                 "sprawl_min_running_pct", "sprawl_max_dockerfiles", "rightsize_headroom")
+
+def parse_size(value):
+    """'512MiB' / '512m' / '2G' / 1024 -> bytes (docker semantics, binary units); see sizes.py."""
+    return _parse_size(value)
+
+
+def effective_policy(policy=None):
+    """DEFAULT_POLICY with ``policy`` merged over it (dict-valued keys merged one level)."""
+    eff = copy.deepcopy(DEFAULT_POLICY)
+    for key, value in (policy or {}).items():
+        if value is None:
+            continue
+        if key in _MERGED_KEYS and isinstance(value, dict):
+            eff[key].update(value)
+        else:
+            eff[key] = copy.deepcopy(value)
+    for key in _NUMERIC_KEYS:
+        try:
+            eff[key] = float(eff[key]) if "." in str(eff[key]) else int(eff[key])
+        except (TypeError, ValueError):
+            raise ValueError("policy %s=%r is not a number" % (key, eff[key]))
+    eff["database_ports"] = [int(p) for p in eff["database_ports"]]
+    eff["disabled_rules"] = list(eff["disabled_rules"] or [])
+    unknown = [r for r in list(eff["disabled_rules"]) + list(eff["rule_severity"]) if r not in RULES]
+    if unknown:
+        raise ValueError("policy names unknown rule id(s): %s (known: %s)"
+                         % (", ".join(sorted(set(unknown))), ", ".join(RULE_ORDER)))
+    for rule, sev in eff["rule_severity"].items():
+        if sev not in SEVERITIES:
+            raise ValueError("policy rule_severity[%s]=%r is not one of %s"
+                             % (rule, sev, ", ".join(SEVERITIES)))
+    return eff
+
+
+# ----------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------
+
+def mask_text(text, patterns):
+    """Mask ``KEY=value`` / ``KEY: value`` where KEY looks secret (redact.mask_text, line by line)."""
+    if not text:
+        return text
+    return "\n".join(_redact_mask_text(line, patterns) for line in str(text).split("\n"))
+
+
+def human_bytes(n):
+    """Bytes for people ('512MiB', '1.5GiB'); 'n/a' for unknown."""
+    if n is None:
+        return "n/a"
+    return _format_size(n)
+
+
+def normalize_dist(name):
+    return re.sub(r"[-_.]+", "-", str(name or "")).lower()
+
+
+def recommend_limit(usage_bytes, policy):
+    """Report-side estimate of a right-sized limit: max(usage x headroom, floor), MiB-rounded."""
+    floor = parse_size(policy["rightsize_floor"]) or 0
+    rec = max(float(usage_bytes or 0) * float(policy["rightsize_headroom"]), floor)
+    mib = 1024 ** 2
+    return int(math.ceil(rec / mib) * mib)
+
+
+class _Ctx(object):
+    """Indexes over the facts, built once per evaluate()."""
+
+    def __init__(self, compose, runtime, policy):
+        self.compose = compose or {}
+        self.runtime = runtime or {}
+        self.policy = policy
+        docker = self.runtime.get("docker") or {}
+        self.reachable = bool(docker.get("reachable"))
+        self.docker = docker
+        self.project = (self.compose.get("project") or {}).get("name")
+        self.services = self.compose.get("services") or {}
+        self.services_defined = list(self.compose.get("services_defined") or self.services.keys())
+        containers = (self.runtime.get("containers") or []) if self.reachable else []
+        self.containers = [c for c in containers
+                           if not c.get("project") or not self.project or c.get("project") == self.project]
+        self.by_service = {}
+        for c in self.containers:
+            self.by_service.setdefault(c.get("service") or c.get("name"), []).append(c)
+        self.volumes = (self.runtime.get("volumes") or []) if self.reachable else []
+        self.socket_paths = set(policy["docker_socket_paths"])
+        sock = (docker.get("socket") or {}).get("path")
+        if sock:
+            self.socket_paths.add(sock)
+
+    def svc_loc(self, name):
+        svc = self.services.get(name) or {}
+        if svc.get("file"):
+            return svc.get("file"), svc.get("line")
+        for f in self.compose.get("files") or []:
+            if name in (f.get("services") or []):
+                return f.get("path"), None
+        return None, None
+
+    def containers_of(self, service):
+        return self.by_service.get(service, [])
+
+    def running(self, service):
+        return any(c.get("state") == "running" for c in self.containers_of(service))
+
+    def main_file(self):
+        active = self.compose.get("active_files") or []
+        if active:
+            return active[0]
+        for f in self.compose.get("files") or []:
+            if f.get("kind") == "main":
+                return f.get("path")
+        return None
+
+
+def _finding(ctx, rule, target, evidence, service=None, container=None, file=None, line=None,
+             diagnosis=None, fix=True, severity=None):
+    """Build a finding; ``fix=True`` means 'the rule's fix', None/False means none."""
+    if service and file is None:
+        file, line = ctx.svc_loc(service)
+    return {
+        "id": "%s:%s" % (rule, target),
+        "rule": rule,
+        "target": target,
+        "severity": severity,      # None -> rule default (filled by evaluate)
+        "service": service,
+        "container": container,
+        "file": file,
+        "line": line,
+        "evidence": evidence,
+        "diagnosis": diagnosis,
+        "fix": fix,
+    }
+
+
+def _is_socket_mount(ctx, source):
+    return bool(source) and source in ctx.socket_paths
+
+
+def _name_matches(service, names):
+    """kong matches 'kong', 'sutazai-kong', 'sutazai_kong'; not 'kong-database'."""
+    s = service.lower()
+    for n in names:
+        n = n.lower()
+        if s == n or s.endswith("-" + n) or s.endswith("_" + n):
+            return n
+    return None
+
+
+def _log_excerpt(ctx, lines, limit=6):
+    lines = [mask_text(line, ctx.policy["secret_key_patterns"]) for line in (lines or []) if line]
+    return "\n".join(lines[-limit:])
+
+
+_MODULE_RE = re.compile(r"No module named ['\"]?([A-Za-z_][A-Za-z0-9_.]*)['\"]?")
+
+
+def diagnose_missing_module(ctx, service, lines):
+    """Find ``No module named 'X'`` in log lines -> missing-python-module diagnosis or None."""
+    module = None
+    for line in reversed(lines or []):
+        m = _MODULE_RE.search(line or "")
+        if m:
+            module = m.group(1)
+            break
+    if not module:
+        return None
+    top = module.split(".")[0]
+    dist = ctx.policy["python_module_map"].get(top) or ctx.policy["python_module_map"].get(module) or top
+    build = (ctx.services.get(service) or {}).get("build") or {}
+    reqs = build.get("requirements") or []
+    req = None
+    for r in reqs:  # prefer a plain requirements.txt
+        if str(r.get("path", "")).rsplit("/", 1)[-1] == "requirements.txt":
+            req = r
+            break
+    if req is None and reqs:
+        req = reqs[0]
+    listed = bool(req) and normalize_dist(dist) in [normalize_dist(p) for p in req.get("packages") or []]
+    return {
+        "cause": "missing-python-module",
+        "module": top,
+        "import": module,
+        "distribution": dist,
+        "requirements_file": req.get("path") if req else None,
+        "build_context": build.get("context"),
+        "listed": listed,
+        "action": "rebuild image (requirement already listed; the image is stale)" if listed
+                  else "add %s to %s and rebuild" % (dist, req.get("path") if req else "the requirements file"),
+    }
+
+
+def diagnose_socket(ctx, service, container, lines):
+    """Health output with 'permission denied' on the docker socket -> diagnosis or None."""
+    text = "\n".join(line or "" for line in lines).lower()
+    if "permission denied" not in text:
+        return None
+    mounts = [m.get("source") for m in (container.get("mounts") or [])]
+    mounts += [m.get("source") for m in ((ctx.services.get(service) or {}).get("mounts") or [])]
+    mounts_socket = any(_is_socket_mount(ctx, s) for s in mounts)
+    if "docker.sock" not in text and not (mounts_socket and "docker" in text):
+        return None
+    sock = ctx.docker.get("socket") or {}
+    svc = ctx.services.get(service) or {}
+    return {
+        "cause": "docker-socket-permission",
+        "user": container.get("user") if container.get("user") is not None else svc.get("user"),
+        "socket_path": sock.get("path"),
+        "socket_gid": sock.get("gid"),
+        "socket_group": sock.get("group"),
+        "group_add": list(container.get("group_add") or svc.get("group_add") or []),
+        "mounts_socket": mounts_socket,
+    }
+
+
+# ----------------------------------------------------------------------------------------
+# rules: one function each, (ctx) -> [finding]
+# ----------------------------------------------------------------------------------------
+
+def rule_daemon_unreachable(ctx):
+    if ctx.reachable:
+        return []
+    err = ctx.docker.get("error") or "runtime facts were not gathered"
+    return [_finding(ctx, "daemon-unreachable", "docker",
+                     "Docker daemon unreachable: %s. Runtime facts (containers, health, memory, "
+                     "volumes) are missing; only file-based rules were evaluated." % err, fix=None)]
+
+
+def rule_compose_invalid(ctx):
+    out, seen = [], set()
+    errors = list(ctx.compose.get("errors") or [])
+    for f in ctx.compose.get("files") or []:
+        if f.get("error"):
+            e = dict(f["error"])
+            e["file"] = f.get("path")
+            errors.append(e)
+    for e in errors:
+        key = e.get("file") or "compose"
+        if key in seen:
+            continue
+        seen.add(key)
+        loc = "line %s" % e.get("line") if e.get("line") else "unknown line"
+        if e.get("column"):
+            loc += ", column %s" % e.get("column")
+        out.append(_finding(ctx, "compose-invalid", key, "%s (%s): %s" % (key, loc, e.get("message")),
+                            file=e.get("file"), line=e.get("line"), fix=None))
+    return out
+
+
+def rule_restart_loop(ctx):
+    out = []
+    threshold = ctx.policy["restart_threshold"]
+    for c in ctx.containers:
+        count = c.get("restart_count") or 0
+        if c.get("state") != "restarting" and count < threshold:
+            continue
+        svc = c.get("service")
+        diag = diagnose_missing_module(ctx, svc, c.get("log_tail"))
+        fix = True if diag else None
+        if diag is None and c.get("oom_killed"):
+            diag = {"cause": "oom-killed"}
+            fix = ctx.policy["fix_map"].get("memory-pressure")
+        ev = "%s is %s, restarted %d times (threshold %d), last exit code %s" % (
+            c.get("name"), c.get("state"), count, threshold, c.get("exit_code"))
+        if c.get("oom_killed"):
+            ev += ", OOMKilled"
+        excerpt = _log_excerpt(ctx, c.get("log_tail"))
+        if excerpt:
+            ev += "\n" + excerpt
+        out.append(_finding(ctx, "restart-loop", svc or c.get("name"), ev, service=svc,
+                            container=c.get("name"), diagnosis=diag, fix=fix))
+    return out
+
+
+def rule_unhealthy(ctx):
+    out = []
+    for c in ctx.containers:
+        health = c.get("health") or {}
+        if health.get("status") != "unhealthy":
+            continue
+        svc = c.get("service")
+        outputs = [h.get("output") for h in health.get("log") or []]
+        diag = diagnose_socket(ctx, svc, c, outputs + list(c.get("log_tail") or []))
+        last = outputs[-1] if outputs else ""
+        ev = "%s is unhealthy (failing streak %s)" % (c.get("name"), health.get("failing_streak"))
+        if last:
+            ev += "; last health check output: %s" % mask_text(
+                str(last).strip(), ctx.policy["secret_key_patterns"])
+        out.append(_finding(ctx, "unhealthy", svc or c.get("name"), ev, service=svc,
+                            container=c.get("name"), diagnosis=diag, fix=True if diag else None))
+    return out
+
+
+def _covered_elsewhere(ctx, name):
+    enabled = lambda r: r not in ctx.policy["disabled_rules"]  # noqa: E731
+    if enabled("mesh-not-running") and _name_matches(name, ctx.policy["mesh_services"]):
+        return True
+    if enabled("monitoring-down") and _name_matches(name, ctx.policy["monitoring_services"]):
+        return True
+    return False
+
+
+def rule_not_running(ctx):
+    out = []
+    threshold = ctx.policy["restart_threshold"]
+    for name in sorted(ctx.services):
+        if ctx.running(name) or _covered_elsewhere(ctx, name):
+            continue
+        cs = ctx.containers_of(name)
+        if any(c.get("state") == "restarting" or (c.get("restart_count") or 0) >= threshold for c in cs):
+            continue  # restart-loop reports it
+        diag, fix = None, True
+        if cs:
+            c = cs[0]
+            ev = "service %s is defined in the active compose files; container %s is %s (exit code %s)" % (
+                name, c.get("name"), c.get("state"), c.get("exit_code"))
+            diag = diagnose_missing_module(ctx, name, c.get("log_tail"))
+            if diag:
+                fix = ctx.policy["fix_map"].get("restart-loop")
+            excerpt = _log_excerpt(ctx, c.get("log_tail"), limit=3)
+            if excerpt:
+                ev += "\n" + excerpt
+        else:
+            profiles = (ctx.services[name] or {}).get("profiles") or []
+            ev = "service %s is defined in the active compose files but has no container" % name
+            if profiles:
+                ev += " (profiles: %s)" % ", ".join(profiles)
+        out.append(_finding(ctx, "not-running", name, ev, service=name,
+                            container=cs[0].get("name") if cs else None, diagnosis=diag, fix=fix))
+    return out
+
+
+def rule_compose_sprawl(ctx):
+    p = ctx.policy
+    files = ctx.compose.get("files") or []
+    overrides = [f for f in files if f.get("kind") == "override"]
+    dockerfiles = ctx.compose.get("dockerfiles") or []
+    defined = len(ctx.services_defined)
+    reasons = []
+    if len(overrides) > p["sprawl_max_override_files"]:
+        reasons.append("%d override files (max %d)" % (len(overrides), p["sprawl_max_override_files"]))
+    if len(dockerfiles) > p["sprawl_max_dockerfiles"]:
+        reasons.append("%d Dockerfiles (max %d)" % (len(dockerfiles), p["sprawl_max_dockerfiles"]))
+    running = None
+    if ctx.reachable and defined:
+        running = len([s for s in set(ctx.services_defined) if ctx.running(s)])
+        pct = 100.0 * running / defined
+        if pct < p["sprawl_min_running_pct"]:
+            reasons.append("%d of %d defined services running (%.0f%%, min %s%%)"
+                           % (running, defined, pct, p["sprawl_min_running_pct"]))
+    if not reasons:
+        return []
+    ev = "%d compose files (%d override), %d services defined, %d Dockerfiles: %s" % (
+        len(files), len(overrides), defined, len(dockerfiles), "; ".join(reasons))
+    return [_finding(ctx, "compose-sprawl", ctx.project or "project", ev, file=ctx.main_file(), line=None,
+                     diagnosis={"compose_files": len(files), "override_files": len(overrides),
+                                "services_defined": defined, "services_running": running,
+                                "dockerfiles": len(dockerfiles)})]
+
+
+def rule_env_file_permissions(ctx):
+    out = []
+    for kind, entries in (("env file", ctx.compose.get("env_files") or []),
+                          ("secret file", ctx.compose.get("secret_files") or [])):
+        for f in entries:
+            if not (f.get("world_readable") or f.get("group_readable")):
+                continue
+            who = "world-readable" if f.get("world_readable") else "group-readable"
+            ev = "%s %s is %s (mode %s, owner %s:%s)" % (kind, f.get("path"), who, f.get("mode"),
+                                                       f.get("owner"), f.get("group"))
+            keys = [s.get("key") for s in f.get("secrets") or []]
+            if keys:
+                ev += "; holds secrets: %s" % ", ".join("%s=%s" % (k, MASK) for k in keys)
+            out.append(_finding(ctx, "env-file-permissions", f.get("path"), ev, file=f.get("path"), line=None,
+                                diagnosis={"mode": f.get("mode"), "owner": f.get("owner"),
+                                           "group": f.get("group"), "world_readable": bool(f.get("world_readable")),
+                                           "group_readable": bool(f.get("group_readable")),
+                                           "secret_keys": keys}))
+    return out
+
+
+def _compose_secrets(ctx):
+    """(service, secret_env entry) for every service secret in the active model."""
+    for name in sorted(ctx.services):
+        for s in (ctx.services[name] or {}).get("secret_env") or []:
+            yield name, s
+
+
+def rule_hardcoded_secret(ctx):
+    out = []
+    for name, s in _compose_secrets(ctx):
+        if not s.get("literal") or s.get("default_credential"):
+            continue
+        ev = "service %s sets %s=%s as a literal in %s line %s (not a ${VAR} reference)" % (
+            name, s.get("key"), MASK, s.get("file"), s.get("line"))
+        out.append(_finding(ctx, "hardcoded-secret", "%s:%s" % (name, s.get("key")), ev, service=name,
+                            file=s.get("file") or ctx.svc_loc(name)[0],
+                            line=s.get("line") or ctx.svc_loc(name)[1]))
+    return out
+
+
+def rule_default_credential(ctx):
+    out, seen = [], set()
+    for name, s in _compose_secrets(ctx):
+        if not s.get("default_credential"):
+            continue
+        target = "%s:%s" % (s.get("file") or name, s.get("key"))
+        if target in seen:
+            continue
+        seen.add(target)
+        ev = "service %s: %s=%s is a well-known default credential (%s line %s)" % (
+            name, s.get("key"), MASK, s.get("file"), s.get("line"))
+        out.append(_finding(ctx, "default-credential", target, ev, service=name,
+                            file=s.get("file") or ctx.svc_loc(name)[0], line=s.get("line")))
+    for f in ctx.compose.get("env_files") or []:
+        for s in f.get("secrets") or []:
+            if not s.get("default_credential"):
+                continue
+            target = "%s:%s" % (f.get("path"), s.get("key"))
+            if target in seen:
+                continue
+            seen.add(target)
+            ev = "%s line %s: %s=%s is a well-known default credential" % (
+                f.get("path"), s.get("line"), s.get("key"), MASK)
+            out.append(_finding(ctx, "default-credential", target, ev, file=f.get("path"), line=s.get("line")))
+    return out
+
+
+def rule_privileged_container(ctx):
+    out = []
+    names = set(ctx.services) | set(ctx.by_service)
+    for name in sorted(n for n in names if n):
+        svc = ctx.services.get(name) or {}
+        cs = [c for c in ctx.containers_of(name) if c.get("privileged")]
+        if not (svc.get("privileged") or cs):
+            continue
+        where = "declared privileged: true" if svc.get("privileged") else "container runs privileged"
+        ev = "service %s: %s%s" % (name, where, "" if cs or not svc else
+                                   " (not started; flagged from the compose file)")
+        out.append(_finding(ctx, "privileged-container", name, ev, service=name,
+                            container=cs[0].get("name") if cs else None))
+    return out
+
+
+def rule_docker_socket_mount(ctx):
+    out = []
+    names = set(ctx.services) | set(ctx.by_service)
+    for name in sorted(n for n in names if n):
+        svc = ctx.services.get(name) or {}
+        srcs = [(m.get("source"), not m.get("read_only")) for m in svc.get("mounts") or []]
+        for c in ctx.containers_of(name):
+            srcs += [(m.get("source"), m.get("rw")) for m in c.get("mounts") or []]
+        hits = [(s, rw) for s, rw in srcs if _is_socket_mount(ctx, s)]
+        if not hits:
+            continue
+        rw = any(h[1] for h in hits)
+        ev = "service %s mounts the Docker socket %s (%s): full control of the Docker daemon" % (
+            name, hits[0][0], "read-write" if rw else "read-only")
+        cs = ctx.containers_of(name)
+        out.append(_finding(ctx, "docker-socket-mount", name, ev, service=name,
+                            container=cs[0].get("name") if cs else None, fix=None))
+    return out
+
+
+def rule_root_user(ctx):
+    out = []
+    roots = set(str(u) for u in ctx.policy["root_users"])
+    names = set(ctx.services) | set(ctx.by_service)
+    for name in sorted(n for n in names if n):
+        cs = ctx.containers_of(name)
+        svc = ctx.services.get(name) or {}
+        if cs:
+            user = cs[0].get("user")
+            user = "" if user is None else str(user)
+            src = "container %s runs as %s" % (cs[0].get("name"), user or "root (no USER set)")
+        elif svc.get("user") is not None:
+            user = str(svc.get("user"))
+            src = "compose sets user: %s" % (user or "''")
+        else:
+            continue  # no container and no explicit user: the image decides, unknown from files
+        if user not in roots:
+            continue
+        out.append(_finding(ctx, "root-user", name, "service %s: %s" % (name, src), service=name,
+                            container=cs[0].get("name") if cs else None, fix=None))
+    return out
+
+
+def rule_port_all_interfaces(ctx):
+    out = []
+    dbports = set(int(p) for p in ctx.policy["database_ports"])
+    for name in sorted(ctx.services):
+        for p in (ctx.services[name] or {}).get("ports") or []:
+            if p.get("published") in (None, "") or (p.get("host_ip") or "") not in ("", "0.0.0.0", "::"):
+                continue
+            proto = p.get("protocol") or "tcp"
+            db = int(p.get("target") or 0) in dbports or int(p.get("published")) in dbports
+            ev = "service %s publishes %s/%s -> %s on all interfaces (%s)" % (
+                name, p.get("published"), proto, p.get("target"), p.get("host_ip") or "0.0.0.0")
+            if db:
+                ev += "; %s is a database port" % p.get("target")
+            out.append(_finding(ctx, "port-all-interfaces", "%s:%s/%s" % (name, p.get("published"), proto), ev,
+                                service=name, fix=None, severity="high" if db else None,
+                                diagnosis={"port": int(p.get("published")), "target": p.get("target"),
+                                           "protocol": proto, "database": db}))
+    return out
+
+
+def _state_summary(ctx, name):
+    cs = ctx.containers_of(name)
+    if not cs:
+        return "no container"
+    c = cs[0]
+    st = c.get("state")
+    health = (c.get("health") or {}).get("status")
+    return "%s%s" % (st, " (%s)" % health if health else "")
+
+
+def rule_mesh_not_running(ctx):
+    out = []
+    defined = set(ctx.services_defined) | set(ctx.services)
+    for mesh in ctx.policy["mesh_services"]:
+        for name in sorted(n for n in defined if _name_matches(n, [mesh])):
+            if ctx.running(name):
+                continue
+            active = name in ctx.services
+            ports = ", ".join(str(p.get("published")) for p in (ctx.services.get(name) or {}).get("ports") or []
+                              if p.get("published"))
+            ev = "service %s (%s) is defined%s but not running (%s)%s" % (
+                name, mesh, "" if active else " only in inactive compose files", _state_summary(ctx, name),
+                "; ports %s allocated" % ports if ports else "")
+            out.append(_finding(ctx, "mesh-not-running", name, ev, service=name,
+                                diagnosis={"mesh": mesh, "active": active}))
+    return out
+
+
+def rule_monitoring_down(ctx):
+    out = []
+    defined = set(ctx.services_defined) | set(ctx.services)
+    for name in sorted(defined):
+        comp = _name_matches(name, ctx.policy["monitoring_services"])
+        if not comp:
+            continue
+        cs = ctx.containers_of(name)
+        unhealthy = any((c.get("health") or {}).get("status") == "unhealthy" for c in cs)
+        if ctx.running(name) and not unhealthy:
+            continue
+        ev = "monitoring component %s (%s) is %s" % (
+            name, comp, "unhealthy" if unhealthy else "not running (%s)" % _state_summary(ctx, name))
+        out.append(_finding(ctx, "monitoring-down", name, ev, service=name, fix=None,
+                            diagnosis={"component": comp, "unhealthy": unhealthy}))
+    return out
+
+
+def _container_mem(c):
+    mem = c.get("memory") or {}
+    usage, limit = mem.get("usage_bytes"), mem.get("limit_bytes")
+    pct = mem.get("percent")
+    if pct is None and usage is not None and limit:
+        pct = 100.0 * usage / limit
+    return usage, limit, pct
+
+
+def rule_memory_pressure(ctx):
+    out = []
+    thr = ctx.policy["memory_pressure_pct"]
+    for c in ctx.containers:
+        usage, limit, pct = _container_mem(c)
+        oom = bool(c.get("oom_killed"))
+        if not oom and (limit is None or pct is None or pct < thr):
+            continue
+        svc = c.get("service")
+        ev = "%s uses %s of %s limit (%.0f%%, threshold %s%%)" % (
+            c.get("name"), human_bytes(usage), human_bytes(limit), pct or 0, thr)
+        if oom:
+            ev += "; container was OOM-killed"
+        rec = recommend_limit(max(usage or 0, limit or 0) if oom else (usage or 0) * 100.0 / thr, ctx.policy)
+        out.append(_finding(ctx, "memory-pressure", c.get("name"), ev, service=svc, container=c.get("name"),
+                            diagnosis={"usage_bytes": usage, "limit_bytes": limit,
+                                       "percent": round(pct, 1) if pct is not None else None,
+                                       "oom_killed": oom, "recommended_limit_bytes": max(rec, limit or 0)}))
+    return out
+
+
+def rule_memory_no_limit(ctx):
+    out = []
+    for name in sorted(ctx.services):
+        svc = ctx.services[name] or {}
+        if svc.get("mem_limit_bytes"):
+            continue
+        cs = ctx.containers_of(name)
+        if any(_container_mem(c)[1] for c in cs):
+            continue  # limited at runtime (docker update)
+        usage = None
+        if cs:
+            usage = _container_mem(cs[0])[0]
+        ev = "service %s has no memory limit (deploy.resources.limits.memory / mem_limit)" % name
+        if usage is not None:
+            ev += "; currently uses %s" % human_bytes(usage)
+        out.append(_finding(ctx, "memory-no-limit", name, ev, service=name,
+                            container=cs[0].get("name") if cs else None,
+                            diagnosis={"usage_bytes": usage,
+                                       "recommended_limit_bytes": recommend_limit(usage, ctx.policy)
+                                       if usage is not None else None}))
+    return out
+
+
+def rule_memory_overprovisioned(ctx):
+    out = []
+    thr = ctx.policy["overprovisioned_pct"]
+    min_limit = parse_size(ctx.policy["overprovisioned_min_limit"]) or 0
+    for c in ctx.containers:
+        if c.get("state") != "running":
+            continue
+        usage, limit, pct = _container_mem(c)
+        if limit is None or usage is None or limit < min_limit or pct is None or pct >= thr:
+            continue
+        rec = recommend_limit(usage, ctx.policy)
+        ev = "%s uses %s of %s limit (%.1f%%, below %s%%); right-sizing to %s would reclaim %s" % (
+            c.get("name"), human_bytes(usage), human_bytes(limit), pct, thr, human_bytes(rec),
+            human_bytes(max(limit - rec, 0)))
+        out.append(_finding(ctx, "memory-overprovisioned", c.get("name"), ev, service=c.get("service"),
+                            container=c.get("name"),
+                            diagnosis={"usage_bytes": usage, "limit_bytes": limit, "percent": round(pct, 2),
+                                       "recommended_limit_bytes": rec,
+                                       "reclaimable_bytes": max(limit - rec, 0)}))
+    return out
+
+
+def _volume_keys(ctx):
+    """compose volume key -> expected docker volume name."""
+    keys = {}
+    for key, v in (ctx.compose.get("volumes") or {}).items():
+        v = v or {}
+        keys[key] = v.get("name") or ("%s_%s" % (ctx.project, key) if ctx.project and not v.get("external") else key)
+    return keys
+
+
+def _volume_key_of(name, keys):
+    best = None
+    for key in keys:
+        if name == key or name.endswith("_" + key):
+            if best is None or len(key) > len(best):
+                best = key
+    return best
+
+
+def _referenced_volume_sources(ctx):
+    refs = set()
+    for svc in ctx.services.values():
+        for m in (svc or {}).get("mounts") or []:
+            if m.get("type") == "volume" and m.get("source"):
+                refs.add(m.get("source"))
+    return refs
+
+
+def rule_volume_unused(ctx):
+    out, seen = [], set()
+    keys = _volume_keys(ctx)
+    refs = _referenced_volume_sources(ctx)
+    # file part: declared at top level but mounted by no service
+    for key in sorted(keys):
+        if key in refs or keys[key] in refs:
+            continue
+        seen.add(keys[key])
+        out.append(_finding(ctx, "volume-unused", keys[key],
+                            "volume %s is declared in the compose file but no service mounts it" % key,
+                            file=ctx.main_file(), fix=None, diagnosis={"declared": key, "in_use": False}))
+    # runtime part: volumes of this project (label, or name matching a declared key) with no container;
+    # unused duplicates are volume-duplicate's (unless that rule is off)
+    if "volume-duplicate" not in ctx.policy["disabled_rules"]:
+        seen.update(d[0].get("name") for d in _duplicate_volumes(ctx))
+    for v in ctx.volumes:
+        name = v.get("name")
+        if v.get("in_use") or name in seen:
+            continue
+        related = (ctx.project and v.get("project") == ctx.project) or _volume_key_of(name, keys)
+        if not related:
+            continue
+        seen.add(name)
+        out.append(_finding(ctx, "volume-unused", name, "volume %s (driver %s) is not used by any container" % (
+            name, v.get("driver")), fix=None, diagnosis={"declared": _volume_key_of(name, keys), "in_use": False}))
+    return out
+
+
+def _duplicate_volumes(ctx):
+    """[(volume, declared key, expected name, other names)] for unused copies of a declared volume."""
+    keys = _volume_keys(ctx)
+    groups = {}
+    for v in ctx.volumes:
+        key = _volume_key_of(v.get("name") or "", keys)
+        if key:
+            groups.setdefault(key, []).append(v)
+    out = []
+    for key in sorted(groups):
+        vols = groups[key]
+        if len(vols) < 2:
+            continue
+        expected = keys[key]
+        for v in sorted(vols, key=lambda x: x.get("name")):
+            if v.get("name") == expected or v.get("in_use"):
+                continue
+            out.append((v, key, expected, sorted(x.get("name") for x in vols if x is not v)))
+    return out
+
+
+def rule_volume_duplicate(ctx):
+    out = []
+    for v, key, expected, others in _duplicate_volumes(ctx):
+        out.append(_finding(ctx, "volume-duplicate", v.get("name"),
+                            "volume %s duplicates %s (same data volume '%s' under another prefix); not in use"
+                            % (v.get("name"), ", ".join(others), key), fix=None,
+                            diagnosis={"declared": key, "expected": expected, "in_use": bool(v.get("in_use"))}))
+    return out
+
+
+def rule_log_rotation_missing(ctx):
+    out = []
+    needs = set(ctx.policy["log_drivers_needing_rotation"])
+    opt = ctx.policy["log_rotation_option"]
+    daemon_driver = ctx.docker.get("logging_driver") if ctx.reachable else None
+    daemon_opts = (ctx.docker.get("log_opts") or {}) if ctx.reachable else {}
+    for name in sorted(ctx.services):
+        svc = ctx.services[name] or {}
+        cs = ctx.containers_of(name)
+        if cs and cs[0].get("log_config"):
+            driver = cs[0]["log_config"].get("type")
+            opts = dict(cs[0]["log_config"].get("config") or {})
+            src = "container %s" % cs[0].get("name")
+        else:
+            logging = svc.get("logging") or {}
+            driver = logging.get("driver")
+            opts = dict(logging.get("options") or {})
+            src = "compose"
+        if not driver:
+            driver = daemon_driver
+            src += " (daemon default)"
+        if not driver:
+            continue  # unknown without the daemon
+        if driver == daemon_driver:
+            merged = dict(daemon_opts)
+            merged.update(opts)
+            opts = merged
+        if driver not in needs or opts.get(opt):
+            continue
+        out.append(_finding(ctx, "log-rotation-missing", name,
+                            "service %s logs with the %s driver without %s (%s): logs grow unbounded"
+                            % (name, driver, opt, src), service=name,
+                            container=cs[0].get("name") if cs else None,
+                            diagnosis={"driver": driver, "options": sorted(opts)}))
+    return out
+
+
+def rule_no_healthcheck(ctx):
+    out = []
+    for name in sorted(ctx.services):
+        svc = ctx.services[name] or {}
+        cs = ctx.containers_of(name)
+        if cs:
+            if any(c.get("health") for c in cs):
+                continue
+            ev = "container %s has no healthcheck (neither compose nor image defines one)" % cs[0].get("name")
+        else:
+            hc = svc.get("healthcheck")
+            if not (hc and hc.get("disabled")):
+                continue  # the image may define one; unknown without a container
+            ev = "service %s disables its healthcheck" % name
+        out.append(_finding(ctx, "no-healthcheck", name, ev, service=name,
+                            container=cs[0].get("name") if cs else None, fix=None))
+    return out
+
+
+Rule = namedtuple("Rule", "func severity title fix impact advice runtime")
+
+# rule-id -> Rule(function, default severity, title, fix, impact, advice, needs runtime)
+# ``runtime=True``: skipped when the daemon is unreachable (needs container facts).
+RULES = {
+    "daemon-unreachable": Rule(rule_daemon_unreachable, "critical", "Docker daemon unreachable", None,
+                               "No runtime facts: container health, memory and volumes cannot be audited.",
+                               "Start dockerd / check DOCKER_HOST and socket permissions, then re-run the audit.",
+                               False),
+    "compose-invalid": Rule(rule_compose_invalid, "high", "Compose file does not parse", None,
+                            "The project cannot be deployed or audited from this file.",
+                            "Fix the YAML at the reported line; validate with `docker compose config -q`.", False),
+    "restart-loop": Rule(rule_restart_loop, "critical", "Container in a restart loop",
+                         {"role": "python_deps", "tag": "pydeps"},
+                         "Service is down and crash-looping; dependent features are unavailable.",
+                         "Read the log tail, fix the crash cause, rebuild and recreate the service.", True),
+    "unhealthy": Rule(rule_unhealthy, "high", "Container unhealthy", {"role": "socket_access", "tag": "socket"},
+                      "Service runs but fails its health check; its function is degraded.",
+                      "Read the health-check output and fix the cause.", True),
+    "not-running": Rule(rule_not_running, "medium", "Service defined but not running",
+                        {"role": "compose_sprawl", "tag": "sprawl"},
+                        "Dead configuration: allocated ports and config that nothing serves.",
+                        "Start the service or park it under a compose profile.", True),
+    "compose-sprawl": Rule(rule_compose_sprawl, "medium", "Configuration sprawl",
+                           {"role": "compose_sprawl", "tag": "sprawl"},
+                           "Many files and unused services make the effective configuration hard to reason about.",
+                           "Consolidate overrides; park never-started services under profiles.", False),
+    "env-file-permissions": Rule(rule_env_file_permissions, "high", "Env/secret file readable by others",
+                                 {"role": "env_secrets", "tag": "secrets"},
+                                 "Any local user or process can read the credentials in the file.",
+                                 "chmod 0600 and restrict the owner/group.", False),
+    "hardcoded-secret": Rule(rule_hardcoded_secret, "high", "Hardcoded secret in compose file",
+                             {"role": "env_secrets", "tag": "secrets"},
+                             "Secret committed with the configuration; leaks with every copy of the file.",
+                             "Move the value to a 0600 env/secret file and reference it as ${VAR}.", False),
+    "default-credential": Rule(rule_default_credential, "high", "Default credential in use",
+                               {"role": "env_secrets", "tag": "secrets"},
+                               "Well-known credential: anyone who reaches the service can log in.",
+                               "Rotate to a generated secret.", False),
+    "privileged-container": Rule(rule_privileged_container, "high", "Privileged container", None,
+                                 "Container has full access to the host kernel and devices.",
+                                 "Drop privileged; grant only the capabilities/devices needed.", False),
+    "docker-socket-mount": Rule(rule_docker_socket_mount, "high", "Docker socket mounted", None,
+                                "Whoever controls the container controls the Docker daemon (root on the host).",
+                                "Avoid the mount or use a filtering socket proxy; read-only does not help.", False),
+    "root-user": Rule(rule_root_user, "medium", "Container runs as root", None,
+                      "A container escape or bind-mount write lands as root on the host.",
+                      "Set a non-root `user:` (or USER in the Dockerfile).", False),
+    "port-all-interfaces": Rule(rule_port_all_interfaces, "low", "Port published on all interfaces", None,
+                                "Service reachable from every network the host is on (database ports: high).",
+                                "Bind to 127.0.0.1 or a specific interface (`127.0.0.1:PORT:PORT`).", False),
+    "mesh-not-running": Rule(rule_mesh_not_running, "high", "Service mesh component not running",
+                             {"role": "service_mesh", "tag": "mesh"},
+                             "No API gateway / service discovery: no routing, load balancing or registration.",
+                             "Start the mesh services and verify their endpoints.", True),
+    "memory-pressure": Rule(rule_memory_pressure, "high", "Memory usage near limit",
+                            {"role": "resource_limits", "tag": "limits"},
+                            "Risk of OOM kills and restarts under load.",
+                            "Raise the limit to the recommended value.", True),
+    "memory-no-limit": Rule(rule_memory_no_limit, "medium", "No memory limit",
+                            {"role": "resource_limits", "tag": "limits"},
+                            "One leaking container can exhaust host memory and take down the rest.",
+                            "Set deploy.resources.limits.memory from observed usage.", False),
+    "memory-overprovisioned": Rule(rule_memory_overprovisioned, "low", "Memory limit over-provisioned",
+                                   {"role": "resource_limits", "tag": "limits"},
+                                   "Reserved memory far above use hides real capacity.",
+                                   "Right-size the limit to observed peak x headroom.", True),
+    "volume-unused": Rule(rule_volume_unused, "low", "Unused volume", None,
+                          "Orphaned data and disk space; unclear what is authoritative.",
+                          "Review, back up, then remove (`docker volume rm`) - report only.", False),
+    "volume-duplicate": Rule(rule_volume_duplicate, "low", "Duplicate volume", None,
+                             "Two copies of the same data under different prefixes; risk of using the stale one.",
+                             "Confirm which copy is live, back up and remove the other - report only.", True),
+    "log-rotation-missing": Rule(rule_log_rotation_missing, "low", "No log rotation",
+                                 {"role": "log_rotation", "tag": "logs"},
+                                 "json-file logs grow without bound and can fill the disk.",
+                                 "Set logging.options max-size/max-file per service or in daemon.json.", False),
+    "no-healthcheck": Rule(rule_no_healthcheck, "low", "No healthcheck", None,
+                           "Failures are invisible to Docker and to depends_on: service_healthy.",
+                           "Add a healthcheck to the service or image.", False),
+    "monitoring-down": Rule(rule_monitoring_down, "medium", "Monitoring component down", None,
+                            "Blind spots: metrics, dashboards, logs or alerts are missing.",
+                            "Start the component (`docker compose up -d <service>`) and check its health.", True),
+}
+
+# the order rules are listed in catalogs and reports
+RULE_ORDER = ["daemon-unreachable", "compose-invalid", "restart-loop", "unhealthy", "not-running",
+              "compose-sprawl", "env-file-permissions", "hardcoded-secret", "default-credential",
+              "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
+              "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",
+              "volume-unused", "volume-duplicate", "log-rotation-missing", "no-healthcheck",
+              "monitoring-down"]
+assert sorted(RULE_ORDER) == sorted(RULES)
+
+
+def rule_severity(rule_id, policy):
+    return (policy.get("rule_severity") or {}).get(rule_id) or RULES[rule_id].severity
+
+
+def rule_fix(rule_id, policy):
+    fm = policy.get("fix_map") or {}
+    if rule_id in fm:
+        return copy.deepcopy(fm[rule_id]) if fm[rule_id] else None
+    return copy.deepcopy(RULES[rule_id].fix)
+
+
+def rule_status(runtime, policy=None):
+    """rule-id -> 'evaluated' | 'disabled' | 'skipped-no-runtime' for the given facts."""
+    policy = effective_policy(policy)
+    reachable = bool(((runtime or {}).get("docker") or {}).get("reachable"))
+    out = {}
+    for rid in RULE_ORDER:
+        if rid in policy["disabled_rules"]:
+            out[rid] = "disabled"
+        elif RULES[rid].runtime and not reachable:
+            out[rid] = "skipped-no-runtime"
+        else:
+            out[rid] = "evaluated"
+    return out
+
+
+def catalog(runtime=None, policy=None):
+    """Rule metadata with effective severity/fix and evaluation status (for reports/SARIF/JUnit)."""
+    policy = effective_policy(policy)
+    status = rule_status(runtime, policy)
+    out = []
+    for rid in RULE_ORDER:
+        r = RULES[rid]
+        sev = rule_severity(rid, policy)
+        out.append({"id": rid, "title": r.title, "severity": sev, "priority": PRIORITY[sev],
+                    "fix": rule_fix(rid, policy), "impact": r.impact, "advice": r.advice,
+                    "needs_runtime": r.runtime, "status": status[rid]})
+    return out
+
+
+def evaluate(compose, runtime, policy=None):
+    """Run every enabled rule; return findings sorted by severity, rule order, id."""
+    policy = effective_policy(policy)
+    ctx = _Ctx(compose, runtime, policy)
+    status = rule_status(runtime, policy)
+    findings, seen = [], set()
+    for rid in RULE_ORDER:
+        if status[rid] != "evaluated":
+            continue
+        rule = RULES[rid]
+        for f in rule.func(ctx):
+            if f["id"] in seen:
+                continue
+            seen.add(f["id"])
+            override = (policy.get("rule_severity") or {}).get(rid)
+            f["severity"] = override or f["severity"] or rule.severity
+            f["priority"] = PRIORITY[f["severity"]]
+            f["title"] = rule.title
+            f["impact"] = rule.impact
+            f["advice"] = rule.advice
+            if f["fix"] is True:
+                f["fix"] = rule_fix(rid, policy)
+            elif not f["fix"]:
+                f["fix"] = None
+            findings.append(f)
+    order = dict((r, i) for i, r in enumerate(RULE_ORDER))
+    findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], order[f["rule"]], f["id"]))
+    return findings
+
+
+def score(findings, policy=None):
+    """100 minus the weighted findings (policy score_weights), floored at 0."""
+    weights = effective_policy(policy)["score_weights"]
+    total = sum(weights.get(f.get("severity"), 0) for f in findings)
+    return max(0, 100 - total)

@@ -1,0 +1,506 @@
+# -*- coding: utf-8 -*-
+"""Rule catalog: every rule fires on a minimal case and stays quiet on a near miss."""
+import copy
+
+import pytest
+
+from ansible.module_utils.compose_doctor import rules
+
+import audit_fixtures as fx
+
+MiB = fx.MiB
+GiB = fx.GiB
+
+
+def _web(compose):
+    return compose["services"]["web"]
+
+
+def _ctr(runtime, name="shop-web-1"):
+    return [c for c in runtime["containers"] if c["name"] == name][0]
+
+
+def _add_service(compose, name, **kw):
+    compose["services"][name] = fx._svc(name, **kw)
+    compose["services_defined"].append(name)
+    compose["files"][0]["services"].append(name)
+
+
+def _add_container(runtime, name, service, **kw):
+    runtime["containers"].append(fx._ctr(name, service, **kw))
+
+
+# --- mutators: (compose, runtime) -> None, in place --------------------------------------
+
+def m_unreachable(c, r):
+    r.clear()
+    r.update(fx.unreachable_runtime())
+
+
+def m_compose_error(c, r):
+    c["errors"] = [{"file": "docker-compose.prod.yml", "line": 3, "column": 5, "message": "bad indentation"}]
+
+
+def m_file_entry_ok(c, r):
+    c["files"].append({"path": "docker-compose.prod.yml", "kind": "alternate", "active": False, "services": [],
+                       "lines": 3, "error": None})
+
+
+def m_restarting(c, r):
+    _ctr(r).update(state="restarting", restart_count=5, exit_code=1, health=None)
+
+
+def m_restarts_below_threshold(c, r):
+    _ctr(r).update(restart_count=2)
+
+
+def m_unhealthy(c, r):
+    _ctr(r)["health"] = {"status": "unhealthy", "failing_streak": 3, "log": [{"exit_code": 1, "output": "timeout"}]}
+
+
+def m_health_starting(c, r):
+    _ctr(r)["health"] = {"status": "starting", "failing_streak": 0, "log": []}
+
+
+def m_service_without_container(c, r):
+    _add_service(c, "worker")
+
+
+def m_kong_without_container(c, r):
+    _add_service(c, "kong")
+
+
+def m_many_overrides(c, r):
+    for i in range(4):
+        c["files"].append({"path": "docker-compose.o%d.yml" % i, "kind": "override", "active": False,
+                           "services": [], "lines": 5, "error": None})
+
+
+def m_three_overrides(c, r):
+    for i in range(3):
+        c["files"].append({"path": "docker-compose.o%d.yml" % i, "kind": "override", "active": False,
+                           "services": [], "lines": 5, "error": None})
+
+
+def m_env_world_readable(c, r):
+    c["env_files"][0].update(mode="0644", world_readable=True, group_readable=True)
+
+
+def m_secret_file_0600(c, r):
+    c["secret_files"].append({"path": "secrets/db.txt", "mode": "0600", "owner": "root", "group": "opt-admins",
+                              "group_readable": False, "world_readable": False})
+
+
+def m_literal_secret(c, r):
+    _web(c)["secret_env"] = [{"key": "API_TOKEN", "file": "docker-compose.yml", "line": 14, "literal": True,
+                              "default_credential": False, "masked": "********"}]
+
+
+def m_var_reference_secret(c, r):
+    _web(c)["secret_env"] = [{"key": "API_TOKEN", "file": "docker-compose.yml", "line": 14, "literal": False,
+                              "default_credential": False, "masked": "********"}]
+
+
+def m_default_cred(c, r):
+    c["env_files"][0]["secrets"][0]["default_credential"] = True
+
+
+def m_strong_cred(c, r):
+    c["env_files"][0]["secrets"][0].update(default_credential=False, literal=True)
+
+
+def m_privileged(c, r):
+    _web(c)["privileged"] = True
+
+
+def m_cap_add_only(c, r):
+    _web(c)["cap_add"] = ["NET_ADMIN"]
+
+
+def m_socket_mount(c, r):
+    _web(c)["mounts"].append({"type": "bind", "source": "/var/run/docker.sock", "target": "/var/run/docker.sock",
+                              "read_only": True})
+
+
+def m_other_socket(c, r):
+    _web(c)["mounts"].append({"type": "bind", "source": "/run/app.sock", "target": "/run/app.sock",
+                              "read_only": True})
+
+
+def m_root_container(c, r):
+    _ctr(r)["user"] = ""
+
+
+def m_named_user(c, r):
+    _ctr(r)["user"] = "app"
+
+
+def m_all_interfaces(c, r):
+    _web(c)["ports"][0]["host_ip"] = ""
+
+
+def m_loopback(c, r):
+    _web(c)["ports"][0]["host_ip"] = "127.0.0.1"
+
+
+def m_kong_running(c, r):
+    _add_service(c, "kong")
+    _add_container(r, "shop-kong-1", "kong")
+
+
+def m_pressure(c, r):
+    _ctr(r)["memory"] = {"usage_bytes": 470 * MiB, "limit_bytes": 512 * MiB, "percent": 91.8}
+
+
+def m_below_pressure(c, r):
+    _ctr(r)["memory"] = {"usage_bytes": 404 * MiB, "limit_bytes": 512 * MiB, "percent": 78.9}
+
+
+def m_no_limit(c, r):
+    _web(c)["mem_limit_bytes"] = None
+    _ctr(r)["memory"] = {"usage_bytes": 40 * MiB, "limit_bytes": None, "percent": None}
+
+
+def m_limit_only_at_runtime(c, r):
+    _web(c)["mem_limit_bytes"] = None  # set live with docker update
+
+
+def m_overprovisioned(c, r):
+    _ctr(r)["memory"] = {"usage_bytes": 20 * MiB, "limit_bytes": GiB, "percent": 1.95}
+
+
+def m_small_limit_low_use(c, r):
+    _ctr(r)["memory"] = {"usage_bytes": 5 * MiB, "limit_bytes": 256 * MiB, "percent": 1.95}
+
+
+def m_unused_project_volume(c, r):
+    r["volumes"].append({"name": "shop_old_cache", "driver": "local", "project": "shop", "in_use": False,
+                         "used_by": [], "created": "x"})
+
+
+def m_unused_foreign_volume(c, r):
+    r["volumes"].append({"name": "other_cache", "driver": "local", "project": "other", "in_use": False,
+                         "used_by": [], "created": "x"})
+
+
+def m_duplicate_volume(c, r):
+    r["volumes"].append({"name": "shopapp_web_data", "driver": "local", "project": None, "in_use": False,
+                         "used_by": [], "created": "x"})
+
+
+def m_no_rotation(c, r):
+    _ctr(r)["log_config"] = {"type": "json-file", "config": {}}
+
+
+def m_daemon_rotation(c, r):
+    _ctr(r)["log_config"] = {"type": "json-file", "config": {}}
+    r["docker"]["log_opts"] = {"max-size": "10m"}
+
+
+def m_no_healthcheck(c, r):
+    _web(c)["healthcheck"] = None
+    _ctr(r)["health"] = None
+
+
+def m_image_healthcheck(c, r):
+    _web(c)["healthcheck"] = None  # container still has health: the image defines HEALTHCHECK
+
+
+def m_prometheus_exited(c, r):
+    _add_service(c, "prometheus")
+    _add_container(r, "shop-prometheus-1", "prometheus", state="exited", exit_code=2, health=None)
+
+
+def m_prometheus_running(c, r):
+    _add_service(c, "prometheus")
+    _add_container(r, "shop-prometheus-1", "prometheus")
+
+
+CASES = [
+    ("daemon-unreachable", m_unreachable, None),
+    ("compose-invalid", m_compose_error, m_file_entry_ok),
+    ("restart-loop", m_restarting, m_restarts_below_threshold),
+    ("unhealthy", m_unhealthy, m_health_starting),
+    ("not-running", m_service_without_container, m_kong_without_container),
+    ("compose-sprawl", m_many_overrides, m_three_overrides),
+    ("env-file-permissions", m_env_world_readable, m_secret_file_0600),
+    ("hardcoded-secret", m_literal_secret, m_var_reference_secret),
+    ("default-credential", m_default_cred, m_strong_cred),
+    ("privileged-container", m_privileged, m_cap_add_only),
+    ("docker-socket-mount", m_socket_mount, m_other_socket),
+    ("root-user", m_root_container, m_named_user),
+    ("port-all-interfaces", m_all_interfaces, m_loopback),
+    ("mesh-not-running", m_kong_without_container, m_kong_running),
+    ("memory-pressure", m_pressure, m_below_pressure),
+    ("memory-no-limit", m_no_limit, m_limit_only_at_runtime),
+    ("memory-overprovisioned", m_overprovisioned, m_small_limit_low_use),
+    ("volume-unused", m_unused_project_volume, m_unused_foreign_volume),
+    ("volume-duplicate", m_duplicate_volume, None),
+    ("log-rotation-missing", m_no_rotation, m_daemon_rotation),
+    ("no-healthcheck", m_no_healthcheck, m_image_healthcheck),
+    ("monitoring-down", m_prometheus_exited, m_prometheus_running),
+]
+
+
+def _run(mutator, policy=None):
+    c, r = fx.clean_compose(), fx.clean_runtime()
+    if mutator:
+        mutator(c, r)
+    return rules.evaluate(c, r, policy or {})
+
+
+def test_every_rule_has_a_case():
+    assert sorted(rid for rid, _, _ in CASES) == sorted(rules.RULES)
+
+
+def test_clean_project_has_no_findings():
+    assert _run(None) == []
+
+
+@pytest.mark.parametrize("rule,fire,_", CASES, ids=[c[0] for c in CASES])
+def test_rule_fires(rule, fire, _):
+    found = [f for f in _run(fire) if f["rule"] == rule]
+    assert found, "%s did not fire" % rule
+    for f in found:
+        assert f["id"].startswith(rule + ":")
+        assert f["severity"] in rules.SEVERITIES
+        assert f["priority"] == rules.PRIORITY[f["severity"]]
+        assert f["title"] == rules.RULES[rule].title
+        assert f["evidence"]
+        for key in ("service", "container", "file", "line", "diagnosis", "fix", "target"):
+            assert key in f
+
+
+@pytest.mark.parametrize("rule,_,quiet", CASES, ids=[c[0] for c in CASES])
+def test_rule_quiet_on_near_miss(rule, _, quiet):
+    assert [f for f in _run(quiet) if f["rule"] == rule] == []
+
+
+def test_findings_sorted_and_ids_unique_and_stable():
+    c, r = fx.copies()
+    first = rules.evaluate(c, r, {})
+    second = rules.evaluate(*fx.copies())
+    assert [f["id"] for f in first] == [f["id"] for f in second]
+    assert len(set(f["id"] for f in first)) == len(first)
+    ranks = [rules.SEVERITY_RANK[f["severity"]] for f in first]
+    assert ranks == sorted(ranks)
+
+
+# --- severity overrides, disabled rules ---------------------------------------------------
+
+def test_severity_override():
+    found = _run(m_no_healthcheck, {"rule_severity": {"no-healthcheck": "critical"}})
+    f = [x for x in found if x["rule"] == "no-healthcheck"][0]
+    assert (f["severity"], f["priority"]) == ("critical", "P0")
+
+
+def test_severity_override_applies_to_escalated_findings():
+    c, r = fx.copies()
+    found = rules.evaluate(c, r, {"rule_severity": {"port-all-interfaces": "medium"}})
+    assert {f["severity"] for f in found if f["rule"] == "port-all-interfaces"} == {"medium"}
+
+
+def test_database_port_escalated():
+    f = [x for x in _run(m_all_interfaces) if x["rule"] == "port-all-interfaces"][0]
+    assert f["severity"] == "low" and not f["diagnosis"]["database"]
+    c, r = fx.copies()
+    f = [x for x in rules.evaluate(c, r, {}) if x["rule"] == "port-all-interfaces"][0]
+    assert f["severity"] == "high" and f["diagnosis"]["database"] and f["id"] == "port-all-interfaces:postgres:10000/tcp"
+
+
+@pytest.mark.parametrize("bad", [{"rule_severity": {"restart-loop": "urgent"}},
+                                 {"disabled_rules": ["no-such-rule"]},
+                                 {"restart_threshold": "three"}])
+def test_invalid_policy_rejected(bad):
+    with pytest.raises(ValueError):
+        rules.effective_policy(bad)
+
+
+def test_disabled_rule():
+    c, r = fx.copies()
+    found = rules.evaluate(c, r, {"disabled_rules": ["restart-loop", "no-healthcheck"]})
+    assert not [f for f in found if f["rule"] in ("restart-loop", "no-healthcheck")]
+    assert rules.rule_status(r, {"disabled_rules": ["restart-loop"]})["restart-loop"] == "disabled"
+
+
+def test_disabling_mesh_rule_hands_mesh_services_to_not_running():
+    found = _run(m_kong_without_container, {"disabled_rules": ["mesh-not-running"]})
+    assert [f["id"] for f in found if f["rule"] == "not-running"] == ["not-running:kong"]
+
+
+def test_partial_policy_string_numbers_and_merged_maps():
+    pol = rules.effective_policy({"restart_threshold": "5", "python_module_map": {"foo": "foo-dist"}})
+    assert pol["restart_threshold"] == 5
+    assert pol["python_module_map"]["foo"] == "foo-dist"
+    assert pol["python_module_map"]["yaml"] == "PyYAML"
+    assert pol["memory_pressure_pct"] == 80
+
+
+def test_threshold_from_policy():
+    # 5 restarts: fires at the default threshold 3, not with threshold 10
+    def mut(c, r):
+        _ctr(r)["restart_count"] = 5
+    assert [f for f in _run(mut) if f["rule"] == "restart-loop"]
+    assert not [f for f in _run(mut, {"restart_threshold": 10}) if f["rule"] == "restart-loop"]
+
+
+# --- daemon unreachable -------------------------------------------------------------------
+
+def test_daemon_unreachable_runs_only_file_rules():
+    c = fx.lab_compose()
+    found = rules.evaluate(c, fx.unreachable_runtime(), {})
+    fired = {f["rule"] for f in found}
+    assert "daemon-unreachable" in fired
+    assert {"env-file-permissions", "compose-invalid", "hardcoded-secret", "default-credential",
+            "privileged-container", "docker-socket-mount", "port-all-interfaces", "memory-no-limit"} <= fired
+    runtime_rules = {rid for rid, r in rules.RULES.items() if r.runtime}
+    assert not fired & runtime_rules
+    d = [f for f in found if f["rule"] == "daemon-unreachable"][0]
+    assert "connection refused" in d["evidence"] and d["severity"] == "critical"
+    status = rules.rule_status(fx.unreachable_runtime(), {})
+    assert status["restart-loop"] == "skipped-no-runtime" and status["env-file-permissions"] == "evaluated"
+
+
+def test_missing_runtime_is_unreachable():
+    found = rules.evaluate(fx.lab_compose(), None, {})
+    assert "daemon-unreachable:docker" in [f["id"] for f in found]
+
+
+def test_compose_invalid_names_file_and_line():
+    c, r = fx.copies()
+    f = [x for x in rules.evaluate(c, r, {}) if x["rule"] == "compose-invalid"][0]
+    assert (f["file"], f["line"]) == ("docker-compose.broken.yml", 7)
+    assert "line 7" in f["evidence"] and "mapping values" in f["evidence"]
+
+
+# --- diagnoses ----------------------------------------------------------------------------
+
+def _lab_finding(fid, policy=None, mutate=None):
+    c, r = fx.copies()
+    if mutate:
+        mutate(c, r)
+    return {f["id"]: f for f in rules.evaluate(c, r, policy or {})}[fid]
+
+
+def test_missing_module_not_listed():
+    f = _lab_finding("restart-loop:jarvis")
+    d = f["diagnosis"]
+    assert d["cause"] == "missing-python-module"
+    assert (d["module"], d["distribution"]) == ("psutil", "psutil")
+    assert d["requirements_file"] == "agents/jarvis/requirements.txt"
+    assert d["listed"] is False
+    assert f["fix"] == {"role": "python_deps", "tag": "pydeps"}
+    assert (f["file"], f["line"], f["container"]) == ("docker-compose.yml", 50, "shop-jarvis-1")
+
+
+def test_missing_module_already_listed_means_stale_image():
+    d = _lab_finding("restart-loop:jarvis-stale")["diagnosis"]
+    assert d["listed"] is True and "rebuild" in d["action"]
+    assert d["requirements_file"] == "agents/jarvis-stale/requirements.txt"
+
+
+@pytest.mark.parametrize("line,module,dist", [
+    ("ModuleNotFoundError: No module named 'yaml'", "yaml", "PyYAML"),
+    ("ModuleNotFoundError: No module named 'yaml.cyaml'", "yaml", "PyYAML"),
+    ("ImportError: No module named cv2", "cv2", "opencv-python-headless"),
+    ("ModuleNotFoundError: No module named 'somethingelse'", "somethingelse", "somethingelse"),
+])
+def test_module_to_distribution(line, module, dist):
+    def mut(c, r):
+        [x for x in r["containers"] if x["name"] == "shop-jarvis-1"][0]["log_tail"] = ["boom", line]
+    d = _lab_finding("restart-loop:jarvis", mutate=mut)["diagnosis"]
+    assert (d["module"], d["distribution"]) == (module, dist)
+
+
+def test_listed_match_is_normalized():
+    def mut(c, r):
+        c["services"]["jarvis"]["build"]["requirements"][0]["packages"] = ["pyyaml"]
+        [x for x in r["containers"] if x["name"] == "shop-jarvis-1"][0]["log_tail"] = [
+            "ModuleNotFoundError: No module named 'yaml'"]
+    assert _lab_finding("restart-loop:jarvis", mutate=mut)["diagnosis"]["listed"] is True
+
+
+def test_policy_module_map_extends_mapping():
+    def mut(c, r):
+        [x for x in r["containers"] if x["name"] == "shop-jarvis-1"][0]["log_tail"] = [
+            "ModuleNotFoundError: No module named 'magic'"]
+    d = _lab_finding("restart-loop:jarvis", {"python_module_map": {"magic": "python-magic"}}, mut)["diagnosis"]
+    assert d["distribution"] == "python-magic"
+
+
+def test_restart_loop_without_known_cause_has_no_fix():
+    def mut(c, r):
+        [x for x in r["containers"] if x["name"] == "shop-jarvis-1"][0]["log_tail"] = ["segfault"]
+    f = _lab_finding("restart-loop:jarvis", mutate=mut)
+    assert f["diagnosis"] is None and f["fix"] is None
+
+
+def test_restart_loop_without_build_has_no_requirements_file():
+    def mut(c, r):
+        c["services"]["jarvis"]["build"] = None
+    d = _lab_finding("restart-loop:jarvis", mutate=mut)["diagnosis"]
+    assert d["requirements_file"] is None and d["listed"] is False
+
+
+def test_socket_diagnosis():
+    f = _lab_finding("unhealthy:hw-optimizer")
+    d = f["diagnosis"]
+    assert d["cause"] == "docker-socket-permission"
+    assert d["user"] == "1000" and d["socket_gid"] == 998 and d["group_add"] == []
+    assert f["fix"] == {"role": "socket_access", "tag": "socket"}
+
+
+def test_socket_diagnosis_without_socket_path_in_message_uses_mount():
+    def mut(c, r):
+        ctr = [x for x in r["containers"] if x["name"] == "shop-hw-optimizer-1"][0]
+        ctr["health"]["log"] = [{"exit_code": 1, "output": "Docker client unavailable: Permission denied"}]
+    assert _lab_finding("unhealthy:hw-optimizer", mutate=mut)["diagnosis"]["cause"] == "docker-socket-permission"
+
+
+def test_unhealthy_other_cause_has_no_fix():
+    f = [x for x in _run(m_unhealthy) if x["rule"] == "unhealthy"][0]
+    assert f["diagnosis"] is None and f["fix"] is None
+
+
+# --- secrets ------------------------------------------------------------------------------
+
+def test_evidence_never_contains_secret_values():
+    c, r = fx.copies()
+    found = rules.evaluate(c, r, {})
+    text = repr(found)
+    assert fx.PLANTED not in text
+    loop = [f for f in found if f["id"] == "restart-loop:jarvis"][0]
+    assert "DB_PASSWORD=********" in loop["evidence"]
+    env = [f for f in found if f["rule"] == "env-file-permissions"][0]
+    assert "POSTGRES_PASSWORD=********" in env["evidence"]
+
+
+def test_volume_duplicate_not_double_reported_as_unused():
+    c, r = fx.copies()
+    ids = [f["id"] for f in rules.evaluate(c, r, {})]
+    assert "volume-duplicate:shopapp_postgres_data" in ids
+    assert "volume-unused:shopapp_postgres_data" not in ids
+    assert "volume-unused:shop_agent_workspaces" in ids  # declared, mounted by nobody
+    assert not [i for i in ids if "unrelated_cache" in i]
+
+
+def test_catalog_lists_every_rule_with_effective_values():
+    cat = rules.catalog(fx.lab_runtime(), {"rule_severity": {"root-user": "low"}, "disabled_rules": ["no-healthcheck"]})
+    by = {r["id"]: r for r in cat}
+    assert set(by) == set(rules.RULES)
+    assert by["root-user"]["severity"] == "low" and by["root-user"]["priority"] == "P3"
+    assert by["no-healthcheck"]["status"] == "disabled"
+    assert by["mesh-not-running"]["fix"] == {"role": "service_mesh", "tag": "mesh"}
+
+
+def test_fix_map_from_policy_overrides_registry():
+    f = [x for x in _run(m_no_limit, {"fix_map": {"memory-no-limit": {"role": "my_limits", "tag": "mylimits"}}})
+         if x["rule"] == "memory-no-limit"][0]
+    assert f["fix"] == {"role": "my_limits", "tag": "mylimits"}
+
+
+def test_parse_size_and_recommendation():
+    assert rules.parse_size("512MiB") == 512 * MiB
+    pol = rules.effective_policy({})
+    assert rules.recommend_limit(100 * MiB, pol) == 115 * MiB
+    assert rules.recommend_limit(1 * MiB, pol) == 64 * MiB
