@@ -491,6 +491,18 @@ def rule_hardcoded_secret(ctx):
         out.append(_finding(ctx, "hardcoded-secret", "%s:%s" % (name, s.get("key")), ev, service=name,
                             file=s.get("file") or ctx.svc_loc(name)[0],
                             line=s.get("line") or ctx.svc_loc(name)[1]))
+    # An env file is where Compose expects literal secrets; they count as hardcoded once the
+    # file is readable beyond its owner (the seed's world-readable .env full of passwords).
+    for f in ctx.compose.get("env_files") or []:
+        if f.get("template") or not (f.get("group_readable") or f.get("world_readable")):
+            continue
+        for s in f.get("secrets") or []:
+            if s.get("default_credential") or s.get("empty") or not s.get("literal", True):
+                continue
+            ev = "%s line %s: %s=%s is a hardcoded secret in a file readable by others (mode %s)" % (
+                f.get("path"), s.get("line"), s.get("key"), MASK, f.get("mode"))
+            out.append(_finding(ctx, "hardcoded-secret", "%s:%s" % (f.get("path"), s.get("key")), ev,
+                                file=f.get("path"), line=s.get("line")))
     return out
 
 

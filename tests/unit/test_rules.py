@@ -504,3 +504,12 @@ def test_parse_size_and_recommendation():
     pol = rules.effective_policy({})
     assert rules.recommend_limit(100 * MiB, pol) == 115 * MiB
     assert rules.recommend_limit(1 * MiB, pol) == 64 * MiB
+
+
+def test_hardcoded_secret_in_env_file_fires_masked():
+    compose, runtime = fx.clean_compose(), fx.clean_runtime()
+    m_strong_cred(compose, runtime)
+    compose["env_files"][0].update(mode="0644", world_readable=True)
+    hits = [f for f in rules.evaluate(compose, runtime, {}) if f["rule"] == "hardcoded-secret"]
+    assert hits and hits[0]["file"] == compose["env_files"][0]["path"]
+    assert "********" in hits[0]["evidence"]
