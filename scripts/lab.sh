@@ -28,8 +28,9 @@ STALE_IMAGE=sutazai/jarvis-automation-agent:lab
 # (kong, consul: mesh down; cadvisor: privileged; loki, alertmanager: monitoring down).
 STARTED=(backend postgres redis jarvis-hardware-resource-optimizer jarvis-automation-agent
          hardware-resource-optimizer ollama-integration prometheus grafana node-exporter)
-# Built by compose from their own build: sections (the stale agent is built separately).
-COMPOSE_BUILT=(postgres redis kong consul jarvis-hardware-resource-optimizer hardware-resource-optimizer)
+# Built by compose from their own build: sections (postgres/redis in parallel, first; the stale
+# agent separately).
+COMPOSE_BUILT=(kong consul jarvis-hardware-resource-optimizer hardware-resource-optimizer)
 
 # The lab's .env must decide; a caller's environment would silently override it.
 unset COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES COMPOSE_ENV_FILES \
@@ -40,6 +41,7 @@ log() { printf '== lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 compose() { (cd "$LAB_DIR" && docker compose "$@"); }
 # Legacy builder (no buildx here) prints a deprecation banner on every build: drop it.
+compose_build() { compose build -q "$@" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2); }
 quiet_build() { docker build -q "$@" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2) >/dev/null; }
 
 safe_lab_dir() {
@@ -63,9 +65,13 @@ build_images() {
   if compgen -G "$LAB_EXTRA_CA_DIR/*.crt" >/dev/null; then
     cp "$LAB_EXTRA_CA_DIR"/*.crt "$LAB_DIR/images/python/extra-ca/"
   fi
+  # postgres and redis only need the base image: build them while the python images build.
+  compose_build postgres redis &
+  local db_build=$!
   quiet_build -t "$RUNTIME_IMAGE" "$LAB_DIR/images/python"
   quiet_build -t "$STANDIN_IMAGE" "$LAB_DIR/images/standin"
-  compose build -q "${COMPOSE_BUILT[@]}" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2)
+  compose_build "${COMPOSE_BUILT[@]}"
+  wait "$db_build" || die "building postgres/redis failed"
   # Stale image: build the agent from its requirements as they were BEFORE psutil was added,
   # and tag it as the service's image. `docker compose build jarvis-automation-agent` fixes it.
   local tmp
@@ -127,7 +133,7 @@ cmd_up() {
   log "starting ${STARTED[*]}"
   # --force-recreate: restart counters and health start from zero on every `up`.
   compose up -d --no-build --force-recreate --remove-orphans --quiet-pull "${STARTED[@]}" 2>&1 |
-    grep -v -E '^ *$| (Running|Created|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Waiting|Healthy|Recreate)$' >&2 || true
+    grep -v -E '^ *$| (Running|Creating|Created|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Waiting|Healthy|Recreate)$' >&2 || true
   log "waiting (max ${LAB_WAIT}s) for the broken state: agents crash-looping, socket agent unhealthy"
   local deadline=$((SECONDS + LAB_WAIT))
   until broken_state_visible; do
@@ -147,7 +153,7 @@ cmd_down() {
   [ -f "$dir/docker-compose.yml" ] || dir=$SRC   # working copy gone: the pristine files name the project
   log "removing project $PROJECT (containers, networks, volumes)"
   (cd "$dir" && docker compose --profile '*' down -v --remove-orphans --timeout 5 2>&1 |
-     grep -v -e '^ *$' >&2) || true
+     grep -v -E '^ *$| (Stopping|Stopped|Removing|Removed)$' >&2) || true
   # Resources this script created itself.
   local ids
   ids=$(docker ps -aq --filter "label=$LABEL"); [ -z "$ids" ] || docker rm -f $ids >/dev/null
