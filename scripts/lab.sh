@@ -59,16 +59,29 @@ sync_lab() {
   find "$LAB_DIR/secrets" -type f -exec chmod 0600 {} +
 }
 
-build_images() {
-  log "building images (cached after the first run)"
+build_runtime_image() {  # $1: a copy of lab/images/python we may add files to
   # Let pip inside the builds trust what the host trusts (TLS-intercepting proxies).
   if compgen -G "$LAB_EXTRA_CA_DIR/*.crt" >/dev/null; then
-    cp "$LAB_EXTRA_CA_DIR"/*.crt "$LAB_DIR/images/python/extra-ca/"
+    cp "$LAB_EXTRA_CA_DIR"/*.crt "$1/extra-ca/"
   fi
+  quiet_build -t "$RUNTIME_IMAGE" "$1"
+}
+
+cmd_images() {  # only the shared runtime image (Molecule side-loads it into its Docker hosts)
+  local tmp
+  tmp=$(mktemp -d)
+  cp -a "$SRC/images/python/." "$tmp/"
+  build_runtime_image "$tmp"
+  rm -rf "$tmp"
+  log "built $RUNTIME_IMAGE"
+}
+
+build_images() {
+  log "building images (cached after the first run)"
   # postgres and redis only need the base image: build them while the python images build.
   compose_build postgres redis &
   local db_build=$!
-  quiet_build -t "$RUNTIME_IMAGE" "$LAB_DIR/images/python"
+  build_runtime_image "$LAB_DIR/images/python"
   quiet_build -t "$STANDIN_IMAGE" "$LAB_DIR/images/standin"
   compose_build "${COMPOSE_BUILT[@]}"
   wait "$db_build" || die "building postgres/redis failed"
@@ -198,5 +211,6 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  images) cmd_images ;;
+  *) echo "usage: $0 up|down|status|images" >&2; exit 2 ;;
 esac
