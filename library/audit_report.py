@@ -14,6 +14,8 @@ description:
     C(audit.sarif), C(junit.xml) and C(compose_doctor.prom).
   - With O(fleet=true) it aggregates O(reports) (one per host) and O(unreachable) into
     C(fleet.json) and C(fleet.md) instead.
+  - With O(before) it compares that earlier report with O(report) and writes the remediation
+    summary C(remediation.json) and C(remediation.md) instead (findings resolved, remaining, new).
   - Every file is written atomically (temporary file in the same directory, then rename) with mode
     C(0600), because reports describe weaknesses; O(dest) is created with mode C(0700) when missing.
   - This is an B(output writer), not a change to the managed system. It writes its files in check
@@ -52,6 +54,18 @@ options:
     type: list
     elements: raw
     default: []
+  before:
+    description: The report of the audit taken before remediation; O(report) is the one after.
+    type: dict
+  fixes:
+    description: What each selected fix did (C(tag), C(role), C(result)), shown in the remediation summary.
+    type: list
+    elements: dict
+    default: []
+  check_mode_run:
+    description: Mark the remediation summary as a check-mode preview.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -101,6 +115,11 @@ dest:
   description: The directory written to.
   returned: always
   type: str
+remediation:
+  description: The before/after comparison, when O(before) is given.
+  returned: when before is given
+  type: dict
+  sample: {score: {before: 12, after: 48}, resolved: [], remaining: [], new: []}
 """
 
 import json
@@ -111,6 +130,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.compose_doctor import render
+from ansible.module_utils.compose_doctor import remediation
 from ansible.module_utils.compose_doctor.report import fleet_report
 
 HOST_FILES = [
@@ -154,6 +174,11 @@ def ensure_dir(path):
 
 def render_files(params):
     """-> [(filename, text)] for the requested output; all rendering happens before any write."""
+    if params.get("before"):
+        summary = remediation.compare(params["before"], params["report"], params.get("fixes"),
+                                      params.get("check_mode_run"))
+        return [("remediation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"),
+                ("remediation.md", remediation.to_markdown(summary) + "\n")]
     if params.get("fleet"):
         fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [])
         return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
@@ -173,6 +198,9 @@ def main():
             fleet=dict(type="bool", default=False),
             reports=dict(type="list", elements="dict", default=[]),
             unreachable=dict(type="list", elements="raw", default=[]),
+            before=dict(type="dict"),
+            fixes=dict(type="list", elements="dict", default=[]),
+            check_mode_run=dict(type="bool", default=False),
         ),
         required_if=[("fleet", False, ("report",))],
         supports_check_mode=True,
@@ -192,7 +220,10 @@ def main():
             written.append(atomic_write(os.path.join(dest, name), text))
     except (IOError, OSError) as exc:
         module.fail_json(msg="could not write reports into %s: %s" % (dest, exc), files=written)
-    module.exit_json(changed=False, files=written, dest=dest)
+    result = dict(changed=False, files=written, dest=dest)
+    if module.params.get("before"):
+        result["remediation"] = json.loads(outputs[0][1])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
