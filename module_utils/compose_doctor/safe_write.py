@@ -1,0 +1,321 @@
+# -*- coding: utf-8 -*-
+"""Safe file edits: checksums, stat snapshots, private backups and atomic writes.
+
+Every remediation edit goes through here:
+
+* ``snapshot(path)`` records what a file looks like now (exists, sha256, mode, owner, group);
+* ``backup_file(path, backup_dir)`` copies it into a private backup directory (dirs 0700,
+  file 0600, whatever the original mode was) and returns the snapshot plus the backup path;
+* ``atomic_write(path, data)`` writes a temp file in the same directory, fsyncs it, gives it
+  the target's mode/owner/group and ``os.replace``-s it over the target, then fsyncs the
+  directory, so a reader sees either the old or the new file, never a partial one.
+
+Symlinks are followed: the real file is edited and the link is left alone.
+Only the standard library is used.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import grp
+import hashlib
+import os
+import pwd
+import stat
+import tempfile
+
+BACKUP_DIR_MODE = 0o700
+BACKUP_FILE_MODE = 0o600
+
+
+class SafeWriteError(Exception):
+    """A file could not be read, backed up or written; the message names the path."""
+
+
+def sha256_bytes(data):
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    """Hex sha256 of a file's content, or None when it does not exist."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, 'rb') as handle:
+            for chunk in iter(lambda: handle.read(65536), b''):
+                digest.update(chunk)
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise SafeWriteError('%s: cannot read: %s' % (path, exc.strerror or exc))
+    return digest.hexdigest()
+
+
+def format_mode(mode):
+    """0o100644 -> '0644' (permission bits incl. setuid/setgid/sticky)."""
+    if mode is None:
+        return None
+    return '%04o' % stat.S_IMODE(mode)
+
+
+def parse_mode(mode):
+    """'0644' / '644' / 420 -> 0o644."""
+    if mode is None:
+        return None
+    if isinstance(mode, int):
+        return mode
+    return int(str(mode), 8)
+
+
+def _user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def resolve_uid(owner):
+    """User name or numeric id -> uid (None stays None)."""
+    if owner is None or owner == '':
+        return None
+    if isinstance(owner, int) or str(owner).isdigit():
+        return int(owner)
+    try:
+        return pwd.getpwnam(str(owner)).pw_uid
+    except KeyError:
+        raise SafeWriteError('unknown user %r' % owner)
+
+
+def resolve_gid(group):
+    """Group name or numeric id -> gid (None stays None)."""
+    if group is None or group == '':
+        return None
+    if isinstance(group, int) or str(group).isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(str(group)).gr_gid
+    except KeyError:
+        raise SafeWriteError('unknown group %r' % group)
+
+
+def real_path(path):
+    """Absolute path with symlinks resolved (the file an edit really changes)."""
+    return os.path.realpath(os.path.abspath(os.path.expanduser(str(path))))
+
+
+def snapshot(path):
+    """What ``path`` looks like now: {path, exists, sha256, mode, uid, gid, owner, group}."""
+    path = real_path(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return {'path': path, 'exists': False, 'sha256': None, 'mode': None,
+                    'uid': None, 'gid': None, 'owner': None, 'group': None}
+        raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc))
+    if not stat.S_ISREG(st.st_mode):
+        raise SafeWriteError('%s: not a regular file' % path)
+    return {'path': path, 'exists': True, 'sha256': sha256_file(path), 'mode': format_mode(st.st_mode),
+            'uid': st.st_uid, 'gid': st.st_gid, 'owner': _user_name(st.st_uid), 'group': _group_name(st.st_gid)}
+
+
+def read_bytes(path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise SafeWriteError('%s: cannot read: %s' % (path, exc.strerror or exc))
+
+
+def read_text(path):
+    data = read_bytes(path)
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError:
+        raise SafeWriteError('%s: not UTF-8 text' % path)
+
+
+def ensure_private_dir(path):
+    """Create ``path`` (and parents) with mode 0700; tighten it if it exists."""
+    try:
+        if not os.path.isdir(path):
+            os.makedirs(path, BACKUP_DIR_MODE)
+        os.chmod(path, BACKUP_DIR_MODE)
+    except OSError as exc:
+        raise SafeWriteError('%s: cannot create directory: %s' % (path, exc.strerror or exc))
+    return path
+
+
+def _fsync_dir(dirname):
+    try:
+        fd = os.open(dirname, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, data, mode=None, uid=None, gid=None):
+    """Atomically replace ``path`` with ``data`` (bytes or str, str is UTF-8 encoded).
+
+    The new file keeps the target's current mode, owner and group unless ``mode``/``uid``/
+    ``gid`` are given; a new file defaults to 0644 (minus nothing: we never widen to
+    group/world-writable) owned by the caller. Returns the real path written.
+    """
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    path = real_path(path)
+    dirname = os.path.dirname(path)
+    if not os.path.isdir(dirname):
+        raise SafeWriteError('%s: directory %s does not exist' % (path, dirname))
+    current = None
+    try:
+        current = os.stat(path)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc))
+    if current is not None and not stat.S_ISREG(current.st_mode):
+        raise SafeWriteError('%s: not a regular file' % path)
+    if mode is None:
+        mode = stat.S_IMODE(current.st_mode) if current is not None else 0o644
+    if uid is None and current is not None:
+        uid = current.st_uid
+    if gid is None and current is not None:
+        gid = current.st_gid
+    fd, tmp = None, None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.cd-tmp', dir=dirname)
+        os.fchmod(fd, 0o600)
+        offset = 0
+        while offset < len(data):
+            offset += os.write(fd, data[offset:])
+        os.fsync(fd)
+        if uid is not None or gid is not None:
+            st = os.fstat(fd)
+            want_uid = st.st_uid if uid is None else uid
+            want_gid = st.st_gid if gid is None else gid
+            if (want_uid, want_gid) != (st.st_uid, st.st_gid):
+                os.fchown(fd, want_uid, want_gid)
+        os.fchmod(fd, mode)
+        os.close(fd)
+        fd = None
+        os.replace(tmp, path)
+        tmp = None
+        _fsync_dir(dirname)
+    except OSError as exc:
+        raise SafeWriteError('%s: atomic write failed: %s' % (path, exc.strerror or exc))
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _backup_name(backup_dir, path, sha):
+    """Mirror the absolute path under backup_dir; add .1, .2 ... when a different copy exists."""
+    rel = path.lstrip(os.sep)
+    base = os.path.join(backup_dir, rel)
+    candidate, n = base, 0
+    while os.path.exists(candidate):
+        if sha256_file(candidate) == sha:
+            return candidate, True
+        n += 1
+        candidate = '%s.%d' % (base, n)
+    return candidate, False
+
+
+def backup_file(path, backup_dir):
+    """Copy ``path`` into ``backup_dir`` (0700 dirs, 0600 file); return the snapshot + backup.
+
+    Returns ``{path, exists, sha256, mode, uid, gid, owner, group, backup}``; ``backup`` is
+    None when the file does not exist (nothing to copy). A backup with identical content that
+    is already there is reused, so repeating a backup is a no-op.
+    """
+    snap = snapshot(path)
+    snap['backup'] = None
+    if not snap['exists']:
+        return snap
+    ensure_private_dir(backup_dir)
+    data = read_bytes(snap['path'])
+    if sha256_bytes(data) != snap['sha256']:
+        raise SafeWriteError('%s: file changed while it was being backed up' % snap['path'])
+    target, reused = _backup_name(backup_dir, snap['path'], snap['sha256'])
+    if not reused:
+        parent = os.path.dirname(target)
+        # every directory between backup_dir and the file is private too
+        rel_parts = os.path.relpath(parent, backup_dir).split(os.sep)
+        current = backup_dir
+        for part in rel_parts:
+            if part in ('', '.'):
+                continue
+            current = os.path.join(current, part)
+            ensure_private_dir(current)
+        atomic_write(target, data, mode=BACKUP_FILE_MODE)
+    os.chmod(target, BACKUP_FILE_MODE)
+    snap['backup'] = target
+    return snap
+
+
+def set_mode_owner(path, mode=None, uid=None, gid=None):
+    """chmod/chown ``path`` to the given values; return True when something changed."""
+    path = real_path(path)
+    try:
+        st = os.stat(path)
+        changed = False
+        if mode is not None and stat.S_IMODE(st.st_mode) != parse_mode(mode):
+            os.chmod(path, parse_mode(mode))
+            changed = True
+        want_uid = st.st_uid if uid is None else uid
+        want_gid = st.st_gid if gid is None else gid
+        if (want_uid, want_gid) != (st.st_uid, st.st_gid):
+            os.chown(path, want_uid, want_gid)
+            changed = True
+    except OSError as exc:
+        raise SafeWriteError('%s: cannot set mode/owner: %s' % (path, exc.strerror or exc))
+    return changed
+
+
+def mask_for_diff(text, patterns=None):
+    """Text safe to show in a diff: secret-looking values and URL credentials masked.
+
+    Uses the shared redaction helper line by line; if it is not importable, every value of a
+    ``KEY=VALUE`` / ``KEY: VALUE`` pair whose key looks secret is masked by a local fallback.
+    """
+    if text is None:
+        return None
+    try:
+        from ansible.module_utils.compose_doctor.redact import mask_text
+    except ImportError:  # pragma: no cover - redact ships with the project
+        mask_text = _fallback_mask_text
+    return '\n'.join(mask_text(line, patterns) if patterns is not None else mask_text(line)
+                     for line in str(text).split('\n'))
+
+
+_FALLBACK_SECRET = ('PASSWORD', 'PASSWD', 'PASS', 'SECRET', 'TOKEN', 'API_KEY', 'APIKEY', 'PRIVATE_KEY',
+                    'CREDENTIAL', 'ACCESS_KEY', 'AUTH')
+
+
+def _fallback_mask_text(line, patterns=None):
+    import re
+    pats = [p.upper() for p in (patterns or _FALLBACK_SECRET)]
+    line = re.sub(r'(://[^\s:/@]*:)[^\s@/]+@', r'\1********@', line)
+
+    def _repl(match):
+        if any(p in match.group(1).upper() for p in pats):
+            return match.group(1) + match.group(2) + '********'
+        return match.group(0)
+    return re.sub(r'''([A-Za-z_][A-Za-z0-9_.-]*["']?)(\s*[=:]\s*)(\S.*)$''', _repl, line)
