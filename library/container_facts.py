@@ -71,7 +71,8 @@ options:
     default: auto
   log_tail_lines:
     description:
-      - Lines of log to return for restarting, exited, dead and unhealthy containers.
+      - Lines of log to return for restarting, exited, dead and unhealthy containers, and for
+        running containers that have restarted (a crash loop caught between two restarts).
       - C(0) disables log tails.
     type: int
     default: 40
@@ -225,8 +226,9 @@ runtime:
           type: dict
           returned: always
         log_tail:
-          description: Last log lines of restarting, exited, dead or unhealthy containers,
-            secret-looking KEY=VALUE pairs masked; empty for the others.
+          description: Last log lines of restarting, exited, dead or unhealthy containers and of
+            running containers with a non-zero restart count, secret-looking KEY=VALUE pairs
+            masked; empty for the others.
           type: list
           elements: str
           returned: always

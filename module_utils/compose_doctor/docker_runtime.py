@@ -362,8 +362,11 @@ def mask_log_lines(raw, patterns=None, tail=None):
 
 
 def wants_log_tail(fact):
-    """Restarting, exited, dead and unhealthy containers get a log tail."""
+    """Restarting, exited, dead and unhealthy containers get a log tail; so does a running
+    container that has restarted (a crash loop caught between two restarts)."""
     if fact.get("state") in LOG_STATES:
+        return True
+    if fact.get("restart_count"):
         return True
     health = fact.get("health") or {}
     return health.get("status") == "unhealthy"
@@ -627,7 +630,7 @@ def _fetch_stats(client, cid):
     """One-shot stats (API >= 1.41 skips the 1 s second sample); None on failure."""
     api = client.api
     try:
-        if api._version and not docker.utils.version_lt(api._version, "1.41"):
+        if api.api_version and not docker.utils.version_lt(api.api_version, "1.41"):
             return api.stats(cid, stream=False, one_shot=True)
         return api.stats(cid, stream=False)
     except (DockerException, OSError, ValueError):

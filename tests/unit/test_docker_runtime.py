@@ -340,6 +340,21 @@ def test_normalize_container_restart_loop():
     assert dr.wants_log_tail(c)
 
 
+@pytest.mark.parametrize("fact, expected", [
+    ({"state": "running", "restart_count": 0, "health": None}, False),
+    ({"state": "running", "restart_count": 0, "health": {"status": "healthy"}}, False),
+    ({"state": "running", "restart_count": 0, "health": {"status": "unhealthy"}}, True),
+    ({"state": "running", "restart_count": 12, "health": None}, True),  # caught between restarts
+    ({"state": "restarting", "restart_count": 0}, True),
+    ({"state": "exited", "restart_count": 0}, True),
+    ({"state": "dead"}, True),
+    ({"state": "created"}, False),
+    ({"state": "paused"}, False),
+])
+def test_wants_log_tail(fact, expected):
+    assert dr.wants_log_tail(fact) is expected
+
+
 def test_normalize_container_restarting_flag_wins():
     state = dict(RESTARTING_STATE, Status="running")
     assert dr.normalize_container(inspect_attrs(State=state), now=NOW)["state"] == "restarting"
