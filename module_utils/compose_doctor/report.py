@@ -6,8 +6,8 @@ report (schema ``1.0``); ``fleet_report(host_reports, unreachable_hosts)`` aggre
 Pure logic, stdlib only. The report never contains environment values: only key names and
 ``********`` (compose facts are already masked; this module does not copy environments at all).
 
-Score: ``100 - sum(weight[severity])`` over all findings, floored at 0. Default weights
-(``policy['score_weights']``): critical 20, high 8, medium 3, low 1.
+Score: ``100 * scale / (scale + sum(weight[severity]))`` over all findings (see rules.score).
+Default weights (``policy['score_weights']``): critical 20, high 8, medium 3, low 1; scale 100.
 """
 from __future__ import absolute_import, division, print_function
 

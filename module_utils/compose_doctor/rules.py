@@ -86,8 +86,10 @@ DEFAULT_POLICY = {
     # report estimate of a right-sized limit: max(usage * headroom, floor)
     "rightsize_headroom": 1.15,
     "rightsize_floor": "64MiB",
-    # score = 100 - sum(weight[severity] per finding), floored at 0
+    # severity weights of the score (see score())
     "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1},
+    # score = 100 * scale / (scale + weighted findings): one critical finding scores 83.
+    "score_scale": 100,
 }
 
 # keys whose dict values are merged (user keys over defaults) instead of replaced
@@ -1042,7 +1044,12 @@ def evaluate(compose, runtime, policy=None):
 
 
 def score(findings, policy=None):
-    """100 minus the weighted findings (policy score_weights), floored at 0."""
-    weights = effective_policy(policy)["score_weights"]
-    total = sum(weights.get(f.get("severity"), 0) for f in findings)
-    return max(0, 100 - total)
+    """0-100 from the weighted findings: 100 * K / (K + penalty), K = policy score_scale.
+
+    Saturating rather than subtractive, so a badly drifted host (the seed) still scores above 0
+    and every fix visibly raises the score; a clean host scores 100.
+    """
+    pol = effective_policy(policy)
+    penalty = sum(pol["score_weights"].get(f.get("severity"), 0) for f in findings)
+    scale = float(pol["score_scale"])
+    return int(round(100 * scale / (scale + penalty)))

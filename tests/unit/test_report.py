@@ -60,14 +60,16 @@ def test_summary_numbers(lab):
 def test_score_weights():
     f = lambda sev: {"severity": sev}  # noqa: E731
     assert rules.score([]) == 100
-    assert rules.score([f("critical"), f("high"), f("medium"), f("low")]) == 100 - 20 - 8 - 3 - 1
-    assert rules.score([f("critical")] * 10) == 0  # floored
-    assert rules.score([f("low")], {"score_weights": {"low": 10}}) == 90
+    assert rules.score([f("critical")]) == 83
+    assert rules.score([f("critical"), f("high"), f("medium"), f("low")]) == round(100 * 100 / 132.0)
+    assert 0 < rules.score([f("critical")] * 50) < 10  # saturates, never negative
+    assert rules.score([f("low")], {"score_weights": {"low": 100}}) == 50
+    assert rules.score([f("low")] * 3) > rules.score([f("low")] * 4)  # every fix raises it
 
 
 def test_score_in_report_matches_findings(lab):
     w = lab["summary"]["score_weights"]
-    expected = max(0, 100 - sum(w[f["severity"]] for f in lab["findings"]))
+    expected = round(100 * 100.0 / (100 + sum(w[f["severity"]] for f in lab["findings"])))
     assert lab["summary"]["score"] == expected
 
 
