@@ -11,31 +11,18 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import docker
 import pytest
 import yaml
 
-docker = pytest.importorskip("docker")
 
-ROOT = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".lab"))
-PROJECT = "sutazai"
+from conftest import LAB_DIR, PROJECT, ROOT
+
 LAB_LABEL = "com.compose-doctor.lab=true"
 ACTIVE_FILES = ["docker-compose.yml", "docker-compose.override.yml", "docker-compose.monitoring.yml"]
 INACTIVE_FILES = ["docker-compose.prod.yml", "docker-compose.dev.yml", "compose.gpu.yml",
                   "docker-compose.agents-extra.yml"]
 NOT_STARTED = ["kong", "consul", "cadvisor", "loki", "alertmanager"]
-
-
-@pytest.fixture(scope="module")
-def client():
-    try:
-        cli = docker.from_env(timeout=30)
-        cli.ping()
-    except Exception as err:  # no daemon: nothing to check here
-        pytest.skip(f"docker daemon unreachable: {err}")
-    if not cli.containers.list(all=True, filters={"label": f"com.docker.compose.project={PROJECT}"}):
-        pytest.fail(f"lab is not up: run `scripts/lab.sh up` first (LAB_DIR={LAB_DIR})")
-    return cli
 
 
 @pytest.fixture(scope="module")

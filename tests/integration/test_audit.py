@@ -1,0 +1,139 @@
+"""audit.yml on the running lab: every seeded failure found with its cause, nothing changed,
+no secret printed, and clear results when the daemon is down or a compose file is malformed."""
+import json
+import shutil
+
+import pytest
+
+from conftest import LAB_DIR, ROOT, docker_state, lab_secrets, leaked_secrets, run_playbook, tree_state
+
+REPORT_FILES = ["audit.json", "audit.md", "audit.html", "audit.sarif", "junit.xml", "compose_doctor.prom"]
+
+
+@pytest.fixture(scope="module")
+def audit(client, tmp_path_factory):
+    """One normal and one --check run, with the lab's files and containers snapshotted around them."""
+    files_before, docker_before = tree_state(LAB_DIR), docker_state(client)
+    runs = {}
+    for mode, extra in (("normal", []), ("check", ["--check", "--diff"])):
+        reports = tmp_path_factory.mktemp(f"reports-{mode}")
+        proc = run_playbook("audit.yml", "-e", f"reports_dir={reports}", *extra)
+        runs[mode] = {"proc": proc, "dir": reports / "lab",
+                      "report": json.loads((reports / "lab" / "audit.json").read_text())}
+    runs["files"] = (files_before, tree_state(LAB_DIR))
+    runs["docker"] = (docker_before, docker_state(client))
+    return runs
+
+
+def by_id(report):
+    return {f["id"]: f for f in report["findings"]}
+
+
+@pytest.mark.parametrize("finding_id", [
+    "restart-loop:jarvis-hardware-resource-optimizer",
+    "restart-loop:jarvis-automation-agent",
+    "unhealthy:hardware-resource-optimizer",
+    "env-file-permissions:.env",
+    "hardcoded-secret:.env:POSTGRES_PASSWORD",
+    "default-credential:.env:GRAFANA_ADMIN_PASSWORD",
+    "mesh-not-running:kong",
+    "mesh-not-running:consul",
+    "privileged-container:cadvisor",
+    "docker-socket-mount:hardware-resource-optimizer",
+    "port-all-interfaces:postgres:10000/tcp",
+    "memory-pressure:sutazai-ollama-integration-1",
+    "memory-no-limit:postgres",
+    "memory-overprovisioned:sutazai-redis-1",
+    "volume-unused:sutazai_old_chromadb_data",
+    "no-healthcheck:redis",
+    "monitoring-down:loki",
+    "compose-sprawl:sutazai",
+    "log-rotation-missing:redis",
+])
+def test_seeded_failure_found(audit, finding_id):
+    assert finding_id in by_id(audit["normal"]["report"]), sorted(by_id(audit["normal"]["report"]))
+
+
+def test_missing_module_diagnosed_with_requirements_and_stale_image(audit):
+    found = by_id(audit["normal"]["report"])
+    missing = found["restart-loop:jarvis-hardware-resource-optimizer"]["diagnosis"]
+    stale = found["restart-loop:jarvis-automation-agent"]["diagnosis"]
+    for diag in (missing, stale):
+        assert diag["cause"] == "missing-python-module" and diag["module"] == "psutil"
+        assert diag["distribution"] == "psutil" and diag["requirements_file"].endswith("requirements.txt")
+    assert missing["listed"] is False  # add it to requirements.txt
+    assert stale["listed"] is True  # already there: the image is stale, rebuild
+    assert found["restart-loop:jarvis-automation-agent"]["fix"] == {"role": "python_deps", "tag": "pydeps"}
+
+
+def test_unhealthy_diagnosed_as_socket_permission(audit):
+    diag = by_id(audit["normal"]["report"])["unhealthy:hardware-resource-optimizer"]["diagnosis"]
+    assert diag["cause"] == "docker-socket-permission"
+    assert diag["user"] == "10001" and isinstance(diag["socket_gid"], int)
+
+
+def test_database_port_rated_high_and_findings_carry_file_and_line(audit):
+    port = by_id(audit["normal"]["report"])["port-all-interfaces:postgres:10000/tcp"]
+    assert port["severity"] == "high" and port["priority"] == "P1"
+    assert port["file"].startswith("docker-compose") and port["line"] > 0
+
+
+def test_summary_counts_match_the_lab(audit):
+    s = audit["normal"]["report"]["summary"]
+    assert s["compose_files"] == 7 and s["services_defined"] == 22 and s["services_active"] == 15
+    assert s["containers_restarting"] == 2 and s["containers_unhealthy"] == 1
+    assert s["dockerfiles"] >= 5 and 0 < s["score"] < 100
+
+
+def test_audit_changes_nothing(audit):
+    assert audit["files"][0] == audit["files"][1], "lab files (content, mode, owner) changed"
+    assert audit["docker"][0] == audit["docker"][1], "containers, images or volumes changed"
+    for mode in ("normal", "check"):
+        assert "changed=0" in audit[mode]["proc"].stdout
+        assert "changed=1" not in audit[mode]["proc"].stdout
+
+
+def test_check_mode_reports_the_same_findings(audit):
+    assert set(by_id(audit["normal"]["report"])) == set(by_id(audit["check"]["report"]))
+
+
+def test_reports_written_private(audit):
+    for name in REPORT_FILES:
+        path = audit["normal"]["dir"] / name
+        assert oct(path.stat().st_mode & 0o777) == "0o600", name
+
+
+def test_no_secret_value_in_reports_or_output(audit):
+    pairs = lab_secrets()
+    for mode in ("normal", "check"):
+        assert not leaked_secrets(audit[mode]["proc"].stdout + audit[mode]["proc"].stderr, pairs)
+        for name in REPORT_FILES:
+            assert not leaked_secrets((audit[mode]["dir"] / name).read_text(), pairs), name
+
+
+def test_daemon_unreachable_reports_file_findings(client, tmp_path):
+    proc = run_playbook("audit.yml", "-e", f"reports_dir={tmp_path}",
+                        "-e", "audit_docker_host=unix:///tmp/compose-doctor-nothing.sock")
+    report = json.loads((tmp_path / "lab" / "audit.json").read_text())
+    rules = {f["rule"] for f in report["findings"]}
+    assert report["docker"]["reachable"] is False and "nothing.sock" in report["docker"]["error"]
+    assert {"daemon-unreachable", "env-file-permissions", "privileged-container"} <= rules
+    assert "restart-loop" not in rules  # runtime facts are missing, not invented
+    assert "UNREACHABLE" in proc.stdout
+
+
+def test_malformed_compose_file_named_with_line(client, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(LAB_DIR, project, symlinks=True)
+    (project / "docker-compose.dev.yml").write_text("services:\n  web:\n    image: nginx\n   ports: [80]\n")
+    run_playbook("audit.yml", "-e", f"reports_dir={tmp_path / 'reports'}", "-e", f"compose_project_dir={project}")
+    report = json.loads((tmp_path / "reports" / "lab" / "audit.json").read_text())
+    invalid = [f for f in report["findings"] if f["rule"] == "compose-invalid"]
+    assert invalid and invalid[0]["file"] == "docker-compose.dev.yml" and invalid[0]["line"] == 4
+    assert "restart-loop" in {f["rule"] for f in report["findings"]}  # the rest still audited
+
+
+def test_fail_on_gate_fails_the_play(client, tmp_path):
+    proc = run_playbook("audit.yml", "-e", f"reports_dir={tmp_path}", "-e", "audit_fail_on=critical", check=False)
+    assert proc.returncode != 0 and "restart-loop:" in proc.stdout
+    assert (tmp_path / "lab" / "audit.json").exists()  # reports are written before the gate
