@@ -5,9 +5,12 @@ Two layers:
 
 * pure normalisers (``normalize_*``, ``memory_from_stats`` ...): plain dicts in, plain dicts
   out, no I/O, unit-tested with inspect/stats dicts;
-* I/O edges (``gather_runtime`` and the ``_fetch_*`` helpers): one container list (with the
-  per-container inspect attrs the SDK attaches to it), then one-shot stats for the running
-  containers and log tails for the broken ones, fetched concurrently in a thread pool.
+* I/O edges (``gather_runtime`` and the ``_fetch_*`` / ``read_*`` helpers): one container
+  list (with the per-container inspect attrs the SDK attaches to it), then memory of the
+  running containers and log tails of the broken ones, fetched concurrently in a thread pool.
+  Memory comes from the container's cgroup files when the daemon is local (``auto``), else
+  from one-shot ``stats`` API calls: engines before API 1.42 answer a one-shot request only on
+  their next 1 s collection tick, so the API path costs about 1 s per wave of workers.
   Never a CLI process per container.
 
 ``gather_runtime`` never raises for an unreachable daemon: it returns ``reachable: false`` with
@@ -31,13 +34,13 @@ except ImportError:  # pragma: no cover - non-POSIX controller
 
 try:
     import docker
-    from docker.errors import DockerException, NotFound
+    from docker.errors import DockerException
 
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by the module's fail_json
     docker = None
-    DockerException = NotFound = Exception
+    DockerException = Exception
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = str(exc)
 
@@ -47,7 +50,6 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DAEMON_JSON = "/etc/docker/daemon.json"
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-NEVER = "0001-01-01T00:00:00Z"
 # States whose log tail is worth reading for a diagnosis.
 LOG_STATES = ("restarting", "exited", "dead")
 
@@ -535,20 +537,16 @@ def unreachable_error(docker_host, exc):
 
 
 def empty_runtime(docker_host, error=None, socket=None):
-    return {
-        "docker": {
-            "reachable": False,
-            "error": error,
-            "host": docker_host,
-            "version": None,
-            "api_version": None,
-            "logging_driver": None,
-            "log_opts": {},
-            "socket": socket or socket_facts(socket_path_from_host(docker_host)),
-        },
-        "containers": [],
-        "volumes": [],
+    """The runtime dict of a daemon we could not talk to: same keys, no facts."""
+    docker_facts = {
+        "reachable": False,
+        "error": error,
+        "host": docker_host,
+        "socket": socket or socket_facts(socket_path_from_host(docker_host)),
+        "memory_source": None,
     }
+    docker_facts.update(engine_facts())
+    return {"docker": docker_facts, "containers": [], "volumes": []}
 
 
 # --------------------------------------------------------------------------------------------

@@ -172,6 +172,13 @@ def test_unreachable_daemon(monkeypatch):
     assert rt["containers"] == [] and rt["volumes"] == []
 
 
+def test_unreachable_has_same_keys(monkeypatch, project):
+    up = run_module(monkeypatch, project=project).result["runtime"]
+    down = run_module(monkeypatch, docker_host="unix:///tmp/nothing.sock").result["runtime"]
+    assert set(down) == set(up)
+    assert set(down["docker"]) == set(up["docker"])
+
+
 def test_missing_sdk_fails_clearly(monkeypatch):
     monkeypatch.setattr(container_facts.docker_runtime, "HAS_DOCKER", False)
     res = run_module(monkeypatch)
