@@ -48,6 +48,7 @@ from ansible.module_utils.compose_doctor.redact import mask_text
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DAEMON_JSON = "/etc/docker/daemon.json"
+VOLUME_LABEL = "com.docker.compose.volume"
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 # States whose log tail is worth reading for a diagnosis.
@@ -457,14 +458,17 @@ def volume_users(containers):
 
 
 def select_volumes(volumes, project, users):
-    """With a project filter keep the project's volumes, unlabelled ones and those our
-    containers mount; drop volumes that clearly belong to another compose project."""
+    """With a project filter keep the project's volumes, unlabelled ones, those our containers
+    mount, and other projects' copies of one of our volumes (same compose volume key under
+    another prefix: the duplicates the audit reports); drop the rest of other projects'."""
     if not project:
         return list(volumes)
+    labels = [v.get("Labels") or {} for v in volumes]
+    ours = {lb.get(VOLUME_LABEL) for lb in labels if lb.get(PROJECT_LABEL) == project} - {None}
     out = []
-    for v in volumes:
-        vp = (v.get("Labels") or {}).get(PROJECT_LABEL)
-        if vp == project or vp is None or v.get("Name") in users:
+    for v, lb in zip(volumes, labels):
+        vp = lb.get(PROJECT_LABEL)
+        if vp == project or vp is None or v.get("Name") in users or lb.get(VOLUME_LABEL) in ours:
             out.append(v)
     return out
 

@@ -540,3 +540,13 @@ def test_empty_runtime_shape():
 ])
 def test_human_duration(seconds, expected):
     assert dr.human_duration(seconds) == expected
+
+
+def test_select_volumes_keeps_other_projects_copies_of_our_volumes():
+    vol = lambda name, project, key: {"Name": name, "Labels": {  # noqa: E731
+        "com.docker.compose.project": project, "com.docker.compose.volume": key}}
+    volumes = [vol("sutazai_postgres_data", "sutazai", "postgres_data"),
+               vol("sutazaiapp_postgres_data", "sutazaiapp", "postgres_data"),
+               vol("other_cache", "other", "cache")]
+    names = [v["Name"] for v in dr.select_volumes(volumes, "sutazai", {})]
+    assert names == ["sutazai_postgres_data", "sutazaiapp_postgres_data"]
