@@ -45,6 +45,7 @@ def by_id(report):
     "memory-no-limit:postgres",
     "memory-overprovisioned:sutazai-redis-1",
     "volume-unused:sutazai_old_chromadb_data",
+    "volume-duplicate:sutazaiapp_postgres_data",
     "no-healthcheck:redis",
     "monitoring-down:loki",
     "compose-sprawl:sutazai",
