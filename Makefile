@@ -56,7 +56,13 @@ molecule: molecule-images
 	  echo "== molecule $$s: $$(( $$(date +%s) - start ))s"; \
 	done
 
-test: lint unit integration molecule
+# Each stage timed, so CI logs show where the minutes go.
+test:
+	@for stage in lint unit integration molecule; do \
+	  start=$$(date +%s); echo "::: make $$stage"; \
+	  $(MAKE) --no-print-directory $$stage || exit 1; \
+	  echo "::: make $$stage done in $$(( $$(date +%s) - start ))s"; \
+	done
 
 bench: lab-up
 	$(BIN)/python scripts/bench.py --audit-cmd "$(BIN)/ansible-playbook playbooks/audit.yml"

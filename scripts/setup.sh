@@ -62,7 +62,8 @@ fi
 step "docker engine"
 if ! docker info >/dev/null 2>&1; then
   mkdir -p /var/log
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # Detached (own session, no inherited stdio) so it outlives this script without holding CI's pipes.
+  setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd.log; echo "dockerd did not start" >&2; exit 1; }
 fi
