@@ -253,7 +253,7 @@ def normalize_entry(entry, backup_root=None, dry_run=False):
         if out['existed_before'] and not out['backup']:
             raise JournalError('%s: file entry of an existing file needs a backup' % out['path'])
     elif etype == 'mode' and 'mode_before' not in out:
-        snap = snapshot(out['path'])
+        snap = snapshot(out['path'], allow_dir=True)
         if not snap['exists']:
             raise JournalError('%s: mode entry for a file that does not exist' % out['path'])
         out.update({'mode_before': snap['mode'], 'owner_before': snap['owner'], 'group_before': snap['group'],
@@ -424,7 +424,7 @@ def plan_restore(journal_dir, run_id=None, cascade=True):
                 known = None  # edited by another tool: any content is plausible
         else:
             expected_after, known = None, None
-        now = snapshot(path)
+        now = snapshot(path, allow_dir=True)
         if item['content']:
             if item['remove']:
                 item['action'] = 'remove' if now['exists'] else 'none'

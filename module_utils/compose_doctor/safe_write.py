@@ -112,8 +112,11 @@ def real_path(path):
     return os.path.realpath(os.path.abspath(os.path.expanduser(str(path))))
 
 
-def snapshot(path):
-    """What ``path`` looks like now: {path, exists, sha256, mode, uid, gid, owner, group}."""
+def snapshot(path, allow_dir=False):
+    """What ``path`` looks like now: {path, exists, sha256, mode, uid, gid, owner, group}.
+
+    With ``allow_dir`` a directory is accepted too (sha256 None): its mode/owner can be journaled.
+    """
     path = real_path(path)
     try:
         st = os.stat(path)
@@ -122,9 +125,10 @@ def snapshot(path):
             return {'path': path, 'exists': False, 'sha256': None, 'mode': None,
                     'uid': None, 'gid': None, 'owner': None, 'group': None}
         raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc))
-    if not stat.S_ISREG(st.st_mode):
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if not (stat.S_ISREG(st.st_mode) or (allow_dir and is_dir)):
         raise SafeWriteError('%s: not a regular file' % path)
-    return {'path': path, 'exists': True, 'sha256': sha256_file(path), 'mode': format_mode(st.st_mode),
+    return {'path': path, 'exists': True, 'sha256': None if is_dir else sha256_file(path), 'mode': format_mode(st.st_mode),
             'uid': st.st_uid, 'gid': st.st_gid, 'owner': _user_name(st.st_uid), 'group': _group_name(st.st_gid)}
 
 

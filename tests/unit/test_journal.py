@@ -170,3 +170,18 @@ def test_unknown_run(tmp_path, project):
         jr.restore(jdir, 'r9')
     assert 'r9' in str(err.value)
     assert sha256_file(str(project / '.env')) is not None
+
+
+def test_directory_mode_is_journaled_and_restored(tmp_path):
+    import os
+    from ansible.module_utils.compose_doctor import journal as jr
+
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    os.chmod(secrets, 0o755)
+    jdir = tmp_path / "journal"
+    run = jr.new_run_id()
+    jr.record(str(jdir), run, [{"type": "mode", "path": str(secrets)}])
+    os.chmod(secrets, 0o700)
+    jr.restore(str(jdir), run)
+    assert oct(secrets.stat().st_mode & 0o777) == "0o755"
