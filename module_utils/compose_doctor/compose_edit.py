@@ -339,6 +339,31 @@ def _stitch(original_lines, rt_lines, new_lines):
     return out
 
 
+def _stitch_mapped(original_lines, rt_lines, new_lines):
+    """Like _stitch when the round trip re-flowed some unrelated lines (e.g. a flow sequence
+    spanning two lines): apply the edit's hunks (rt -> new) to the original text, provided each
+    hunk sits on round-trip lines that map 1:1 onto original lines. None when one does not."""
+    rt_to_orig = {}
+    for i, j, n in difflib.SequenceMatcher(None, rt_lines, original_lines, autojunk=False).get_matching_blocks():
+        for k in range(n):
+            rt_to_orig[i + k] = j + k
+    rt_to_orig[len(rt_lines)] = len(original_lines)
+    out, pos = [], 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, rt_lines, new_lines, autojunk=False).get_opcodes():
+        if op == 'equal':
+            continue
+        if any(k not in rt_to_orig for k in range(i1, i2 + 1)):
+            return None
+        start, end = rt_to_orig[i1], rt_to_orig[i2]
+        if end - start != i2 - i1 or start < pos:
+            return None
+        out.extend(original_lines[pos:start])
+        out.extend(new_lines[j1:j2])
+        pos = end
+    out.extend(original_lines[pos:])
+    return out
+
+
 def _same_tokens(a, b):
     return a.split() == b.split() or a.replace(' ', '') == b.replace(' ', '')
 
@@ -400,9 +425,17 @@ def set_service_keys(text, service, updates=None, list_merge='append_unique', re
     new_text = _dump(yml, doc)
     rt_lines = rt_text.split('\n')
     layout = 'stitched'
+    new_lines = new_text.split('\n')
+    mapped = None
     if len(rt_lines) == len(orig_lines) and all(_same_tokens(a, b) for a, b in zip(orig_lines, rt_lines)):
-        result = '\n'.join(_stitch(orig_lines, rt_lines, new_text.split('\n')))
+        result = '\n'.join(_stitch(orig_lines, rt_lines, new_lines))
     else:
+        # the round trip re-flowed some lines: keep the original ones where the edit is elsewhere
+        mapped = _stitch_mapped(orig_lines, rt_lines, new_lines)
+    if mapped is not None:
+        result = '\n'.join(mapped)
+    elif layout == 'stitched' and not (len(rt_lines) == len(orig_lines)
+                                       and all(_same_tokens(a, b) for a, b in zip(orig_lines, rt_lines))):
         layout = 'reformatted'
         result = new_text
         warnings.append('ruamel.yaml could not reproduce this file line for line; unrelated lines may be '

@@ -144,3 +144,16 @@ def test_append_to_list_that_ends_the_service():
     text = 'services:\n  a:\n    group_add:\n      - "999"   # docker\n\n  b:\n    image: x\n'
     out = set_service_keys(text, 'a', {'group_add': ['105']})
     assert out['text'] == 'services:\n  a:\n    group_add:\n      - "999"   # docker\n      - "105"\n\n  b:\n    image: x\n'
+
+
+def test_unrelated_multiline_flow_list_kept_byte_for_byte():
+    text = ("services:\n"
+            "  redis:\n"
+            "    command: [\"redis-server\", \"--appendonly\", \"yes\",\n"
+            "              \"--maxmemory\", \"64mb\"]  # keep as written\n"
+            "  agent:\n"
+            "    image: agent:1\n")
+    out = set_service_keys(text, "agent", {"group_add": ["105"]})
+    assert out["changed"] and out["layout"] == "stitched"
+    assert out["text"].startswith(text)  # every original line untouched, the key appended after
+    assert "105" in out["text"][len(text):]
