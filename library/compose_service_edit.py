@@ -166,10 +166,10 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor.compose_edit import (
     HAS_RUAMEL, RUAMEL_IMPORT_ERROR, ComposeEditError, set_service_keys)
-from ansible.module_utils.compose_doctor.journal import (
-    DEFAULT_JOURNAL_DIR, JournalError, new_run_id, record_file_edit, validate_run_id)
+from ansible.module_utils.compose_doctor.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
+from ansible.module_utils.compose_doctor.journal import JournalError, validate_run_id
 from ansible.module_utils.compose_doctor.safe_write import (
-    SafeWriteError, mask_for_diff, read_text, real_path, sha256_bytes, sha256_file)
+    SafeWriteError, read_text, real_path, sha256_file)
 
 
 def run_module():
@@ -180,8 +180,7 @@ def run_module():
             set=dict(type='dict', default={}),
             remove=dict(type='list', elements='str', default=[]),
             list_merge=dict(type='str', default='append_unique', choices=['append_unique', 'replace']),
-            journal_run_id=dict(type='str'),
-            journal_dir=dict(type='path', default=DEFAULT_JOURNAL_DIR),
+            **JOURNAL_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -207,20 +206,8 @@ def run_module():
 
     for warning in outcome['warnings']:
         module.warn('%s: %s' % (path, warning))
-    result.update(changed=outcome['changed'], changed_keys=outcome['changed_keys'], layout=outcome['layout'])
-    result['sha256_after'] = sha256_bytes(outcome['text']) if outcome['changed'] else result['sha256_before']
-    if outcome['changed'] and module._diff:
-        result['diff'] = dict(before=mask_for_diff(before), after=mask_for_diff(outcome['text']),
-                              before_header='%s (before)' % path, after_header='%s (after)' % path)
-    if outcome['changed'] and not module.check_mode:
-        run_id = params['journal_run_id'] or new_run_id()
-        try:
-            entry = record_file_edit(params['journal_dir'], run_id, path, outcome['text'], tool='compose_service_edit')
-        except (SafeWriteError, JournalError) as exc:
-            module.fail_json(msg='%s: not changed: %s' % (path, exc), **result)
-        result.update(backup=entry['backup'], journal_run_id=run_id)
-    module.exit_json(**result)
-
+    result.update(changed_keys=outcome['changed_keys'], layout=outcome['layout'])
+    finish_edit(module, result, path, before, outcome['text'], outcome['changed'], tool='compose_service_edit')
 
 def main():
     run_module()

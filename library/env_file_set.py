@@ -146,10 +146,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor.env_file import EnvFileError, generate_secret, mask_env_text, set_values
-from ansible.module_utils.compose_doctor.journal import (
-    DEFAULT_JOURNAL_DIR, JournalError, new_run_id, record_file_edit, validate_run_id)
+from ansible.module_utils.compose_doctor.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
+from ansible.module_utils.compose_doctor.journal import JournalError, validate_run_id
 from ansible.module_utils.compose_doctor.redact import DEFAULT_SECRET_KEY_PATTERNS
-from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, read_text, real_path, sha256_bytes, sha256_file
+from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, read_text, real_path, sha256_file
 
 
 def run_module():
@@ -162,8 +162,7 @@ def run_module():
             only_if_current_in=dict(type='list', elements='str', no_log=False),
             missing=dict(type='str', default='skip', choices=['skip', 'fail', 'append']),
             secret_key_patterns=dict(type='list', elements='str', default=list(DEFAULT_SECRET_KEY_PATTERNS), no_log=False),
-            journal_run_id=dict(type='str'),
-            journal_dir=dict(type='path', default=DEFAULT_JOURNAL_DIR),
+            **JOURNAL_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -189,23 +188,10 @@ def run_module():
     except (EnvFileError, SafeWriteError, JournalError) as exc:
         module.fail_json(msg='%s: %s' % (path, exc), **result)
 
-    result.update(changed=outcome['changed'], changed_keys=outcome['changed_keys'], skipped=outcome['skipped'])
-    result['sha256_after'] = sha256_bytes(outcome['text']) if outcome['changed'] else result['sha256_before']
-    if outcome['changed'] and module._diff:
-        keys = list(values)
-        result['diff'] = dict(before=mask_env_text(before, keys, params['secret_key_patterns']),
-                              after=mask_env_text(outcome['text'], keys, params['secret_key_patterns']),
-                              before_header='%s (before, values masked)' % path,
-                              after_header='%s (after, values masked)' % path)
-    if outcome['changed'] and not module.check_mode:
-        run_id = params['journal_run_id'] or new_run_id()
-        try:
-            entry = record_file_edit(params['journal_dir'], run_id, path, outcome['text'], tool='env_file_set')
-        except (SafeWriteError, JournalError) as exc:
-            module.fail_json(msg='%s: not changed: %s' % (path, exc), **result)
-        result.update(backup=entry['backup'], journal_run_id=run_id)
-    module.exit_json(**result)
-
+    result.update(changed_keys=outcome['changed_keys'], skipped=outcome['skipped'])
+    keys, patterns = list(values), params['secret_key_patterns']
+    finish_edit(module, result, path, before, outcome['text'], outcome['changed'], tool='env_file_set',
+                masker=lambda text: mask_env_text(text, keys, patterns), note=', values masked')
 
 def main():
     run_module()

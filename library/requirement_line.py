@@ -147,11 +147,11 @@ sha256_after:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.journal import (
-    DEFAULT_JOURNAL_DIR, JournalError, new_run_id, record_file_edit, validate_run_id)
+from ansible.module_utils.compose_doctor.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
+from ansible.module_utils.compose_doctor.journal import JournalError, validate_run_id
 from ansible.module_utils.compose_doctor.requirements_file import RequirementError, ensure_requirement
 from ansible.module_utils.compose_doctor.safe_write import (
-    SafeWriteError, mask_for_diff, read_text, real_path, sha256_bytes, sha256_file)
+    SafeWriteError, mask_for_diff, read_text, real_path, sha256_file)
 
 
 def run_module():
@@ -161,8 +161,7 @@ def run_module():
             name=dict(type='str', required=True),
             spec=dict(type='str', default=''),
             create=dict(type='bool', default=False),
-            journal_run_id=dict(type='str'),
-            journal_dir=dict(type='path', default=DEFAULT_JOURNAL_DIR),
+            **JOURNAL_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -190,22 +189,8 @@ def run_module():
 
     result.update(action=outcome['action'], reason=mask_for_diff(outcome['reason']),
                   line=mask_for_diff(outcome['line']))
-    changed = outcome['changed'] or (not os.path.exists(path))
-    result['changed'] = changed
-    result['sha256_after'] = sha256_bytes(outcome['text']) if changed else result['sha256_before']
-    if changed and module._diff:
-        result['diff'] = dict(before=mask_for_diff(before) if os.path.exists(path) else '',
-                              after=mask_for_diff(outcome['text']),
-                              before_header='%s (before)' % path, after_header='%s (after)' % path)
-    if changed and not module.check_mode:
-        run_id = params['journal_run_id'] or new_run_id()
-        try:
-            entry = record_file_edit(params['journal_dir'], run_id, path, outcome['text'], tool='requirement_line')
-        except (SafeWriteError, JournalError) as exc:
-            module.fail_json(msg='%s: not changed: %s' % (path, exc), **result)
-        result.update(backup=entry['backup'], journal_run_id=run_id)
-    module.exit_json(**result)
-
+    finish_edit(module, result, path, before, outcome['text'],
+                outcome['changed'] or not os.path.exists(path), tool='requirement_line')
 
 def main():
     run_module()

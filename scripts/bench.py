@@ -23,7 +23,6 @@ Usage: .venv/bin/python scripts/bench.py [--sizes 16,100] [--repeat 5]
 import argparse
 import json
 import os
-import shlex
 import signal
 import statistics
 import subprocess

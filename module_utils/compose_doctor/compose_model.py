@@ -37,7 +37,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without pyyaml
     YAML_IMPORT_ERROR = str(_exc)
 
 from ansible.module_utils.compose_doctor.redact import (
-    DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS, MASK, is_secret_key, mask, mask_text, redact_text,
+    DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS, is_secret_key, mask, redact_text,
 )
 from ansible.module_utils.compose_doctor.sizes import try_parse_size
 

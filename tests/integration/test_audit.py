@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import LAB_DIR, ROOT, docker_state, lab_secrets, leaked_secrets, run_playbook, tree_state
+from conftest import LAB_DIR, docker_state, lab_secrets, leaked_secrets, run_playbook, tree_state
 
 REPORT_FILES = ["audit.json", "audit.md", "audit.html", "audit.sarif", "junit.xml", "compose_doctor.prom"]
 

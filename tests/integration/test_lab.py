@@ -9,14 +9,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import docker
 import pytest
 import yaml
 
 
-from conftest import LAB_DIR, PROJECT, ROOT
+from conftest import LAB_DIR, PROJECT
 
 LAB_LABEL = "com.compose-doctor.lab=true"
 ACTIVE_FILES = ["docker-compose.yml", "docker-compose.override.yml", "docker-compose.monitoring.yml"]

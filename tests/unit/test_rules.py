@@ -1,6 +1,5 @@
 # -*- coding: utf-8 -*-
 """Rule catalog: every rule fires on a minimal case and stays quiet on a near miss."""
-import copy
 
 import pytest
 
