@@ -60,16 +60,8 @@ options:
     type: str
     choices: [append_unique, replace]
     default: append_unique
-  journal_run_id:
-    description:
-      - Remediation journal run to record the backup and the edit in (from
-        M(remediation_journal) C(action=start)).
-      - When omitted and the file changes, a new run is started and returned as C(journal_run_id).
-    type: str
-  journal_dir:
-    description: Directory of the remediation journal on the managed host.
-    type: path
-    default: /var/lib/compose-doctor/journal
+extends_documentation_fragment:
+  - compose_doctor.journal
 attributes:
   check_mode:
     support: full

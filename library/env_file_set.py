@@ -68,16 +68,8 @@ options:
     type: list
     elements: str
     default: [PASSWORD, PASSWD, PASS, SECRET, TOKEN, API_KEY, APIKEY, PRIVATE_KEY, CREDENTIAL, ACCESS_KEY, AUTH]
-  journal_run_id:
-    description:
-      - Remediation journal run to record the backup and the edit in. When omitted and the file
-        changes, a new run is started and returned as RV(journal_run_id).
-    type: str
-  journal_dir:
-    description:
-      - Directory of the remediation journal on the managed host.
-    type: path
-    default: /var/lib/compose-doctor/journal
+extends_documentation_fragment:
+  - compose_doctor.journal
 attributes:
   check_mode:
     support: full

@@ -55,17 +55,8 @@ options:
       - Rolling back a run that created the file removes it again.
     type: bool
     default: false
-  journal_run_id:
-    description:
-      - Remediation journal run to record the backup and the edit in (from
-        M(remediation_journal) C(action=start)).
-      - When omitted and the file changes, a new run is started and returned as C(journal_run_id).
-    type: str
-  journal_dir:
-    description:
-      - Directory of the remediation journal on the managed host.
-    type: path
-    default: /var/lib/compose-doctor/journal
+extends_documentation_fragment:
+  - compose_doctor.journal
 attributes:
   check_mode:
     support: full
