@@ -38,7 +38,7 @@ demo: lab-up
 
 lint: setup
 	$(BIN)/yamllint -s .
-	$(BIN)/ruff check --select F,E9 library module_utils scripts tests
+	$(BIN)/ruff check --select F,E9 library module_utils plugins scripts tests
 	$(BIN)/ansible-lint
 
 unit: setup
