@@ -62,6 +62,10 @@ fi
 step "docker engine"
 if ! docker info >/dev/null 2>&1; then
   mkdir -p /var/log
+  # A daemon killed earlier (e.g. the previous session ending) can leave its pid file behind.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
   # Detached (own session, no inherited stdio) so it outlives this script without holding CI's pipes.
   setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
