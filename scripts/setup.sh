@@ -63,8 +63,13 @@ step "docker engine"
 if ! docker info >/dev/null 2>&1; then
   mkdir -p /var/log
   # A daemon killed earlier (e.g. the previous session ending) can leave its pid file behind.
-  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-    rm -f /var/run/docker.pid
+  # (A zombie or a reused pid does not count as a running dockerd.)
+  if [ -f /var/run/docker.pid ]; then
+    pid=$(cat /var/run/docker.pid)
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dockerd ] ||
+       [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
+      rm -f /var/run/docker.pid
+    fi
   fi
   # Detached (own session, no inherited stdio) so it outlives this script without holding CI's pipes.
   setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
