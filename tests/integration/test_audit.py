@@ -17,7 +17,7 @@ def audit(client, tmp_path_factory):
     runs = {}
     for mode, extra in (("normal", []), ("check", ["--check", "--diff"])):
         reports = tmp_path_factory.mktemp(f"reports-{mode}")
-        proc = run_playbook("audit.yml", "-e", f"reports_dir={reports}", *extra)
+        proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={reports}", *extra)
         runs[mode] = {"proc": proc, "dir": reports / "lab",
                       "report": json.loads((reports / "lab" / "audit.json").read_text())}
     runs["files"] = (files_before, tree_state(LAB_DIR))
@@ -113,7 +113,7 @@ def test_no_secret_value_in_reports_or_output(audit):
 
 
 def test_daemon_unreachable_reports_file_findings(client, tmp_path):
-    proc = run_playbook("audit.yml", "-e", f"reports_dir={tmp_path}",
+    proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={tmp_path}",
                         "-e", "audit_docker_host=unix:///tmp/compose-doctor-nothing.sock")
     report = json.loads((tmp_path / "lab" / "audit.json").read_text())
     rules = {f["rule"] for f in report["findings"]}
@@ -127,7 +127,7 @@ def test_malformed_compose_file_named_with_line(client, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(LAB_DIR, project, symlinks=True)
     (project / "docker-compose.dev.yml").write_text("services:\n  web:\n    image: nginx\n   ports: [80]\n")
-    run_playbook("audit.yml", "-e", f"reports_dir={tmp_path / 'reports'}", "-e", f"compose_project_dir={project}")
+    run_playbook("audit.yml", "-e", f"audit_reports_dir={tmp_path / 'reports'}", "-e", f"compose_project_dir={project}")
     report = json.loads((tmp_path / "reports" / "lab" / "audit.json").read_text())
     invalid = [f for f in report["findings"] if f["rule"] == "compose-invalid"]
     assert invalid and invalid[0]["file"] == "docker-compose.dev.yml" and invalid[0]["line"] == 4
@@ -135,6 +135,6 @@ def test_malformed_compose_file_named_with_line(client, tmp_path):
 
 
 def test_fail_on_gate_fails_the_play(client, tmp_path):
-    proc = run_playbook("audit.yml", "-e", f"reports_dir={tmp_path}", "-e", "audit_fail_on=critical", check=False)
+    proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={tmp_path}", "-e", "audit_fail_on=critical", check=False)
     assert proc.returncode != 0 and "restart-loop:" in proc.stdout
     assert (tmp_path / "lab" / "audit.json").exists()  # reports are written before the gate

@@ -22,7 +22,7 @@ all:
       hosts:
         docker-gone: {{ansible_host: 127.0.0.1, ansible_port: 1, ansible_connection: ssh, ansible_timeout: 3}}
 """)
-    proc = run_playbook("audit.yml", "-i", str(inventory), "-e", f"reports_dir={tmp_path / 'reports'}", check=False)
+    proc = run_playbook("audit.yml", "-i", str(inventory), "-e", f"audit_reports_dir={tmp_path / 'reports'}", check=False)
     assert proc.returncode == 4, proc.stdout[-3000:]  # ansible's "some host unreachable"
     fleet = json.loads((tmp_path / "reports" / "fleet.json").read_text())
     assert sorted(h["host"] for h in fleet["hosts"]) == ["docker-a", "docker-b"]

@@ -30,7 +30,7 @@ def container(client, service):
 def runs(client, tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
     journal = tmp_path_factory.mktemp("journal")
-    common = ["-e", f"reports_dir={reports}", "-e", f"compose_doctor_journal_dir={journal}"]
+    common = ["-e", f"audit_reports_dir={reports}", "-e", f"compose_doctor_journal_dir={journal}"]
     pristine = {p: (LAB_DIR / p).read_bytes() for p in EDITED}
     pristine_modes = {p: (LAB_DIR / p).stat() for p in EDITED}
     out = {"reports": reports / "lab", "pristine": pristine, "pristine_modes": pristine_modes}
