@@ -54,6 +54,8 @@ def _mem(used, limit):
 def fix_command(fix):
     if not fix or not fix.get("tag"):
         return None
+    if fix.get("available") is False:
+        return "planned: role %s (tag %s) is not in this version" % (fix.get("role"), fix["tag"])
     return REMEDIATE_CMD % fix["tag"]
 
 

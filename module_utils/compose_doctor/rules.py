@@ -55,6 +55,8 @@ DEFAULT_POLICY = {
         "dotenv": "python-dotenv", "jwt": "PyJWT", "docker": "docker", "requests": "requests",
         "redis": "redis", "psycopg2": "psycopg2-binary",
     },
+    # Fix tags this installation ships (None: every fix in fix_map counts as available).
+    "available_fixes": None,
     "fix_map": {
         "restart-loop": {"role": "python_deps", "tag": "pydeps"},
         "unhealthy": {"role": "socket_access", "tag": "socket"},
@@ -1037,6 +1039,9 @@ def evaluate(compose, runtime, policy=None):
                 f["fix"] = rule_fix(rid, policy)
             elif not f["fix"]:
                 f["fix"] = None
+            if f["fix"] and policy.get("available_fixes") is not None:
+                # A fix named in the catalog but not shipped by this installation is shown as planned.
+                f["fix"]["available"] = f["fix"].get("tag") in policy["available_fixes"]
             findings.append(f)
     order = dict((r, i) for i, r in enumerate(RULE_ORDER))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], order[f["rule"]], f["id"]))

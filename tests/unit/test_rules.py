@@ -512,3 +512,15 @@ def test_hardcoded_secret_in_env_file_fires_masked():
     hits = [f for f in rules.evaluate(compose, runtime, {}) if f["rule"] == "hardcoded-secret"]
     assert hits and hits[0]["file"] == compose["env_files"][0]["path"]
     assert "********" in hits[0]["evidence"]
+
+
+def test_fix_not_shipped_is_marked_planned():
+    from ansible.module_utils.compose_doctor import render
+
+    compose, runtime = fx.copies()
+    found = rules.evaluate(compose, runtime, {"available_fixes": ["pydeps"]})
+    mesh = [f for f in found if f["rule"] == "mesh-not-running"][0]
+    loop = [f for f in found if f["rule"] == "restart-loop"][0]
+    assert mesh["fix"]["available"] is False and loop["fix"]["available"] is True
+    assert render.fix_command(mesh["fix"]).startswith("planned:")
+    assert render.fix_command(loop["fix"]).endswith("--tags pydeps")
