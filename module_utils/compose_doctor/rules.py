@@ -402,9 +402,15 @@ def _covered_elsewhere(ctx, name):
 def rule_not_running(ctx):
     out = []
     threshold = ctx.policy["restart_threshold"]
+    # Profiles enabled for `docker compose up` (COMPOSE_PROFILES, '*' = all); the model itself
+    # is built with every profile, so a service under an inactive profile is parked on purpose.
+    active_profiles = set(ctx.compose.get("active_profiles") or [])
     for name in sorted(ctx.services):
         if ctx.running(name) or _covered_elsewhere(ctx, name):
             continue
+        profiles = (ctx.services[name] or {}).get("profiles") or []
+        if profiles and "*" not in active_profiles and not active_profiles.intersection(profiles):
+            continue  # intentionally inactive: `docker compose up` does not start it
         cs = ctx.containers_of(name)
         if any(c.get("state") == "restarting" or (c.get("restart_count") or 0) >= threshold for c in cs):
             continue  # restart-loop reports it
@@ -420,7 +426,6 @@ def rule_not_running(ctx):
             if excerpt:
                 ev += "\n" + excerpt
         else:
-            profiles = (ctx.services[name] or {}).get("profiles") or []
             ev = "service %s is defined in the active compose files but has no container" % name
             if profiles:
                 ev += " (profiles: %s)" % ", ".join(profiles)

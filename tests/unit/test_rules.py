@@ -327,6 +327,22 @@ def test_disabling_mesh_rule_hands_mesh_services_to_not_running():
     assert [f["id"] for f in found if f["rule"] == "not-running"] == ["not-running:kong"]
 
 
+@pytest.mark.parametrize("active, reported", [
+    (None, False),            # COMPOSE_PROFILES unset: a profiled service is parked on purpose
+    (["debug"], False),       # another profile is active
+    (["parked"], True),       # its profile is active: `docker compose up` would start it
+    (["*"], True),
+])
+def test_not_running_skips_services_under_an_inactive_profile(active, reported):
+    c, r = fx.clean_compose(), fx.clean_runtime()
+    _add_service(c, "worker")
+    c["services"]["worker"]["profiles"] = ["parked"]
+    if active is not None:
+        c["active_profiles"] = active
+    found = [f["id"] for f in rules.evaluate(c, r, {}) if f["rule"] == "not-running"]
+    assert found == (["not-running:worker"] if reported else [])
+
+
 def test_partial_policy_string_numbers_and_merged_maps():
     pol = rules.effective_policy({"restart_threshold": "5", "python_module_map": {"foo": "foo-dist"}})
     assert pol["restart_threshold"] == 5
