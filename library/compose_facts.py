@@ -127,6 +127,11 @@ compose:
       type: list
       elements: str
       sample: [docker-compose.yml, docker-compose.override.yml]
+    active_profiles:
+      description: Profiles C(docker compose up) activates (COMPOSE_PROFILES, environment over .env); C(*) means all.
+      type: list
+      elements: str
+      sample: []
     services_defined:
       description: Distinct service names across all compose files.
       type: list

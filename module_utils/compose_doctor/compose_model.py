@@ -1440,6 +1440,8 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'active_source': active_source,
         'files': files_out,
         'active_files': list(active),
+        # COMPOSE_PROFILES as `docker compose up` sees it (environment over .env); '*' = all
+        'active_profiles': [p.strip() for p in (interp_env.get('COMPOSE_PROFILES') or '').split(',') if p.strip()],
         'services_defined': sorted(defined),
         'services': services,
         'volumes': top_level_volumes(yaml_model, model, project_name),

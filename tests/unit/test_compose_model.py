@@ -417,3 +417,13 @@ def test_file_facts_fs(tmp_path):
     assert facts['mode'] == '0640' and facts['group_readable'] is True and facts['world_readable'] is False
     assert facts['exists'] is True and facts['owner']
     assert cm.file_facts_fs(str(tmp_path), 'missing')['exists'] is False
+
+
+def test_active_profiles_from_dotenv(tmp_path, monkeypatch):
+    from ansible.module_utils.compose_doctor import compose_model
+
+    monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: x\n  old:\n    image: y\n    profiles: [parked]\n")
+    (tmp_path / ".env").write_text("COMPOSE_PROFILES=debug, parked\n")
+    facts = compose_model.gather(str(tmp_path), use_cli=False)
+    assert facts["active_profiles"] == ["debug", "parked"]
