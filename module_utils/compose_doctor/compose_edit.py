@@ -327,6 +327,26 @@ def _quote_style(text):
 
 # ------------------------------------------------------------------ main entry
 
+_TRAILING_COMMENT = re.compile(r'^(?P<body>.*?\S)(?P<gap>\s+)(?P<comment>#.*)$')
+
+
+def _replaced(old_lines, new_lines):
+    """new_lines for a hunk that replaced old_lines. ruamel keeps a trailing comment's column,
+    squeezing it to one space when the new value is longer; keep at least the original gap
+    (up to 2 spaces, what yamllint asks) so an edit never makes a file fail its linter."""
+    if len(old_lines) != len(new_lines):
+        return list(new_lines)
+    out = []
+    for old, new in zip(old_lines, new_lines):
+        mo, mn = _TRAILING_COMMENT.match(old.rstrip('\r\n')), _TRAILING_COMMENT.match(new.rstrip('\r\n'))
+        want = min(len(mo.group('gap')), 2) if mo else 0
+        if mo and mn and mo.group('comment') == mn.group('comment') and len(mn.group('gap')) < want:
+            eol = new[len(new.rstrip('\r\n')):]
+            new = mn.group('body') + ' ' * want + mn.group('comment') + eol
+        out.append(new)
+    return out
+
+
 def _stitch(original_lines, rt_lines, new_lines):
     """Lines of new_lines, but unchanged ones taken from original_lines (1:1 with rt_lines)."""
     out = []
@@ -335,7 +355,7 @@ def _stitch(original_lines, rt_lines, new_lines):
         if op == 'equal':
             out.extend(original_lines[i1:i2])
         else:
-            out.extend(new_lines[j1:j2])
+            out.extend(_replaced(original_lines[i1:i2], new_lines[j1:j2]))
     return out
 
 
@@ -358,7 +378,7 @@ def _stitch_mapped(original_lines, rt_lines, new_lines):
         if end - start != i2 - i1 or start < pos:
             return None
         out.extend(original_lines[pos:start])
-        out.extend(new_lines[j1:j2])
+        out.extend(_replaced(original_lines[start:end], new_lines[j1:j2]))
         pos = end
     out.extend(original_lines[pos:])
     return out

@@ -157,3 +157,14 @@ def test_unrelated_multiline_flow_list_kept_byte_for_byte():
     assert out["changed"] and out["layout"] == "stitched"
     assert out["text"].startswith(text)  # every original line untouched, the key appended after
     assert "105" in out["text"][len(text):]
+
+
+def test_longer_value_keeps_two_spaces_before_its_comment():
+    text = ("services:\n"
+            "  redis:\n"
+            "    deploy:\n"
+            "      resources:\n"
+            "        limits:\n"
+            "          memory: 1G  # sized for the seed\n")
+    out = set_service_keys(text, "redis", {"deploy": {"resources": {"limits": {"memory": "256M"}}}})
+    assert out["text"].splitlines()[-1] == "          memory: 256M  # sized for the seed"
