@@ -247,7 +247,7 @@ def main():
 
     def read(name):
         a = attrs[name]
-        stats, source = docker_runtime._memory_for(client, a["Id"], (a.get("State") or {}).get("Pid"),
+        stats, source = docker_runtime.read_memory(client, a["Id"], (a.get("State") or {}).get("Pid"),
                                                    memory_source, "/sys/fs/cgroup", "/proc", mem_total)
         mem = docker_runtime.memory_from_stats(stats, (a.get("HostConfig") or {}).get("Memory"), source)
         sources[name] = source

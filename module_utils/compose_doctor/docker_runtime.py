@@ -692,7 +692,7 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
                 pass
 
 
-def _memory_for(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total):
+def read_memory(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total):
     """(stats dict, source) for one running container."""
     if memory_source in ("auto", "cgroup"):
         stats = read_cgroup_memory(pid, cid, cgroup_root, proc_root, mem_total)
@@ -730,7 +730,7 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             a = by_id[c["id"]]
             if want_stats and c["state"] == "running":
                 pid = (a.get("State") or {}).get("Pid")
-                mem_jobs[c["id"]] = pool.submit(_memory_for, client, a["Id"], pid, memory_source,
+                mem_jobs[c["id"]] = pool.submit(read_memory, client, a["Id"], pid, memory_source,
                                                 cgroup_root, proc_root, mem_total)
             if log_tail_lines and wants_log_tail(c):
                 log_jobs[c["id"]] = pool.submit(_fetch_logs, client, a["Id"], int(log_tail_lines))

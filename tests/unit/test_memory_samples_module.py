@@ -58,7 +58,7 @@ def run_module(monkeypatch, fakes, usage, **params):
         name = next(n for n, a in containers.items() if a["Id"] == cid)
         return {"memory_stats": {"usage": next(readings[name]), "stats": {}}}, "cgroup"
 
-    monkeypatch.setattr(docker_runtime, "_memory_for", memory_for)
+    monkeypatch.setattr(docker_runtime, "read_memory", memory_for)
     args = dict(params, _ansible_check_mode=True)
     monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
     monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
