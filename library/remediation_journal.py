@@ -56,8 +56,9 @@ options:
       - C(type=mode) with C(path) (current mode/owner/group become the "before" state) and
         optionally C(mode_after), C(owner_after), C(group_after); or C(mode_before),
         C(owner_before), C(group_before) given explicitly.
-      - C(type=service) with C(project_dir), C(service), C(action) (C(recreated) or C(rebuilt); a
-        rebuilt service is rebuilt again on rollback), optional C(project_name) and C(files)
+      - C(type=service) with C(project_dir), C(service), C(action) (C(recreated), C(rebuilt) or
+        C(started); a rebuilt service is rebuilt again on rollback, a started one (not running
+        before the run) is removed again), optional C(project_name) and C(files)
         (compose files, as given to C(docker compose -f)).
     type: list
     elements: dict
@@ -161,7 +162,8 @@ unchanged:
 projects:
   description:
     - Compose projects whose services the restored runs recreated or rebuilt, to bring back to the
-      restored files. C(build) is C(always) when a service was rebuilt, else C(never).
+      restored files. C(build) is C(always) when a service was rebuilt, else C(never). C(stop)
+      lists the services the runs started, which were not running before and are removed again.
   returned: when action is restore
   type: list
   elements: dict

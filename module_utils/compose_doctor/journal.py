@@ -17,7 +17,8 @@ Entry types (all carry ``type`` and ``time``):
                mode_after, owner_before, group_before, uid_before, gid_before, tool}
 * ``mode``    {path, mode_before, mode_after, owner_before, owner_after, group_before,
                group_after, uid_before, gid_before}
-* ``service`` {project_dir, service, action: recreated|rebuilt, project_name, files}
+* ``service`` {project_dir, service, action: recreated|rebuilt|started, project_name, files}
+  (``started``: was not running before the run; rollback removes it again)
 
 Appending is idempotent: an entry equal (by its identity fields) to one already in the run is
 not added again. ``restore`` puts every file of the given run -- and of every newer run, newest
@@ -52,6 +53,7 @@ LATEST = 'latest'
 FORMAT_VERSION = 1
 RUN_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
 ENTRY_TYPES = ('file', 'mode', 'service')
+SERVICE_ACTIONS = ('recreated', 'rebuilt', 'started')
 
 
 class JournalError(Exception):
@@ -274,8 +276,8 @@ def normalize_entry(entry, backup_root=None, dry_run=False):
             raise JournalError('service entry needs project_dir and service')
         out['project_dir'] = os.path.abspath(str(out['project_dir']))
         out['action'] = out.get('action') or 'recreated'
-        if out['action'] not in ('recreated', 'rebuilt'):
-            raise JournalError('service entry action must be recreated or rebuilt, got %r' % out['action'])
+        if out['action'] not in SERVICE_ACTIONS:
+            raise JournalError('service entry action must be one of %s, got %r' % (', '.join(SERVICE_ACTIONS), out['action']))
         out.setdefault('project_name', None)
         out.setdefault('files', None)
     return out
@@ -393,9 +395,12 @@ def plan_restore(journal_dir, run_id=None, cascade=True):
                 proj = services.setdefault(key, {'project_dir': entry['project_dir'],
                                                  'project_name': entry.get('project_name'),
                                                  'files': list(entry.get('files') or []),
-                                                 'services': [], 'build': 'never', 'runs': []})
-                if entry['service'] not in proj['services']:
-                    proj['services'].append(entry['service'])
+                                                 'services': [], 'stop': [], 'build': 'never', 'runs': []})
+                # A service the run started was not running before: rollback removes it again;
+                # the others are recreated from the restored files.
+                bucket = proj['stop'] if entry.get('action') == 'started' else proj['services']
+                if entry['service'] not in bucket:
+                    bucket.append(entry['service'])
                 if entry.get('action') == 'rebuilt':
                     proj['build'] = 'always'
                 if rid not in proj['runs']:
@@ -452,6 +457,7 @@ def plan_restore(journal_dir, run_id=None, cascade=True):
     projects = sorted(services.values(), key=lambda p: p['project_dir'])
     for proj in projects:
         proj['services'].sort()
+        proj['stop'] = sorted(set(proj['stop']) - set(proj['services']))
     return {'run_ids': run_ids, 'files': files, 'projects': projects, 'conflicts': conflicts}
 
 

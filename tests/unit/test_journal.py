@@ -106,7 +106,7 @@ def test_restore_byte_identical_with_mode_and_services(tmp_path, project):
     assert compose.read_bytes() == compose_before and _mode(compose) == 0o664
     assert sorted(r['path'] for r in out['restored']) == sorted([str(env), str(compose)])
     assert out['projects'] == [{'project_dir': str(project), 'project_name': None, 'files': [],
-                                'services': ['a', 'b'], 'build': 'always', 'runs': ['r1']}]
+                                'services': ['a', 'b'], 'stop': [], 'build': 'always', 'runs': ['r1']}]
     again = jr.restore(jdir)
     assert again['changed'] is False and sorted(again['unchanged']) == sorted([str(env), str(compose)])
     assert jr.load(jdir, 'r1')['restored']
@@ -185,3 +185,13 @@ def test_directory_mode_is_journaled_and_restored(tmp_path):
     os.chmod(secrets, 0o700)
     jr.restore(str(jdir), run)
     assert oct(secrets.stat().st_mode & 0o777) == "0o755"
+
+
+def test_started_services_are_removed_not_recreated_on_rollback(tmp_path):
+    from ansible.module_utils.compose_doctor import journal as jr
+
+    jdir, run = str(tmp_path / "journal"), jr.new_run_id()
+    jr.record(jdir, run, [{"type": "service", "project_dir": str(tmp_path), "service": "kong", "action": "started"},
+                          {"type": "service", "project_dir": str(tmp_path), "service": "agent", "action": "rebuilt"}])
+    (project,) = jr.restore(jdir, run)["projects"]
+    assert project["stop"] == ["kong"] and project["services"] == ["agent"] and project["build"] == "always"
