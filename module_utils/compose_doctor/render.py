@@ -51,12 +51,17 @@ def _mem(used, limit):
     return "%s / no limit" % human_bytes(used)
 
 
-def fix_command(fix):
+def fix_command(fix, available_fixes=None):
+    """The remediate command for ``fix``; a fix this installation does not ship is 'planned'."""
     if not fix or not fix.get("tag"):
         return None
-    if fix.get("available") is False:
+    if available_fixes is not None and fix["tag"] not in available_fixes:
         return "planned: role %s (tag %s) is not in this version" % (fix.get("role"), fix["tag"])
     return REMEDIATE_CMD % fix["tag"]
+
+
+def _cmd(report, fix):
+    return fix_command(fix, report.get("available_fixes"))
 
 
 def _by_rule(report, *rules):
@@ -229,7 +234,7 @@ def to_markdown(report):
             add("- **Fix:** role `%s`, tag `%s`:" % (f["fix"].get("role"), f["fix"].get("tag")))
             add("")
             add("```bash")
-            add(fix_command(f["fix"]))
+            add(_cmd(report, f["fix"]))
             add("```")
         else:
             add("- **Fix:** %s" % _md(f.get("advice")))
@@ -358,7 +363,7 @@ def to_markdown(report):
     fs = _by_rule(report, "mesh-not-running")
     if fs:
         add("Fix: `%s` starts the mesh services and verifies Kong `/status`, a Host-header route and the "
-            "Consul leader." % fix_command(fs[0].get("fix") or {"tag": "mesh"}))
+            "Consul leader." % _cmd(report, fs[0].get("fix") or {"tag": "mesh"}))
         add("")
     add("---")
     add("")
@@ -471,7 +476,7 @@ def to_markdown(report):
                 add("- **Cause:** %s" % _md(cause))
             if f.get("fix"):
                 add("- **Fix:** role `%s` (tag `%s`): `%s`" % (f["fix"].get("role"), f["fix"].get("tag"),
-                                                               fix_command(f["fix"])))
+                                                               _cmd(report, f["fix"])))
             else:
                 add("- **Fix (manual):** %s" % _md(f.get("advice")))
             add("- **Evidence:**")
@@ -525,7 +530,7 @@ def action_plan(report):
         if key not in index:
             index[key] = {"priority": f["priority"], "severity": f["severity"], "rule": f["rule"],
                           "title": f.get("title"), "impact": f.get("impact"), "advice": f.get("advice"),
-                          "fix": fix, "command": fix_command(fix), "target_list": []}
+                          "fix": fix, "command": _cmd(report, fix), "target_list": []}
             rows.append(index[key])
         row = index[key]
         if SEVERITIES.index(f["severity"]) < SEVERITIES.index(row["severity"]):
@@ -676,7 +681,7 @@ def to_html(report):
         add("<h3>%s %s</h3><pre>%s</pre><p><b>Root cause:</b> %s</p><p><b>Fix:</b> %s</p>" % (
             _sev_badge(f["severity"]), _e(f.get("container") or f.get("service")), _e(f.get("evidence")),
             _e(_diag_text(f) or "not diagnosed"),
-            "<code>%s</code>" % _e(fix_command(f.get("fix"))) if f.get("fix") else _e(f.get("advice"))))
+            "<code>%s</code>" % _e(_cmd(report, f.get("fix"))) if f.get("fix") else _e(f.get("advice"))))
 
     add("<h2>Configuration sprawl</h2>")
     add(_table(["File", "Kind", "Active", "Services", "Lines", "Status"], [
@@ -735,7 +740,7 @@ def to_html(report):
         cause = _diag_text(f)
         if cause:
             add("<p><b>Cause:</b> %s</p>" % _e(cause))
-        add("<p><b>Fix:</b> %s</p>" % ("<code>%s</code>" % _e(fix_command(f.get("fix"))) if f.get("fix")
+        add("<p><b>Fix:</b> %s</p>" % ("<code>%s</code>" % _e(_cmd(report, f.get("fix"))) if f.get("fix")
                                       else _e(f.get("advice"))))
     if not report.get("findings"):
         add('<p class="ok">No findings.</p>')
@@ -775,7 +780,7 @@ def to_sarif(report):
             "id": r["id"], "name": "".join(p.capitalize() for p in r["id"].split("-")),
             "shortDescription": {"text": r.get("title") or r["id"]},
             "fullDescription": {"text": r.get("impact") or r.get("title") or r["id"]},
-            "help": {"text": "%s%s" % (r.get("advice") or "", (" Fix: %s" % fix_command(r.get("fix")))
+            "help": {"text": "%s%s" % (r.get("advice") or "", (" Fix: %s" % _cmd(report, r.get("fix")))
                                         if r.get("fix") else "")},
             "defaultConfiguration": {"level": SARIF_LEVEL[r["severity"]],
                                      "enabled": r.get("status") != "disabled"},
@@ -842,7 +847,7 @@ def to_junit(report):
                 cause = _diag_text(f)
                 if cause:
                     lines.append("Cause: %s" % cause)
-                lines.append("Fix: %s" % (fix_command(f.get("fix")) if f.get("fix") else f.get("advice")))
+                lines.append("Fix: %s" % (_cmd(report, f.get("fix")) if f.get("fix") else f.get("advice")))
                 if f.get("file"):
                     lines.append("File: %s%s" % (f["file"], ":%s" % f["line"] if f.get("line") else ""))
                 fail.text = "\n".join(lines)

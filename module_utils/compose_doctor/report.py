@@ -341,6 +341,8 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         "mesh": _components(compose, containers, policy["mesh_services"]),
         "monitoring": _components(compose, containers, policy["monitoring_services"]),
         "rules": catalog(runtime, policy),
+        # fix tags this installation ships (null: all); the others are shown as planned
+        "available_fixes": policy.get("available_fixes"),
         "findings": list(findings),
     }
 

@@ -1044,9 +1044,6 @@ def evaluate(compose, runtime, policy=None):
                 f["fix"] = rule_fix(rid, policy)
             elif not f["fix"]:
                 f["fix"] = None
-            if f["fix"] and policy.get("available_fixes") is not None:
-                # A fix named in the catalog but not shipped by this installation is shown as planned.
-                f["fix"]["available"] = f["fix"].get("tag") in policy["available_fixes"]
             findings.append(f)
     order = dict((r, i) for i, r in enumerate(RULE_ORDER))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], order[f["rule"]], f["id"]))

@@ -530,13 +530,16 @@ def test_hardcoded_secret_in_env_file_fires_masked():
     assert "********" in hits[0]["evidence"]
 
 
-def test_fix_not_shipped_is_marked_planned():
+def test_fix_not_shipped_is_shown_as_planned():
     from ansible.module_utils.compose_doctor import render
+    from ansible.module_utils.compose_doctor.report import build_report
 
     compose, runtime = fx.copies()
-    found = rules.evaluate(compose, runtime, {"available_fixes": ["pydeps"]})
+    policy = {"available_fixes": ["pydeps"]}
+    found = rules.evaluate(compose, runtime, policy)
     mesh = [f for f in found if f["rule"] == "mesh-not-running"][0]
-    loop = [f for f in found if f["rule"] == "restart-loop"][0]
-    assert mesh["fix"]["available"] is False and loop["fix"]["available"] is True
-    assert render.fix_command(mesh["fix"]).startswith("planned:")
-    assert render.fix_command(loop["fix"]).endswith("--tags pydeps")
+    assert mesh["fix"] == {"role": "service_mesh", "tag": "mesh"}  # the finding names its fix either way
+    assert render.fix_command(mesh["fix"], ["pydeps"]).startswith("planned:")
+    assert render.fix_command(mesh["fix"]).endswith("--tags mesh")
+    md = render.to_markdown(build_report("h", compose, runtime, found, policy))
+    assert "planned: role service_mesh" in md and "--tags pydeps" in md
