@@ -5,8 +5,6 @@ import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 import compose_facts
 
 MAIN = """\
@@ -103,14 +101,6 @@ def project(tmp_path):
     return tmp_path
 
 
-def run_module(args, capsys):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            compose_facts.main()
-    out = json.loads(capsys.readouterr().out)
-    return exc.value.code, out
-
-
 def assert_no_secret(text):
     for value in SECRET_VALUES[:2]:
         assert value not in text
@@ -120,9 +110,9 @@ HAS_COMPOSE = shutil.which('docker') is not None
 
 
 @pytest.mark.skipif(not HAS_COMPOSE, reason='docker CLI not installed')
-def test_cli_model(project, capsys):
-    rc, out = run_module({'project_dir': str(project)}, capsys)
-    assert rc == 0
+def test_cli_model(project, run_module):
+    out = run_module(compose_facts, {'project_dir': str(project)})
+    assert not out.get('failed', False)
     assert out['changed'] is False
     compose = out['compose']
     assert compose['model_source'] == 'cli', compose['cli_error']
@@ -130,9 +120,9 @@ def test_cli_model(project, capsys):
     assert_no_secret(json.dumps(out))
 
 
-def test_yaml_fallback_model(project, capsys):
-    rc, out = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
-    assert rc == 0
+def test_yaml_fallback_model(project, run_module):
+    out = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
+    assert not out.get('failed', False)
     compose = out['compose']
     assert compose['model_source'] == 'yaml'
     check_sample(compose, project)
@@ -194,19 +184,19 @@ def check_sample(compose, project):
 
 
 @pytest.mark.skipif(not HAS_COMPOSE, reason='docker CLI not installed')
-def test_cli_and_fallback_agree(project, capsys):
-    _rc, cli = run_module({'project_dir': str(project)}, capsys)
-    _rc, fallback = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+def test_cli_and_fallback_agree(project, run_module):
+    cli = run_module(compose_facts, {'project_dir': str(project)})
+    fallback = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
     assert cli['compose']['model_source'] == 'cli'
     assert fallback['compose']['model_source'] == 'yaml'
     for key in ('services', 'volumes', 'project', 'files', 'active_files', 'env_files', 'secret_files', 'errors'):
         assert cli['compose'][key] == fallback['compose'][key], key
 
 
-def test_broken_active_file_falls_back(project, capsys):
-    rc, out = run_module({'project_dir': str(project),
-                          'files': ['docker-compose.yml', 'docker-compose.broken.yml']}, capsys)
-    assert rc == 0
+def test_broken_active_file_falls_back(project, run_module):
+    out = run_module(compose_facts, {'project_dir': str(project),
+                                     'files': ['docker-compose.yml', 'docker-compose.broken.yml']})
+    assert not out.get('failed', False)
     compose = out['compose']
     assert compose['model_source'] == 'yaml'
     assert sorted(compose['services']) == ['api', 'db', 'debug']
@@ -214,12 +204,12 @@ def test_broken_active_file_falls_back(project, capsys):
     assert_no_secret(json.dumps(out))
 
 
-def test_compose_file_from_dotenv(project, capsys):
+def test_compose_file_from_dotenv(project, run_module):
     with open(str(project / '.env'), 'a') as handle:
         handle.write('COMPOSE_FILE=docker-compose.yml:docker-compose.monitoring.yml\n')
     env_backup = os.environ.pop('COMPOSE_FILE', None)
     try:
-        _rc, out = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+        out = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
     finally:
         if env_backup is not None:
             os.environ['COMPOSE_FILE'] = env_backup
@@ -227,45 +217,45 @@ def test_compose_file_from_dotenv(project, capsys):
     assert 'prometheus' in out['compose']['services']
 
 
-def test_missing_docker_falls_back(project, capsys, monkeypatch):
+def test_missing_docker_falls_back(project, run_module, monkeypatch):
     monkeypatch.setenv('PATH', '/nonexistent')
     monkeypatch.setattr(compose_facts.compose_model, 'find_docker_fs', lambda docker_bin=None: None)
-    _rc, out = run_module({'project_dir': str(project)}, capsys)
+    out = run_module(compose_facts, {'project_dir': str(project)})
     assert out['compose']['model_source'] == 'yaml'
     assert out['compose']['cli_error'] == 'docker CLI not found'
 
 
-def test_missing_project_dir_fails_clearly(tmp_path, capsys):
-    rc, out = run_module({'project_dir': str(tmp_path / 'nope')}, capsys)
-    assert rc == 1
+def test_missing_project_dir_fails_clearly(tmp_path, run_module):
+    out = run_module(compose_facts, {'project_dir': str(tmp_path / 'nope')})
+    assert out.get('failed', False)
     assert out['failed'] is True
     assert 'does not exist' in out['msg'] and str(tmp_path / 'nope') in out['msg']
 
 
-def test_project_dir_is_a_file(tmp_path, capsys):
+def test_project_dir_is_a_file(tmp_path, run_module):
     f = tmp_path / 'f'
     f.write_text('')
-    rc, out = run_module({'project_dir': str(f)}, capsys)
-    assert rc == 1 and 'not a directory' in out['msg']
+    out = run_module(compose_facts, {'project_dir': str(f)})
+    assert out.get('failed', False) and 'not a directory' in out['msg']
 
 
-def test_check_mode_is_read_only(project, capsys):
+def test_check_mode_is_read_only(project, run_module):
     before = sorted((p, os.stat(os.path.join(r, p)).st_mtime) for r, _d, fs in os.walk(str(project)) for p in fs)
-    rc, out = run_module({'project_dir': str(project), '_ansible_check_mode': True, 'use_cli': False}, capsys)
+    out = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False}, check=True)
     after = sorted((p, os.stat(os.path.join(r, p)).st_mtime) for r, _d, fs in os.walk(str(project)) for p in fs)
-    assert rc == 0 and out['changed'] is False and before == after
+    assert not out.get('failed', False) and out['changed'] is False and before == after
 
 
-def test_empty_project(tmp_path, capsys):
-    rc, out = run_module({'project_dir': str(tmp_path)}, capsys)
-    assert rc == 0
+def test_empty_project(tmp_path, run_module):
+    out = run_module(compose_facts, {'project_dir': str(tmp_path)})
+    assert not out.get('failed', False)
     compose = out['compose']
     assert compose['files'] == [] and compose['services'] == {} and compose['active_files'] == []
     assert compose['project']['name'] == tmp_path.name.lower().replace('.', '') or compose['project']['name']
 
 
-def test_world_readable_flag_changes_with_mode(project, capsys):
+def test_world_readable_flag_changes_with_mode(project, run_module):
     os.chmod(str(project / '.env'), stat.S_IRUSR | stat.S_IWUSR)
-    _rc, out = run_module({'project_dir': str(project), 'use_cli': False}, capsys)
+    out = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
     env = [e for e in out['compose']['env_files'] if e['path'] == '.env'][0]
     assert env['mode'] == '0600' and env['world_readable'] is False and env['group_readable'] is False

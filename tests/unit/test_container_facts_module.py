@@ -4,42 +4,12 @@ import uuid
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 import container_facts
 
 docker = pytest.importorskip("docker")
 
 IMAGE = "compose-doctor/base:bookworm"
 MIB = 1024 * 1024
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed=False):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
-
-
-def run_module(monkeypatch, **params):
-    """Run container_facts.main() with params; return the exit_json/fail_json result."""
-    check_mode = params.pop("_ansible_check_mode", False)
-    args = dict(params, _ansible_check_mode=check_mode)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleExit(kwargs, failed=True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    with pytest.raises(ModuleExit) as info:
-        container_facts.main()
-    return info.value
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +61,11 @@ def by_service(result):
     return {c["service"]: c for c in result["runtime"]["containers"]}
 
 
-def test_facts_of_real_containers(monkeypatch, project):
-    res = run_module(monkeypatch, project=project)
-    assert not res.failed
-    assert res.result["changed"] is False
-    rt = res.result["runtime"]
+def test_facts_of_real_containers(run_module, project):
+    res = run_module(container_facts, dict(project=project))
+    assert not res.get("failed", False)
+    assert res["changed"] is False
+    rt = res["runtime"]
     assert rt["docker"]["reachable"] is True
     assert rt["docker"]["error"] is None
     assert rt["docker"]["api_version"]
@@ -103,7 +73,7 @@ def test_facts_of_real_containers(monkeypatch, project):
     assert rt["docker"]["logging_driver"]
     assert rt["docker"]["socket"]["exists"] is True
     assert len(rt["containers"]) == 2
-    services = by_service(res.result)
+    services = by_service(res)
 
     sleeper = services["sleeper"]
     assert sleeper["project"] == project
@@ -129,42 +99,42 @@ def test_facts_of_real_containers(monkeypatch, project):
     assert "starting" in crasher["log_tail"]  # stdout and stderr lines may interleave either way
     assert "fatal: cannot continue" in crasher["log_tail"]
     assert "API_TOKEN=********" in crasher["log_tail"]
-    assert "supersecretvalue" not in json.dumps(res.result)
+    assert "supersecretvalue" not in json.dumps(res)
 
 
 @pytest.mark.parametrize("memory_source", ["api", "cgroup"])
-def test_memory_sources_agree(monkeypatch, project, memory_source):
-    res = run_module(monkeypatch, project=project, memory_source=memory_source)
-    mem = by_service(res.result)["sleeper"]["memory"]
+def test_memory_sources_agree(run_module, project, memory_source):
+    res = run_module(container_facts, dict(project=project, memory_source=memory_source))
+    mem = by_service(res)["sleeper"]["memory"]
     assert mem["source"] == memory_source
     assert mem["limit_bytes"] == 64 * MIB
     assert 0 < mem["usage_bytes"] < 64 * MIB
 
 
-def test_log_tail_limit_and_no_stats(monkeypatch, project):
-    res = run_module(monkeypatch, project=project, log_tail_lines=1, stats=False)
-    services = by_service(res.result)
+def test_log_tail_limit_and_no_stats(run_module, project):
+    res = run_module(container_facts, dict(project=project, log_tail_lines=1, stats=False))
+    services = by_service(res)
     assert services["sleeper"]["memory"] is None
     assert len(services["crasher"]["log_tail"]) == 1
 
 
-def test_check_mode_same_facts(monkeypatch, project):
-    res = run_module(monkeypatch, project=project, _ansible_check_mode=True)
-    assert res.result["changed"] is False
-    assert len(res.result["runtime"]["containers"]) == 2
+def test_check_mode_same_facts(run_module, project):
+    res = run_module(container_facts, dict(project=project), check=True)
+    assert res["changed"] is False
+    assert len(res["runtime"]["containers"]) == 2
 
 
-def test_unknown_project_is_empty(monkeypatch, engine):
-    res = run_module(monkeypatch, project="cdtest-does-not-exist-%s" % uuid.uuid4().hex[:6])
-    assert res.result["runtime"]["docker"]["reachable"] is True
-    assert res.result["runtime"]["containers"] == []
+def test_unknown_project_is_empty(run_module, engine):
+    res = run_module(container_facts, dict(project="cdtest-does-not-exist-%s" % uuid.uuid4().hex[:6]))
+    assert res["runtime"]["docker"]["reachable"] is True
+    assert res["runtime"]["containers"] == []
 
 
-def test_unreachable_daemon(monkeypatch):
-    res = run_module(monkeypatch, docker_host="unix:///tmp/nothing.sock", timeout=2)
-    assert not res.failed
-    assert res.result["changed"] is False
-    rt = res.result["runtime"]
+def test_unreachable_daemon(run_module):
+    res = run_module(container_facts, dict(docker_host="unix:///tmp/nothing.sock", timeout=2))
+    assert not res.get("failed", False)
+    assert res["changed"] is False
+    rt = res["runtime"]
     assert rt["docker"]["reachable"] is False
     assert rt["docker"]["error"].startswith("Cannot connect to the Docker daemon at unix:///tmp/nothing.sock: ")
     assert rt["docker"]["socket"] == {"path": "/tmp/nothing.sock", "exists": False, "owner": None,
@@ -172,18 +142,18 @@ def test_unreachable_daemon(monkeypatch):
     assert rt["containers"] == [] and rt["volumes"] == []
 
 
-def test_unreachable_has_same_keys(monkeypatch, project):
-    up = run_module(monkeypatch, project=project).result["runtime"]
-    down = run_module(monkeypatch, docker_host="unix:///tmp/nothing.sock").result["runtime"]
+def test_unreachable_has_same_keys(run_module, project):
+    up = run_module(container_facts, dict(project=project))["runtime"]
+    down = run_module(container_facts, dict(docker_host="unix:///tmp/nothing.sock"))["runtime"]
     assert set(down) == set(up)
     assert set(down["docker"]) == set(up["docker"])
 
 
-def test_missing_sdk_fails_clearly(monkeypatch):
+def test_missing_sdk_fails_clearly(monkeypatch, run_module):
     monkeypatch.setattr(container_facts.docker_runtime, "HAS_DOCKER", False)
-    res = run_module(monkeypatch)
-    assert res.failed
-    assert "docker" in res.result["msg"]
+    res = run_module(container_facts, {})
+    assert res.get("failed", False)
+    assert "docker" in res["msg"]
 
 
 @pytest.mark.parametrize("params, message", [
@@ -192,7 +162,7 @@ def test_missing_sdk_fails_clearly(monkeypatch):
     ({"log_tail_lines": -1}, "log_tail_lines"),
     ({"memory_source": "psychic"}, "memory_source"),
 ])
-def test_bad_params(monkeypatch, params, message):
-    res = run_module(monkeypatch, **params)
-    assert res.failed
-    assert message in res.result["msg"]
+def test_bad_params(run_module, params, message):
+    res = run_module(container_facts, params)
+    assert res.get("failed", False)
+    assert message in res["msg"]

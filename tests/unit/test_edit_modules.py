@@ -5,7 +5,6 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 import compose_service_edit
 import remediation_journal
@@ -14,17 +13,6 @@ import requirement_line
 REQS = b'# agent\nrequests==2.31.0\n'
 COMPOSE = (b'services:\n  agent:   # socket agent\n    image: "lab/agent"\n    environment:\n'
            b'      AGENT_TOKEN: "s3cr3t-value"\n    group_add:\n      - "999"\n\n  web:\n    image: nginx\n')
-
-
-def run(module, args, capsys, check=False, diff=False):
-    args = dict(args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    return json.loads(out)
 
 
 def _mode(path):
@@ -55,75 +43,75 @@ def jdir(tmp_path):
     return str(tmp_path / 'journal')
 
 
-def test_requirement_line_check_apply_idempotent(proj, jdir, capsys):
+def test_requirement_line_check_apply_idempotent(proj, jdir, run_module):
     path = str(proj / 'requirements.txt')
     args = dict(path=path, name='psutil', spec='>=5.9.0', journal_dir=jdir, journal_run_id='run-1')
     before = _tree(proj.parent)
-    res = run(requirement_line, args, capsys, check=True, diff=True)
+    res = run_module(requirement_line, args, check=True, diff=True)
     assert res['changed'] is True and res['action'] == 'appended' and res['backup'] is None
     assert res['diff']['after'].endswith('psutil>=5.9.0\n') and res['diff']['before'] == REQS.decode()
     assert _tree(proj.parent) == before and not os.path.exists(jdir)
-    res = run(requirement_line, args, capsys, diff=True)
+    res = run_module(requirement_line, args, diff=True)
     assert res['changed'] is True and res['journal_run_id'] == 'run-1'
     assert open(path, 'rb').read() == REQS + b'psutil>=5.9.0\n'
     assert open(res['backup'], 'rb').read() == REQS and _mode(res['backup']) == 0o600
     assert 'diff' in res
-    res = run(requirement_line, args, capsys)
+    res = run_module(requirement_line, args)
     assert res['changed'] is False and res['action'] == 'none' and 'already satisfies' in res['reason']
-    res = run(requirement_line, args, capsys, check=True)
+    res = run_module(requirement_line, args, check=True)
     assert res['changed'] is False
 
 
-def test_requirement_line_errors(proj, jdir, capsys):
-    res = run(requirement_line, dict(path=str(proj / 'missing.txt'), name='psutil', journal_dir=jdir), capsys)
+def test_requirement_line_errors(proj, jdir, run_module):
+    res = run_module(requirement_line, dict(path=str(proj / 'missing.txt'), name='psutil', journal_dir=jdir))
     assert res['failed'] and 'missing.txt' in res['msg'] and 'not found' in res['msg']
-    res = run(requirement_line, dict(path=str(proj / 'requirements.txt'), name='psutil', spec='>>1',
-                                     journal_dir=jdir), capsys)
+    res = run_module(requirement_line, dict(path=str(proj / 'requirements.txt'), name='psutil', spec='>>1',
+                                            journal_dir=jdir))
     assert res['failed'] and 'requirements.txt' in res['msg']
 
 
-def test_requirement_line_create_and_auto_run(proj, jdir, capsys):
+def test_requirement_line_create_and_auto_run(proj, jdir, run_module):
     path = str(proj / 'new-reqs.txt')
-    res = run(requirement_line, dict(path=path, name='psutil', spec='>=5.9.0', create=True, journal_dir=jdir), capsys)
+    res = run_module(requirement_line, dict(path=path, name='psutil', spec='>=5.9.0', create=True, journal_dir=jdir))
     assert res['changed'] and res['journal_run_id'] and open(path).read() == 'psutil>=5.9.0\n'
     assert os.readlink(os.path.join(jdir, 'latest')) == res['journal_run_id']
 
 
-def test_compose_service_edit_check_apply_idempotent(proj, jdir, capsys):
+def test_compose_service_edit_check_apply_idempotent(proj, jdir, run_module):
     path = str(proj / 'compose.yaml')
     args = dict(path=path, service='agent', set={'group_add': ['105']}, journal_dir=jdir, journal_run_id='run-1')
     before = _tree(proj.parent)
-    res = run(compose_service_edit, args, capsys, check=True, diff=True)
+    res = run_module(compose_service_edit, args, check=True, diff=True)
     assert res['changed'] is True and res['changed_keys'] == ['group_add'] and res['layout'] == 'stitched'
     assert _tree(proj.parent) == before
     assert '- "105"' in res['diff']['after']
     assert 's3cr3t-value' not in json.dumps(res)  # diff is masked
-    res = run(compose_service_edit, args, capsys, diff=True)
+    res = run_module(compose_service_edit, args, diff=True)
     assert res['changed'] is True and 's3cr3t-value' not in json.dumps(res)
     text = open(path, 'rb').read()
     assert text == COMPOSE.replace(b'      - "999"\n', b'      - "999"\n      - "105"\n')
     assert _mode(path) == 0o640
     assert open(res['backup'], 'rb').read() == COMPOSE and _mode(res['backup']) == 0o600
-    res = run(compose_service_edit, args, capsys, diff=True)
+    res = run_module(compose_service_edit, args, diff=True)
     assert res['changed'] is False and 'diff' not in res and open(path, 'rb').read() == text
 
 
-def test_compose_service_edit_unknown_service(proj, jdir, capsys):
-    res = run(compose_service_edit, dict(path=str(proj / 'compose.yaml'), service='nope', set={'mem_limit': '1g'},
-                                         journal_dir=jdir), capsys)
+def test_compose_service_edit_unknown_service(proj, jdir, run_module):
+    res = run_module(compose_service_edit, dict(path=str(proj / 'compose.yaml'), service='nope',
+                                                set={'mem_limit': '1g'}, journal_dir=jdir))
     assert res['failed'] and "'nope'" in res['msg'] and 'compose.yaml' in res['msg']
     assert open(str(proj / 'compose.yaml'), 'rb').read() == COMPOSE and not os.path.exists(jdir)
 
 
-def test_compose_service_edit_bad_yaml_no_secret_in_error(proj, jdir, capsys):
+def test_compose_service_edit_bad_yaml_no_secret_in_error(proj, jdir, run_module):
     bad = proj / 'broken.yaml'
     bad.write_text('services:\n  a:\n    environment:\n      PASSWORD: "hunter2\n')
-    res = run(compose_service_edit, dict(path=str(bad), service='a', set={'mem_limit': '1g'}, journal_dir=jdir), capsys)
+    res = run_module(compose_service_edit, dict(path=str(bad), service='a', set={'mem_limit': '1g'}, journal_dir=jdir))
     assert res['failed'] and 'broken.yaml' in res['msg'] and 'hunter2' not in res['msg']
 
 
-def test_journal_module_start_record_show_restore(proj, jdir, capsys):
-    res = run(remediation_journal, dict(action='start', journal_dir=jdir), capsys)
+def test_journal_module_start_record_show_restore(proj, jdir, run_module):
+    res = run_module(remediation_journal, dict(action='start', journal_dir=jdir))
     run_id = res['run_id']
     assert res['changed'] is False and not os.path.exists(jdir)
     env = proj / '.env'
@@ -131,31 +119,31 @@ def test_journal_module_start_record_show_restore(proj, jdir, capsys):
     os.chmod(str(env), 0o644)
     entries = [{'type': 'mode', 'path': str(env), 'mode_after': '0600'},
                {'type': 'service', 'project_dir': str(proj), 'service': 'agent', 'action': 'rebuilt'}]
-    res = run(remediation_journal, dict(action='record', run_id=run_id, entries=entries, journal_dir=jdir), capsys,
-              check=True)
+    res = run_module(remediation_journal, dict(action='record', run_id=run_id, entries=entries, journal_dir=jdir),
+                     check=True)
     assert res['changed'] is True and not os.path.exists(jdir)
-    res = run(remediation_journal, dict(action='record', run_id=run_id, entries=entries, journal_dir=jdir), capsys)
+    res = run_module(remediation_journal, dict(action='record', run_id=run_id, entries=entries, journal_dir=jdir))
     assert res['changed'] is True and len(res['recorded']) == 2
-    res = run(remediation_journal, dict(action='record', run_id=run_id, entries=entries, journal_dir=jdir), capsys)
+    res = run_module(remediation_journal, dict(action='record', run_id=run_id, entries=entries, journal_dir=jdir))
     assert res['changed'] is False
     os.chmod(str(env), 0o600)
-    run(compose_service_edit, dict(path=str(proj / 'compose.yaml'), service='agent', set={'group_add': ['105']},
-                                   journal_dir=jdir, journal_run_id=run_id), capsys)
-    res = run(remediation_journal, dict(action='show', journal_dir=jdir), capsys)
+    run_module(compose_service_edit, dict(path=str(proj / 'compose.yaml'), service='agent', set={'group_add': ['105']},
+                                          journal_dir=jdir, journal_run_id=run_id))
+    res = run_module(remediation_journal, dict(action='show', journal_dir=jdir))
     assert res['latest'] == run_id and len(res['journal']['entries']) == 3 and 'hunter2' not in json.dumps(res)
     before = _tree(proj)
-    res = run(remediation_journal, dict(action='restore', journal_dir=jdir), capsys, check=True)
+    res = run_module(remediation_journal, dict(action='restore', journal_dir=jdir), check=True)
     assert res['changed'] is True and _tree(proj) == before and _mode(str(env)) == 0o600
-    res = run(remediation_journal, dict(action='restore', journal_dir=jdir), capsys)
+    res = run_module(remediation_journal, dict(action='restore', journal_dir=jdir))
     assert res['changed'] is True and res['run_ids'] == [run_id]
     assert _mode(str(env)) == 0o644 and open(str(proj / 'compose.yaml'), 'rb').read() == COMPOSE
     assert res['projects'][0]['services'] == ['agent'] and res['projects'][0]['build'] == 'always'
-    res = run(remediation_journal, dict(action='restore', journal_dir=jdir), capsys)
+    res = run_module(remediation_journal, dict(action='restore', journal_dir=jdir))
     assert res['changed'] is False and res['projects']
 
 
-def test_journal_module_errors(jdir, capsys):
-    res = run(remediation_journal, dict(action='restore', journal_dir=jdir), capsys)
+def test_journal_module_errors(jdir, run_module):
+    res = run_module(remediation_journal, dict(action='restore', journal_dir=jdir))
     assert res['failed'] and 'no remediation run' in res['msg']
-    res = run(remediation_journal, dict(action='record', run_id='../evil', entries=[], journal_dir=jdir), capsys)
+    res = run_module(remediation_journal, dict(action='record', run_id='../evil', entries=[], journal_dir=jdir))
     assert res['failed'] and 'invalid run id' in res['msg']

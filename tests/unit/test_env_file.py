@@ -7,7 +7,6 @@ import stat
 import pytest
 from ansible.module_utils.compose_doctor.env_file import (
     EnvFileError, generate_secret, get_value, mask_env_text, parse, quote_value, set_values)
-from ansible.module_utils.testing import patch_module_args
 
 import env_file_set
 
@@ -118,16 +117,6 @@ def test_generate_secret_strength():
 
 # ---------------------------------------------------------------- module
 
-def run(args, capsys, check=False, diff=False):
-    args = dict(args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            env_file_set.main()
-    return json.loads(capsys.readouterr().out)
-
-
 @pytest.fixture
 def envfile(tmp_path):
     path = tmp_path / 'proj' / '.env'
@@ -137,16 +126,16 @@ def envfile(tmp_path):
     return path
 
 
-def test_module_check_apply_idempotent_rollbackable(envfile, tmp_path, capsys):
+def test_module_check_apply_idempotent_rollbackable(envfile, tmp_path, run_module):
     jdir = str(tmp_path / 'journal')
     args = dict(path=str(envfile), generate=['GRAFANA_ADMIN_PASSWORD', 'POSTGRES_PASSWORD'],
                 only_if_current_in=['admin', 'changeme'], journal_dir=jdir, journal_run_id='run-1')
-    checked = run(args, capsys, check=True, diff=True)
+    checked = run_module(env_file_set, args, check=True, diff=True)
     assert checked['changed'] and checked['changed_keys'] == ['GRAFANA_ADMIN_PASSWORD']
     assert envfile.read_text() == ENV and not os.path.exists(jdir)
     assert 's3cr3t-literal-value' not in json.dumps(checked)
 
-    applied = run(args, capsys, diff=True)
+    applied = run_module(env_file_set, args, diff=True)
     assert applied['changed'] and applied['backup'] and applied['journal_run_id'] == 'run-1'
     new = get_value(envfile.read_text(), 'GRAFANA_ADMIN_PASSWORD')
     assert new != 'admin' and len(new) >= 32 and new not in json.dumps(applied)
@@ -154,7 +143,7 @@ def test_module_check_apply_idempotent_rollbackable(envfile, tmp_path, capsys):
     assert open(applied['backup']).read() == ENV
     assert stat.S_IMODE(os.stat(applied['backup']).st_mode) == 0o600
 
-    again = run(args, capsys)
+    again = run_module(env_file_set, args)
     assert not again['changed'] and again['changed_keys'] == []
 
     from ansible.module_utils.compose_doctor.journal import restore
@@ -162,13 +151,13 @@ def test_module_check_apply_idempotent_rollbackable(envfile, tmp_path, capsys):
     assert envfile.read_text() == ENV
 
 
-def test_module_values_not_returned(envfile, tmp_path, capsys):
-    out = run(dict(path=str(envfile), values={'REDIS_PASSWORD': 'given-secret-9'},
-                   journal_dir=str(tmp_path / 'j')), capsys, diff=True)
+def test_module_values_not_returned(envfile, tmp_path, run_module):
+    out = run_module(env_file_set, dict(path=str(envfile), values={'REDIS_PASSWORD': 'given-secret-9'},
+                                        journal_dir=str(tmp_path / 'j')), diff=True)
     assert out['changed'] and 'given-secret-9' not in json.dumps(out)
     assert get_value(envfile.read_text(), 'REDIS_PASSWORD') == 'given-secret-9'
 
 
-def test_module_missing_file(tmp_path, capsys):
-    out = run(dict(path=str(tmp_path / 'nope.env'), generate=['A']), capsys)
+def test_module_missing_file(tmp_path, run_module):
+    out = run_module(env_file_set, dict(path=str(tmp_path / 'nope.env'), generate=['A']))
     assert out['failed'] and 'not found' in out['msg']

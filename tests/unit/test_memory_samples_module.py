@@ -4,20 +4,10 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 import memory_samples
 from ansible.module_utils.compose_doctor import docker_runtime
 
 MIB = 1024 * 1024
-
-
-class ModuleExit(Exception):
-    def __init__(self, result, failed=False):
-        super().__init__(result)
-        self.result = result
-        self.failed = failed
 
 
 class FakeAPI:
@@ -48,7 +38,7 @@ def attrs(name, memory, running=True, oom=False):
             "HostConfig": {"Memory": memory, "MemorySwap": memory * 2}}
 
 
-def run_module(monkeypatch, fakes, usage, **params):
+def install_fakes(monkeypatch, fakes, usage):
     containers = fakes
     monkeypatch.setattr(docker_runtime, "connect", lambda *a, **k: FakeClient(containers))
     monkeypatch.setattr(docker_runtime, "socket_facts", lambda path: {"exists": True})
@@ -59,30 +49,16 @@ def run_module(monkeypatch, fakes, usage, **params):
         return {"memory_stats": {"usage": next(readings[name]), "stats": {}}}, "cgroup"
 
     monkeypatch.setattr(docker_runtime, "read_memory", memory_for)
-    args = dict(params, _ansible_check_mode=True)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleExit(kwargs, failed=True)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    with pytest.raises(ModuleExit) as info:
-        memory_samples.main()
-    return info.value
 
 
-def test_samples_peak_and_recommendation(monkeypatch):
+def test_samples_peak_and_recommendation(monkeypatch, run_module):
     containers = {"tight": attrs("tight", 64 * MIB), "free": attrs("free", 0), "gone": attrs("gone", 0, running=False)}
-    res = run_module(monkeypatch, containers, {"tight": [50 * MIB, 55 * MIB, 54 * MIB], "free": [9 * MIB] * 3},
-                     containers=["tight", "free", "gone", "missing"], samples=3, window=0,
-                     reasons={"tight": ["memory-pressure"], "free": ["memory-no-limit"]}, policy={})
-    assert not res.failed and res.result["changed"] is False
-    out = {c["name"]: c for c in res.result["containers"]}
+    install_fakes(monkeypatch, containers, {"tight": [50 * MIB, 55 * MIB, 54 * MIB], "free": [9 * MIB] * 3})
+    res = run_module(memory_samples, dict(containers=["tight", "free", "gone", "missing"], samples=3, window=0,
+                                          reasons={"tight": ["memory-pressure"], "free": ["memory-no-limit"]},
+                                          policy={}), check=True)
+    assert not res.get("failed", False) and res["changed"] is False
+    out = {c["name"]: c for c in res["containers"]}
     assert out["tight"]["samples"] == [50 * MIB, 55 * MIB, 54 * MIB]
     assert out["tight"]["peak_bytes"] == 55 * MIB and out["tight"]["last_bytes"] == 54 * MIB
     assert out["tight"]["recommendation"]["action"] == "raise"
@@ -93,7 +69,7 @@ def test_samples_peak_and_recommendation(monkeypatch):
     assert out["missing"]["exists"] is False and out["missing"]["recommendation"] is None
 
 
-def test_prometheus_peak_counts(monkeypatch):
+def test_prometheus_peak_counts(monkeypatch, run_module):
     seen = {}
 
     def open_url(url, **kwargs):
@@ -102,10 +78,10 @@ def test_prometheus_peak_counts(monkeypatch):
             {"metric": {"name": "tight"}, "value": [1, str(60 * MIB)]}]}}).encode())
 
     monkeypatch.setattr(memory_samples, "open_url", open_url)
-    res = run_module(monkeypatch, {"tight": attrs("tight", 64 * MIB)}, {"tight": [50 * MIB]},
-                     containers=["tight"], samples=1, window=0, prometheus_url="http://prom:9090/",
-                     prometheus_window="1d")
-    entry = res.result["containers"][0]
+    install_fakes(monkeypatch, {"tight": attrs("tight", 64 * MIB)}, {"tight": [50 * MIB]})
+    res = run_module(memory_samples, dict(containers=["tight"], samples=1, window=0, prometheus_url="http://prom:9090/",
+                                          prometheus_window="1d"), check=True)
+    entry = res["containers"][0]
     assert entry["prometheus_peak_bytes"] == 60 * MIB and entry["peak_bytes"] == 60 * MIB
     assert seen["url"].startswith("http://prom:9090/api/v1/query?query=max_over_time")
     assert "recommendation" not in entry
@@ -114,6 +90,7 @@ def test_prometheus_peak_counts(monkeypatch):
 @pytest.mark.parametrize("params, text", [
     ({"samples": 0}, "samples"), ({"window": -1}, "window"), ({"policy": {"floor": "lots"}}, "floor"),
 ])
-def test_bad_params(monkeypatch, params, text):
-    res = run_module(monkeypatch, {}, {}, containers=["x"], **params)
-    assert res.failed and text in res.result["msg"]
+def test_bad_params(monkeypatch, run_module, params, text):
+    install_fakes(monkeypatch, {}, {})
+    res = run_module(memory_samples, dict(containers=["x"], **params), check=True)
+    assert res.get("failed", False) and text in res["msg"]
