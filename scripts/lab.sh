@@ -113,11 +113,15 @@ cid_of() {  # container id(s) of a service in the lab project
     --filter "label=com.docker.compose.service=$1"
 }
 
+# Crash-looping means what the audit's restart-loop rule means (rules.is_crash_looping):
+# restarted at least audit_restart_threshold times, the one number in roles/audit/defaults.
+RESTART_THRESHOLD=$(awk '/^audit_restart_threshold:/ {print $2}' "$ROOT/roles/audit/defaults/main.yml")
+
 broken_state_visible() {
   local svc cid
   for svc in jarvis-hardware-resource-optimizer jarvis-automation-agent; do
     cid=$(cid_of "$svc" | head -1); [ -n "$cid" ] || return 1
-    [ "$(docker inspect -f '{{.RestartCount}}' "$cid")" -ge 1 ] || return 1
+    [ "$(docker inspect -f '{{.RestartCount}}' "$cid")" -ge "${RESTART_THRESHOLD:-3}" ] || return 1
     docker logs "$cid" 2>&1 | grep -q "No module named 'psutil'" || return 1
   done
   cid=$(cid_of hardware-resource-optimizer | head -1); [ -n "$cid" ] || return 1

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 import datetime
 
 from ansible.module_utils.compose_doctor.rules import (
-    PRIORITY, SEVERITIES, SEVERITY_RANK, _container_mem, _name_matches, catalog, effective_policy,
+    PRIORITY, SEVERITIES, SEVERITY_RANK, _container_mem, _name_matches, catalog, effective_policy, is_crash_looping,
     recommend_limit, score as compute_score,
 )
 
@@ -296,7 +296,9 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         "containers_healthy": len(healthy) if reachable else None,
         "containers_unhealthy": len([c for c in containers if (c.get("health") or {}).get("status") == "unhealthy"])
         if reachable else None,
-        "containers_restarting": len([c for c in containers if c.get("state") == "restarting"]) if reachable else None,
+        # crash-looping, as the restart-loop rule counts it (not the instant's state)
+        "containers_restarting": len([c for c in containers if is_crash_looping(c, policy["restart_threshold"])])
+        if reachable else None,
         "dockerfiles": len(compose.get("dockerfiles") or []),
         "memory_used_bytes": mem_used,
         "memory_limit_bytes": mem_limit,

@@ -232,6 +232,17 @@ def _finding(ctx, rule, target, evidence, service=None, container=None, file=Non
     }
 
 
+def is_crash_looping(container, threshold):
+    """The one definition of a crash-looping container, for the rule, the KPI and the lab.
+
+    ``container``: a container fact (``state``, ``restart_count``); ``threshold``: restarts
+    (policy ``restart_threshold``, default 3). True while the engine shows it restarting, and
+    also in the brief moment it runs between two restarts once it has restarted ``threshold``
+    times (the restart count never goes down, so the answer does not depend on when we look).
+    """
+    return container.get("state") == "restarting" or (container.get("restart_count") or 0) >= int(threshold)
+
+
 def _is_socket_mount(ctx, source):
     return bool(source) and source in ctx.socket_paths
 
@@ -351,7 +362,7 @@ def rule_restart_loop(ctx):
     threshold = ctx.policy["restart_threshold"]
     for c in ctx.containers:
         count = c.get("restart_count") or 0
-        if c.get("state") != "restarting" and count < threshold:
+        if not is_crash_looping(c, threshold):
             continue
         svc = c.get("service")
         diag = diagnose_missing_module(ctx, svc, c.get("log_tail"))
@@ -412,7 +423,7 @@ def rule_not_running(ctx):
         if profiles and "*" not in active_profiles and not active_profiles.intersection(profiles):
             continue  # intentionally inactive: `docker compose up` does not start it
         cs = ctx.containers_of(name)
-        if any(c.get("state") == "restarting" or (c.get("restart_count") or 0) >= threshold for c in cs):
+        if any(is_crash_looping(c, threshold) for c in cs):
             continue  # restart-loop reports it
         diag, fix = None, True
         if cs:
