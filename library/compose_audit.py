@@ -47,7 +47,7 @@ options:
         C(default_credentials), C(secret_key_patterns), C(python_module_map), C(fix_map),
         C(disabled_rules), C(rule_severity) (rule id to critical, high, medium or low),
         C(sprawl_max_override_files), C(sprawl_min_running_pct), C(sprawl_max_dockerfiles),
-        C(docker_socket_paths), C(root_users), C(log_drivers_needing_rotation), C(log_rotation_option),
+        C(docker_socket_paths), C(docker_socket_names), C(log_drivers_needing_rotation), C(log_rotation_option),
         C(rightsize_headroom), C(rightsize_floor), C(score_weights).
       - An unknown rule id in C(disabled_rules) or C(rule_severity) is an error.
     type: dict

@@ -1,59 +1,66 @@
 # -*- coding: utf-8 -*-
-"""Compose-side facts for compose-doctor.
+"""Compose-side facts for compose-doctor: Compose's own model, plus where each thing is written.
 
-Pure functions (text/dicts in, dicts out) do the work: discovery and classification of
-compose files, active files, YAML loading with line numbers, ``${VAR}`` interpolation, the
-compose merge (fallback when the ``docker compose`` CLI cannot be used), normalisation of
-services to the shape of the shared contract, env file parsing, secret classification,
-Dockerfile -> requirements discovery.  Filesystem and subprocess access is confined to the
-``*_fs`` helpers and ``gather()`` at the bottom.
+One route to the effective model: ``docker compose config --format json`` (Compose v2, the binary
+that runs the user's project) decides services, merge, ``include:``, ``extends:``, ``!reset`` /
+``!override``, anchors, interpolation and profiles. Our own YAML reading (``compose_yaml``) only
+answers what Compose does not print: which file and line define a service or a variable (also in
+``include:``d and ``extends:`` files), the services each file lists (sprawl), and where a file
+that does not parse breaks. Only when Compose v2 is absent (or ``use_cli=false``) does
+``compose_fallback`` build an approximate model from the same layers; the facts then say
+``model_source: yaml``.
 
-No function returns a secret value: environment values of secret-like keys are masked,
-free text is passed through ``redact``.
+Active files follow Compose: explicit files > ``COMPOSE_FILE`` (environment, then ``.env``;
+``COMPOSE_PATH_SEPARATOR``) > the first of ``compose.yaml``, ``compose.yml``,
+``docker-compose.yml``, ``docker-compose.yaml`` plus the first of ``compose.override.yml``,
+``compose.override.yaml``, ``docker-compose.override.yml``, ``docker-compose.override.yaml``.
+
+Values are parsed at the edge (``compose_values``): an odd value becomes a problem naming file,
+service, key and the value's shape, never an exception. No function returns a secret value.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import os
 import re
 import stat
 import subprocess
 
-try:
-    import yaml
-    HAS_YAML = True
-    YAML_IMPORT_ERROR = None
-    try:
-        _Loader = yaml.CSafeLoader
-    except AttributeError:  # pragma: no cover - libyaml missing
-        _Loader = yaml.SafeLoader
-except ImportError as _exc:  # pragma: no cover - exercised only without pyyaml
-    yaml = None
-    _Loader = None
-    HAS_YAML = False
-    YAML_IMPORT_ERROR = str(_exc)
-
+from ansible.module_utils.compose_doctor import compose_fallback
+from ansible.module_utils.compose_doctor.compose_values import (
+    environment_to_dict, env_file_entries, mapping, normalize_mounts, normalize_ports,
+    scalar_str, shape, size_or_problem, string_list,
+)
+from ansible.module_utils.compose_doctor.compose_yaml import (  # noqa: F401 (re-exported for the module)
+    HAS_YAML, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
+)
 from ansible.module_utils.compose_doctor.redact import (
     DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS, is_secret_key, mask, redact_text,
 )
-from ansible.module_utils.compose_doctor.sizes import try_parse_size
+
+interpolate_string = compose_fallback.interpolate_string
 
 # --------------------------------------------------------------------------------------------
 # discovery
 # --------------------------------------------------------------------------------------------
 
-DEFAULT_COMPOSE_FILES = ('compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml')
+# Compose's own lists, in its order (compose-go cli.DefaultFileNames / DefaultOverrideFileNames).
+DEFAULT_COMPOSE_FILES = ('compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml')
+DEFAULT_OVERRIDE_FILES = ('compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml',
+                          'docker-compose.override.yaml')
+# Not the project's own files: VCS, dependencies vendored by package managers, caches.
 SKIP_DIRS = frozenset(['.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', 'venv', '.tox',
-                       '.mypy_cache', '.pytest_cache'])
+                       '.mypy_cache', '.pytest_cache', 'vendor', 'third_party', 'bower_components', 'site-packages'])
 COMPOSE_NAME_RE = re.compile(r'^(?:docker-)?compose(?:[.-][A-Za-z0-9_.-]+)?\.ya?ml$', re.IGNORECASE)
 DOCKERFILE_RE = re.compile(r'^(?:dockerfile(?:\..+)?|.+\.dockerfile)$', re.IGNORECASE)
 ENV_FILE_RE = re.compile(r'^(?:\.env(?:\..+)?|.+\.env)$')
-TEMPLATE_RE = re.compile(r'(?:^|[._-])(?:example|sample|template|dist|tpl)(?:$|[._-])', re.IGNORECASE)
+TEMPLATE_RE = re.compile(r'(?:^|[._-])(?:example|sample|template|dist|tpl|patch|orig|bak|diff)(?:$|[._-])',
+                         re.IGNORECASE)
 SECRET_DIR_RE = re.compile(r'^secrets', re.IGNORECASE)
 OVERRIDE_RE = re.compile(r'override', re.IGNORECASE)
+MAX_SOURCE_FILES = 500
 
 
 def is_compose_name(basename):
@@ -93,7 +100,7 @@ def secret_dir_files(paths):
 
 
 def default_main_file(paths):
-    """The file ``docker compose`` would pick in the project root, or None."""
+    """The file ``docker compose`` picks in the project root, or None."""
     present = set(paths)
     for name in DEFAULT_COMPOSE_FILES:
         if name in present:
@@ -102,15 +109,14 @@ def default_main_file(paths):
 
 
 def default_override_file(main, paths):
-    """The override file matching ``main`` (compose.yaml -> compose.override.yaml|yml)."""
+    """The override file Compose applies on top of ``main`` (any stem: compose.yaml pairs with
+    docker-compose.override.yml too), or None."""
     if not main:
         return None
-    stem = main.rsplit('.', 1)[0]
     present = set(paths)
-    for ext in ('yaml', 'yml'):
-        cand = '%s.override.%s' % (stem, ext)
-        if cand in present:
-            return cand
+    for name in DEFAULT_OVERRIDE_FILES:
+        if name in present:
+            return name
     return None
 
 
@@ -133,7 +139,7 @@ def resolve_active_files(project_dir, paths, files=None, dotenv=None, environ=No
     """Active compose files (relative paths) and where the choice came from.
 
     Order: explicit ``files`` > COMPOSE_FILE in the environment > COMPOSE_FILE in .env >
-    the default main file plus its matching override.
+    the default main file plus the default override file.
     Returns (list, source) with source in files|environment|dotenv|default|none.
     """
     environ = environ or {}
@@ -154,19 +160,20 @@ def resolve_active_files(project_dir, paths, files=None, dotenv=None, environ=No
     return active, 'default'
 
 
-def classify_file(path, main, active):
-    """main | override | alternate for one relative compose file path.
+def classify_file(path, main, active, sources=()):
+    """main | override | include | extends | alternate for one relative compose file path.
 
-    main: the root default file (compose.yaml ... docker-compose.yml), or, without one, the first
-    active file. override: any other active file, any file named ``*override*``, and variants of
-    the main file in the root directory (``docker-compose.<x>.yml``, ``compose-<x>.yaml``) — the
-    seed's "override files". alternate: other default-named files in the root (a second main),
-    and compose files in sub-directories (other projects / alternative stacks).
+    main: the root default file (or, without one, the first active file). override: any other
+    active file, any file named ``*override*``, and root variants of the main file
+    (``docker-compose.<x>.yml``) — the seed's "override files". include / extends: pulled in by
+    an active file. alternate: other default-named files and compose files in sub-directories.
     """
     if path == main:
         return 'main'
     if path in active:
         return 'override'
+    if path in sources:
+        return sources[path]
     base = os.path.basename(path)
     in_root = '/' not in path
     if OVERRIDE_RE.search(base):
@@ -176,138 +183,28 @@ def classify_file(path, main, active):
     return 'alternate'
 
 
-# --------------------------------------------------------------------------------------------
-# YAML with line numbers and readable errors
-# --------------------------------------------------------------------------------------------
-
-class ComposeFileError(Exception):
-    """A compose file that cannot be used; ``as_dict()`` is the contract's error shape."""
-
-    def __init__(self, file, message, line=None, column=None):
-        self.file = file
-        self.message = message
-        self.line = line
-        self.column = column
-        Exception.__init__(self, self.human())
-
-    def human(self):
-        where = self.file or '<compose>'
-        if self.line:
-            where += ' line %d' % self.line
-            if self.column:
-                where += ', column %d' % self.column
-        return '%s: %s' % (where, self.message)
-
-    def as_dict(self):
-        return {'file': self.file, 'line': self.line, 'column': self.column, 'message': self.human()}
-
-
-def _yaml_error(file, exc):
-    """ComposeFileError from a PyYAML exception: problem + position only, never the source snippet."""
-    mark = getattr(exc, 'problem_mark', None) or getattr(exc, 'context_mark', None)
-    problem = getattr(exc, 'problem', None) or getattr(exc, 'context', None) or 'invalid YAML'
-    context = getattr(exc, 'context', None)
-    message = str(problem)
-    if context and context != problem and getattr(exc, 'problem', None):
-        message = '%s (%s)' % (problem, context)
-    line = mark.line + 1 if mark is not None else None
-    column = mark.column + 1 if mark is not None else None
-    return ComposeFileError(file, message, line, column)
-
-
-def _key_text(node):
-    return node.value if isinstance(node, yaml.ScalarNode) else None
-
-
-def _mapping_items(node, _depth=0):
-    """(key_node, value_node) pairs of a MappingNode, following ``<<`` merge keys."""
-    if not isinstance(node, yaml.MappingNode) or _depth > 20:
-        return []
-    items = []
-    for key, value in node.value:
-        if _key_text(key) == '<<' and key.tag in ('tag:yaml.org,2002:merge', 'tag:yaml.org,2002:str'):
-            merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            for sub in merged:
-                items.extend(_mapping_items(sub, _depth + 1))
-        else:
-            items.append((key, value))
-    return items
-
-
-def _mapping_get(node, name):
-    found = None
-    for key, value in _mapping_items(node):
-        if _key_text(key) == name:
-            found = (key, value)
-    return found
-
-
-def index_lines(root):
-    """Line numbers (1-based) from the composed node tree.
-
-    Returns {'services': {name: line}, 'env': {service: {KEY: line}}}.
-    """
-    out = {'services': {}, 'env': {}}
-    services = _mapping_get(root, 'services') if root is not None else None
-    if not services:
-        return out
-    for key, value in _mapping_items(services[1]):
-        name = _key_text(key)
-        if name is None:
-            continue
-        out['services'].setdefault(name, key.start_mark.line + 1)
-        env = _mapping_get(value, 'environment')
-        lines = {}
-        if env:
-            env_node = env[1]
-            if isinstance(env_node, yaml.MappingNode):
-                for k, _v in _mapping_items(env_node):
-                    if _key_text(k) is not None:
-                        lines[_key_text(k)] = k.start_mark.line + 1
-            elif isinstance(env_node, yaml.SequenceNode):
-                for item in env_node.value:
-                    if isinstance(item, yaml.ScalarNode):
-                        lines[item.value.split('=', 1)[0].strip()] = item.start_mark.line + 1
-        out['env'][name] = lines
-    return out
-
-
-def load_compose_text(text, file='<compose>'):
-    """Parse compose YAML text -> (data dict, line index). Raises ComposeFileError."""
-    if not HAS_YAML:
-        raise ComposeFileError(file, 'PyYAML is not installed')
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        raise _yaml_error(file, exc)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise ComposeFileError(file, 'cannot load YAML: %s' % type(exc).__name__)
-    finally:
-        loader.dispose()
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ComposeFileError(file, 'top-level must be a mapping, got %s' % type(data).__name__, 1, 1)
-    services = data.get('services')
-    if services is not None and not isinstance(services, dict):
-        line = None
-        svc = _mapping_get(node, 'services')
-        if svc:
-            line = svc[0].start_mark.line + 1
-        raise ComposeFileError(file, "'services' must be a mapping of service names", line, 1)
-    return data, index_lines(node)
+def no_project_error(paths, compose_rels, files_given):
+    """The error when no compose file is active: lists what was found and how to choose."""
+    if compose_rels:
+        listing = ', '.join(compose_rels[:12]) + (' ...' if len(compose_rels) > 12 else '')
+        message = ('no default compose file (%s) and no COMPOSE_FILE: Compose would not load any of the %d compose '
+                   'file(s) found (%s); choose them with audit_compose_files (e.g. -e \'{"audit_compose_files": '
+                   '["%s"]}\')' % (', '.join(DEFAULT_COMPOSE_FILES), len(compose_rels), listing, compose_rels[0]))
+    else:
+        message = ('no compose file in this directory (looked for %s and *compose*.y[a]ml at any depth); check '
+                   'audit_project_dir or name the files with audit_compose_files' % ', '.join(DEFAULT_COMPOSE_FILES))
+    return {'file': None, 'line': None, 'column': None, 'message': message, 'kind': 'no-project'}
 
 
 # --------------------------------------------------------------------------------------------
-# env files and interpolation
+# env files
 # --------------------------------------------------------------------------------------------
 
 _ENV_LINE_RE = re.compile(r'^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=\s*(?P<value>.*))?$')
 
 
 def _unquote_env_value(raw):
+    """(value, quote) of a raw env-file value; quote is '"', "'" or ''."""
     raw = raw.strip()
     if raw[:1] in ('"', "'"):
         quote = raw[0]
@@ -318,20 +215,19 @@ def _unquote_env_value(raw):
             inner = raw[1:end]
             if quote == '"':
                 inner = inner.replace('\\n', '\n').replace('\\"', '"').replace('\\\\', '\\')
-            return inner, True
-        return raw[1:], True
-    # unquoted: an inline comment starts with ' #'
-    cut = re.search(r'\s+#', raw)
+            return inner, quote
+        return raw[1:], quote
+    cut = re.search(r'\s+#', raw)   # unquoted: an inline comment starts with ' #'
     if cut:
         raw = raw[:cut.start()]
-    return raw.strip(), False
+    return raw.strip(), ''
 
 
 def parse_env_entries(text):
-    """Entries of an env file: [{key, value, line, quoted}]; comments/blank lines skipped.
+    """Entries of an env file: [{key, value, line, quoted, quote}]; comments/blank lines skipped.
 
     Supports ``KEY=VALUE``, ``export KEY=VALUE``, quotes, inline `` # comments`` and bare ``KEY``
-    (value None).  Invalid lines are ignored (compose rejects them; the audit only reads).
+    (value None). Single-quoted values are literal for Compose (no interpolation).
     """
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -343,115 +239,17 @@ def parse_env_entries(text):
             continue
         raw = match.group('value')
         if raw is None:
-            entries.append({'key': match.group('key'), 'value': None, 'line': number, 'quoted': False})
+            entries.append({'key': match.group('key'), 'value': None, 'line': number, 'quoted': False, 'quote': ''})
             continue
-        value, quoted = _unquote_env_value(raw)
-        entries.append({'key': match.group('key'), 'value': value, 'line': number, 'quoted': quoted})
+        value, quote = _unquote_env_value(raw)
+        entries.append({'key': match.group('key'), 'value': value, 'line': number, 'quoted': bool(quote),
+                        'quote': quote})
     return entries
 
 
 def parse_env_text(text):
     """KEY -> value dict of an env file (last wins)."""
     return dict((e['key'], e['value']) for e in parse_env_entries(text))
-
-
-_VAR_START_RE = re.compile(r'\$(?:(?P<esc>\$)|\{|(?P<name>[A-Za-z_][A-Za-z0-9_]*))')
-_VAR_NAME_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
-
-
-def _find_closing(text, start):
-    """Index of the '}' closing a '${' whose body starts at ``start`` (handles nesting)."""
-    depth = 1
-    i = start
-    while i < len(text):
-        if text.startswith('${', i):
-            depth += 1
-            i += 2
-            continue
-        if text[i] == '}':
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
-def _expand_braced(body, env, missing):
-    match = _VAR_NAME_RE.match(body)
-    if not match:
-        return ''
-    name = match.group(0)
-    rest = body[match.end():]
-    value = env.get(name)
-    for op in (':-', ':?', ':+', '-', '?', '+'):
-        if rest.startswith(op):
-            arg = interpolate_string(rest[len(op):], env, missing)
-            unset = value is None or (op.startswith(':') and value == '')
-            if op in (':-', '-'):
-                return arg if unset else value
-            if op in (':+', '+'):
-                return '' if unset else arg
-            if unset:
-                missing.append(name)
-                return ''
-            return value
-    if value is None:
-        missing.append(name)
-        return ''
-    return value
-
-
-def interpolate_string(text, env, missing=None):
-    """Compose interpolation of one string: $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e},
-    ${VAR:+a}, nested defaults, ``$$`` escape. Unset variables become '' (names appended to
-    ``missing``)."""
-    if missing is None:
-        missing = []
-    if '$' not in text:
-        return text
-    out = []
-    i = 0
-    while i < len(text):
-        j = text.find('$', i)
-        if j < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:j])
-        match = _VAR_START_RE.match(text, j)
-        if not match:
-            out.append('$')
-            i = j + 1
-            continue
-        if match.group('esc'):
-            out.append('$')
-            i = match.end()
-        elif match.group('name'):
-            value = env.get(match.group('name'))
-            if value is None:
-                missing.append(match.group('name'))
-            out.append(value or '')
-            i = match.end()
-        else:
-            end = _find_closing(text, j + 2)
-            if end < 0:
-                out.append(text[j:])
-                break
-            out.append(_expand_braced(text[j + 2:end], env, missing))
-            i = end + 1
-    return ''.join(out)
-
-
-def interpolate(obj, env, missing=None):
-    """Interpolate every string value (not keys) of a YAML structure."""
-    if missing is None:
-        missing = []
-    if isinstance(obj, str):
-        return interpolate_string(obj, env, missing)
-    if isinstance(obj, dict):
-        return dict((k, interpolate(v, env, missing)) for k, v in obj.items())
-    if isinstance(obj, list):
-        return [interpolate(v, env, missing) for v in obj]
-    return obj
 
 
 def has_reference(value):
@@ -461,202 +259,6 @@ def has_reference(value):
     return bool(re.search(r'(?<!\$)\$(?:\{|[A-Za-z_])', value.replace('$$', '')))
 
 
-# --------------------------------------------------------------------------------------------
-# compose merge (fallback for the CLI)
-# --------------------------------------------------------------------------------------------
-
-def _scalar_str(value):
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if value is None:
-        return None
-    return str(value)
-
-
-def environment_to_dict(env, lookup=None):
-    """Service ``environment`` (list or mapping) -> dict; bare keys resolved from ``lookup``."""
-    lookup = lookup or {}
-    out = {}
-    if isinstance(env, dict):
-        for key, value in env.items():
-            out[str(key)] = _scalar_str(value) if value is not None else lookup.get(str(key))
-    elif isinstance(env, list):
-        for item in env:
-            item = str(item)
-            if '=' in item:
-                key, value = item.split('=', 1)
-                out[key] = value
-            else:
-                out[item] = lookup.get(item)
-    return out
-
-
-def env_file_entries(value):
-    """Service ``env_file`` (str, list of str, list of {path, required}) -> [{path, required}]."""
-    if value is None:
-        return []
-    if isinstance(value, (str, dict)):
-        value = [value]
-    out = []
-    for item in value:
-        if isinstance(item, dict):
-            if item.get('path'):
-                out.append({'path': str(item['path']), 'required': bool(item.get('required', True))})
-        elif item is not None:
-            out.append({'path': str(item), 'required': True})
-    return out
-
-
-def _volume_target(item):
-    if isinstance(item, dict):
-        return item.get('target')
-    parts = split_volume_spec(str(item))
-    return parts[1]
-
-
-def _port_key(item):
-    return json.dumps(item, sort_keys=True) if isinstance(item, dict) else str(item)
-
-
-def _merge_unique(base, over, keyfunc):
-    out = list(base or [])
-    index = dict((keyfunc(v), i) for i, v in enumerate(out))
-    for item in over or []:
-        key = keyfunc(item)
-        if key in index and key is not None:
-            out[index[key]] = item
-        else:
-            index[key] = len(out)
-            out.append(item)
-    return out
-
-
-def _merge_list_append(base, over):
-    out = list(base or [])
-    for item in over or []:
-        if item not in out:
-            out.append(item)
-    return out
-
-
-def _as_list(value):
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _depends_on_dict(value):
-    if isinstance(value, dict):
-        return dict((k, v if isinstance(v, dict) else {}) for k, v in value.items())
-    return dict((str(k), {}) for k in _as_list(value))
-
-
-def deep_merge(base, over):
-    """Mapping deep merge: override wins for scalars, lists replaced."""
-    if not isinstance(base, dict) or not isinstance(over, dict):
-        return copy.deepcopy(over)
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
-    return out
-
-
-def merge_service(base, over):
-    """Merge service ``over`` into ``base`` following the compose merge rules."""
-    base = dict(base or {})
-    over = dict(over or {})
-    out = dict(base)
-    for key, value in over.items():
-        if key not in base or base[key] is None:
-            out[key] = copy.deepcopy(value)
-        elif key in ('command', 'entrypoint'):
-            out[key] = copy.deepcopy(value)
-        elif key in ('environment', 'labels', 'sysctls', 'annotations'):
-            merged = environment_to_dict(base[key])
-            merged.update(environment_to_dict(value))
-            out[key] = merged
-        elif key == 'build':
-            b = {'context': base[key]} if isinstance(base[key], str) else base[key]
-            o = {'context': value} if isinstance(value, str) else value
-            out[key] = deep_merge(b, o)
-        elif key == 'ports':
-            out[key] = _merge_unique(base[key], value, _port_key)
-        elif key == 'volumes':
-            out[key] = _merge_unique(base[key], value, _volume_target)
-        elif key == 'env_file':
-            out[key] = _merge_unique(env_file_entries(base[key]), env_file_entries(value), lambda e: e['path'])
-        elif key == 'depends_on':
-            out[key] = deep_merge(_depends_on_dict(base[key]), _depends_on_dict(value))
-        elif key == 'logging':
-            bdrv, odrv = base[key].get('driver'), (value or {}).get('driver')
-            if bdrv and odrv and bdrv != odrv:
-                out[key] = copy.deepcopy(value)
-            else:
-                out[key] = deep_merge(base[key], value or {})
-        elif key == 'healthcheck':
-            merged = deep_merge(base[key], value or {})
-            if isinstance(value, dict) and 'test' in value:
-                merged['test'] = copy.deepcopy(value['test'])
-            out[key] = merged
-        elif key == 'tmpfs':
-            out[key] = _merge_list_append(_as_list(base[key]), _as_list(value))
-        elif isinstance(base[key], dict) and isinstance(value, dict):
-            out[key] = deep_merge(base[key], value)
-        elif isinstance(base[key], list) and isinstance(value, list):
-            out[key] = _merge_list_append(base[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def resolve_extends(services, loader=None, _seen=None):
-    """Apply ``extends`` (same file, or ``file:`` through ``loader(path) -> services``)."""
-    out = {}
-    for name in services:
-        out[name] = _resolve_one(name, services, loader, ())
-    return out
-
-
-def _resolve_one(name, services, loader, chain):
-    svc = services.get(name) or {}
-    ext = svc.get('extends')
-    if not ext or name in chain or len(chain) > 10:
-        return dict((k, v) for k, v in svc.items() if k != 'extends')
-    if isinstance(ext, str):
-        ext = {'service': ext}
-    target = ext.get('service')
-    pool = services
-    if ext.get('file') and loader is not None:
-        pool = loader(ext['file']) or {}
-    if target not in pool:
-        return dict((k, v) for k, v in svc.items() if k != 'extends')
-    base = _resolve_one(target, pool, loader, chain + (name,))
-    for key in ('depends_on', 'volumes_from', 'links', 'network_mode', 'ipc', 'pid'):
-        if key in base and pool is not services:
-            base.pop(key, None)
-    own = dict((k, v) for k, v in svc.items() if k != 'extends')
-    return merge_service(base, own)
-
-
-def merge_documents(docs):
-    """Merge interpolated compose documents (in -f order) into one model dict."""
-    model = {}
-    for doc in docs:
-        for key, value in doc.items():
-            if key.startswith('x-'):
-                continue
-            if key == 'services':
-                services = model.setdefault('services', {})
-                for name, svc in (value or {}).items():
-                    svc = svc if isinstance(svc, dict) else {}
-                    services[name] = merge_service(services.get(name), svc) if name in services else copy.deepcopy(svc)
-            elif isinstance(value, dict) and isinstance(model.get(key), dict):
-                model[key] = deep_merge(model[key], value)
-            else:
-                model[key] = copy.deepcopy(value)
-    return model
-
-
 def normalize_project_name(name):
     """Compose's project name normalisation (lowercase, [a-z0-9_-], no leading '_'/'-')."""
     name = re.sub(r'[^a-z0-9_-]', '', str(name or '').lower())
@@ -664,133 +266,130 @@ def normalize_project_name(name):
 
 
 # --------------------------------------------------------------------------------------------
-# normalisation of services (CLI JSON or fallback merge -> contract shape)
+# sources: the files Compose reads for the active files (include: / extends:), and the layers
+# of each service in merge order — for file/line, per-file services and the fallback
 # --------------------------------------------------------------------------------------------
 
-def _port_range(text):
-    text = str(text).strip()
-    if not text:
-        return []
-    if '-' in text:
-        lo, hi = text.split('-', 1)
-        lo, hi = int(lo), int(hi)
-        return list(range(lo, hi + 1))
-    return [int(text)]
+def include_paths(data):
+    """Paths an ``include:`` lists (short strings or ``{path: str|[str]}``)."""
+    inc = data.get('include') if isinstance(data, dict) else None
+    items = inc if isinstance(inc, list) else ([inc] if inc else [])
+    out = []
+    for item in plain(items):
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            path = item.get('path')
+            out.extend(p for p in (path if isinstance(path, list) else [path]) if isinstance(p, str))
+    return out
 
 
-def parse_port_short(spec):
-    """Short port syntax -> list of {host_ip, published, target, protocol}.
+def extends_of(svc):
+    """(base service, file or None) of a service's ``extends``, or (None, None)."""
+    ext = plain(svc.get('extends')) if isinstance(svc, dict) else None
+    if isinstance(ext, str):
+        return ext, None
+    if isinstance(ext, dict) and isinstance(ext.get('service'), str):
+        return ext['service'], ext.get('file') if isinstance(ext.get('file'), str) else None
+    return None, None
 
-    ``"80"``, ``"8000:80"``, ``"127.0.0.1:5432:5432/tcp"``, ``"127.0.0.1::90"``, ``"[::1]:53:53/udp"``,
-    ``"7000-7001:7000-7001"`` (expanded), ``"8000-8001:80"`` (one entry, first host port).
+
+def services_of(data):
+    services = plain((data or {}).get('services')) if isinstance(data, dict) else None
+    return services if isinstance(services, dict) else {}
+
+
+def _ref_rel(project_dir, from_rel, path, env):
+    """A path written in ``from_rel`` (include / extends file), relative to the project."""
+    path = interpolate_string(path, env)
+    base = os.path.dirname(os.path.join(project_dir, from_rel))
+    return relpath_in(project_dir, os.path.join(base, path))
+
+
+def load_sources(project_dir, active, env, loader):
+    """{rel: entry} of every file the active files pull in, in discovery order.
+
+    ``loader(rel) -> entry`` reads one file (``{'data', 'index', 'lines', 'error'}``); each entry
+    gets ``via``: active | include | extends. Bounded (cycles, MAX_SOURCE_FILES).
     """
-    spec = str(spec).strip()
-    protocol = 'tcp'
-    if '/' in spec:
-        spec, protocol = spec.rsplit('/', 1)
-    host_ip = ''
-    if spec.startswith('['):
-        end = spec.index(']')
-        host_ip = spec[1:end]
-        spec = spec[end + 1:].lstrip(':')
-        published, _, target = spec.rpartition(':')
-    else:
-        parts = spec.split(':')
-        if len(parts) == 1:
-            published, target = '', parts[0]
-        elif len(parts) == 2:
-            published, target = parts
-        else:
-            host_ip = ':'.join(parts[:-2])
-            published, target = parts[-2], parts[-1]
-    targets = _port_range(target)
-    hosts = _port_range(published) if published else []
-    out = []
-    if hosts and len(hosts) == len(targets):
-        for h, t in zip(hosts, targets):
-            out.append({'host_ip': host_ip, 'published': h, 'target': t, 'protocol': protocol})
-    else:
-        first = hosts[0] if hosts else None
-        for t in targets:
-            out.append({'host_ip': host_ip, 'published': first, 'target': t, 'protocol': protocol})
-    return out
-
-
-def normalize_ports(ports):
-    out = []
-    for item in ports or []:
-        if isinstance(item, dict):
-            published = item.get('published')
-            pub = None
-            if published not in (None, ''):
-                pub = _port_range(published)[0]
-            targets = _port_range(item.get('target'))
-            for t in targets:
-                out.append({'host_ip': str(item.get('host_ip') or ''), 'published': pub, 'target': t,
-                            'protocol': str(item.get('protocol') or 'tcp')})
-        else:
-            out.extend(parse_port_short(item))
-    deduped = []
-    for p in out:
-        if p not in deduped:
-            deduped.append(p)
-    return deduped
-
-
-def split_volume_spec(spec):
-    """Short volume syntax -> (source|None, target, mode). ``/data`` is an anonymous volume."""
-    parts = spec.split(':')
-    if len(parts) == 1:
-        return None, parts[0], ''
-    if len(parts) == 2:
-        if parts[1].startswith('/'):
-            return parts[0], parts[1], ''
-        return None, parts[0], parts[1]
-    return ':'.join(parts[:-2]), parts[-2], parts[-1]
-
-
-def _is_path_source(source):
-    return source.startswith(('/', '.', '~'))
-
-
-def _abs_source(source, project_dir, home=None):
-    if source.startswith('~'):
-        source = (home or os.path.expanduser('~')) + source[1:]
-    if not os.path.isabs(source):
-        source = os.path.join(project_dir, source)
-    return os.path.normpath(source)
-
-
-def normalize_mounts(volumes, tmpfs, project_dir, home=None):
-    out = []
-    for item in volumes or []:
-        if isinstance(item, dict):
-            mtype = item.get('type') or 'volume'
-            source = item.get('source')
-            if mtype == 'bind' and source:
-                source = _abs_source(str(source), project_dir, home)
-            out.append({'type': mtype, 'source': source or None, 'target': item.get('target'),
-                        'read_only': bool(item.get('read_only', False))})
+    sources = {}
+    queue = [(rel, 'active') for rel in active]
+    while queue and len(sources) < MAX_SOURCE_FILES:
+        rel, via = queue.pop(0)
+        if rel in sources:
             continue
-        source, target, mode = split_volume_spec(str(item))
-        if source and _is_path_source(source):
-            mtype, source = 'bind', _abs_source(source, project_dir, home)
-        else:
-            mtype = 'volume'
-        out.append({'type': mtype, 'source': source or None, 'target': target,
-                    'read_only': 'ro' in mode.split(',')})
-    for item in _as_list(tmpfs):
-        out.append({'type': 'tmpfs', 'source': None, 'target': str(item).split(':', 1)[0], 'read_only': False})
+        entry = loader(rel)
+        entry['via'] = via
+        sources[rel] = entry
+        data = entry.get('data') or {}
+        for path in include_paths(data):
+            queue.append((_ref_rel(project_dir, rel, path, env), 'include'))
+        for svc in services_of(data).values():
+            _base, file = extends_of(svc)
+            if file:
+                queue.append((_ref_rel(project_dir, rel, file, env), 'extends'))
+    return sources
+
+
+def _layers_of(project_dir, sources, rel, name, env, chain):
+    """[layer] of service ``name`` as defined in ``rel``: its extends bases first, then itself."""
+    entry = sources.get(rel) or {}
+    svc = ((entry.get('data') or {}).get('services') or {})
+    svc = svc.get(name) if isinstance(svc, dict) else None
+    if not isinstance(svc, dict) or (rel, name) in chain or len(chain) > 10:
+        return []
+    base, file = extends_of(svc)
+    out = []
+    if base:
+        base_rel = _ref_rel(project_dir, rel, file, env) if file else rel
+        out = [dict(layer, base=True) for layer in
+               _layers_of(project_dir, sources, base_rel, base, env, chain + ((rel, name),))]
+    out.append({'file': rel, 'name': name, 'service': svc, 'base': False})
     return out
 
 
-def memory_limits(svc):
+def service_layers(project_dir, sources, active, env):
+    """{service: [{file, name, service (tagged), base}]} in Compose's merge order:
+    for each active file, its ``include:``d files first, then its own definitions (each after the
+    ``extends:`` chain it names)."""
+    layers = {}
+    seen = set()
+
+    def visit(rel, depth):
+        if rel in seen or depth > 10 or rel not in sources:
+            return
+        seen.add(rel)
+        data = sources[rel].get('data') or {}
+        for path in include_paths(data):
+            visit(_ref_rel(project_dir, rel, path, env), depth + 1)
+        for name in services_of(data):
+            layers.setdefault(name, []).extend(_layers_of(project_dir, sources, rel, name, env, ()))
+
+    for rel in active:
+        visit(rel, 0)
+    return layers
+
+
+def definition_of(layers):
+    """(file, line) where a service is first defined (not an extends base)."""
+    own = [layer for layer in layers if not layer['base']] or layers
+    return (own[0]['file'], None) if own else (None, None)
+
+
+# --------------------------------------------------------------------------------------------
+# normalisation of services (Compose's model, or the fallback) -> facts
+# --------------------------------------------------------------------------------------------
+
+def memory_limits(svc, problems):
     """(limit_bytes, reservation_bytes, limit_source) from deploy.resources and mem_limit."""
-    resources = ((svc.get('deploy') or {}).get('resources') or {})
-    deploy_limit = try_parse_size((resources.get('limits') or {}).get('memory'))
-    deploy_res = try_parse_size((resources.get('reservations') or {}).get('memory'))
-    mem_limit = try_parse_size(svc.get('mem_limit'))
-    mem_res = try_parse_size(svc.get('mem_reservation'))
+    deploy = mapping(svc.get('deploy'), 'deploy', problems)
+    resources = mapping(deploy.get('resources'), 'deploy.resources', problems)
+    limits = mapping(resources.get('limits'), 'deploy.resources.limits', problems)
+    reservations = mapping(resources.get('reservations'), 'deploy.resources.reservations', problems)
+    deploy_limit = size_or_problem(limits.get('memory'), 'deploy.resources.limits.memory', problems)
+    deploy_res = size_or_problem(reservations.get('memory'), 'deploy.resources.reservations.memory', problems)
+    mem_limit = size_or_problem(svc.get('mem_limit'), 'mem_limit', problems)
+    mem_res = size_or_problem(svc.get('mem_reservation'), 'mem_reservation', problems)
     if deploy_limit is not None:
         limit, source = deploy_limit, 'deploy'
     elif mem_limit is not None:
@@ -801,27 +400,33 @@ def memory_limits(svc):
     return limit, reservation, source
 
 
-def normalize_healthcheck(hc, patterns=None, secret_values=None):
+def normalize_healthcheck(hc, problems, patterns=None, secret_values=None):
+    if hc is None:
+        return None
     if not isinstance(hc, dict):
+        problems.append({'key': 'healthcheck', 'shape': shape(hc), 'message': 'expected a mapping'})
         return None
     test = hc.get('test')
     if isinstance(test, str):
         test = ['CMD-SHELL', test]
-    test = [redact_text(str(t), patterns, secret_values) for t in (test or [])]
-    disabled = bool(hc.get('disable')) or (test[:1] == ['NONE'])
+    test = [redact_text(str(t), patterns, secret_values) for t in (test if isinstance(test, list) else [])]
+    disabled = hc.get('disable') is True or str(hc.get('disable')).lower() == 'true' or test[:1] == ['NONE']
     return {'test': test or None, 'disabled': disabled}
 
 
-def normalize_logging(logging, patterns=None, secret_values=None):
+def normalize_logging(logging, problems, patterns=None, secret_values=None):
+    if logging is None:
+        return None
     if not isinstance(logging, dict):
+        problems.append({'key': 'logging', 'shape': shape(logging), 'message': 'expected a mapping'})
         return None
     options = {}
-    for key, value in (logging.get('options') or {}).items():
+    for key, value in mapping(logging.get('options'), 'logging.options', problems).items():
         if is_secret_key(key, patterns):
             options[key] = mask(value)
         else:
-            options[key] = redact_text(_scalar_str(value), patterns, secret_values)
-    return {'driver': logging.get('driver'), 'options': options}
+            options[key] = redact_text(scalar_str(value), patterns, secret_values)
+    return {'driver': scalar_str(logging.get('driver')), 'options': options}
 
 
 def mask_environment(env, patterns=None, secret_values=None):
@@ -836,15 +441,19 @@ def mask_environment(env, patterns=None, secret_values=None):
     return out
 
 
-def normalize_build(build, project_dir):
+def normalize_build(build, project_dir, problems):
     """{context (rel), dockerfile (rel to project), requirements: []} or None."""
     if build is None:
         return None
     if isinstance(build, str):
         build = {'context': build}
+    if not isinstance(build, dict):
+        problems.append({'key': 'build', 'shape': shape(build), 'message': 'expected a path or a mapping'})
+        return None
     context = str(build.get('context') or '.')
     remote = bool(re.match(r'^(?:[a-z]+://|git@|github\.com/)', context))
     dockerfile = build.get('dockerfile')
+    dockerfile = str(dockerfile) if isinstance(dockerfile, (str, int)) and dockerfile != '' else None
     if remote:
         return {'context': context, 'dockerfile': dockerfile, 'requirements': [], 'remote': True}
     context_rel = relpath_in(project_dir, context)
@@ -856,48 +465,67 @@ def normalize_build(build, project_dir):
 
 
 def _depends_on_names(value):
-    return sorted(_depends_on_dict(value).keys()) if value else []
+    if isinstance(value, dict):
+        return sorted(str(k) for k in value)
+    if isinstance(value, list):
+        return sorted(str(k) for k in value if isinstance(k, (str, int)))
+    return []
 
 
-def normalize_service(name, svc, project_dir, raw=None, env_lookup=None, patterns=None, secret_values=None,
+def _flag(value):
+    """Compose booleans: True, 'true' (any case); everything else is False."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == 'true')
+
+
+def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, patterns=None, secret_values=None,
                       home=None):
-    """One service of the effective model -> contract shape (without file/line/secret_env).
+    """One service of the effective model -> facts (without file/line/secret_env).
 
-    ``svc`` is the CLI JSON service or the fallback-merged service; ``raw`` is the
-    fallback-merged (interpolated) service, used for fields the CLI drops (``env_file``).
+    ``svc``: Compose's JSON service (or the fallback's). ``env_files``: the service's env_file
+    paths relative to the project (Compose's JSON drops them). Odd values land in ``problems``.
     """
-    raw = raw if raw is not None else svc
-    limit, reservation, source = memory_limits(svc)
+    problems = []
+    if not isinstance(svc, dict):
+        problems.append({'key': '', 'shape': shape(svc), 'message': 'a service must be a mapping'})
+        svc = {}
+    limit, reservation, source = memory_limits(svc, problems)
     env = environment_to_dict(svc.get('environment'), env_lookup)
     user = svc.get('user')
+    image = svc.get('image')
     return {
-        'image': svc.get('image'),
-        'build': normalize_build(svc.get('build'), project_dir),
-        'user': str(user) if user not in (None, '') else None,
-        'privileged': bool(svc.get('privileged', False)),
-        'cap_add': [str(c) for c in _as_list(svc.get('cap_add'))],
-        'group_add': [str(g) for g in _as_list(svc.get('group_add'))],
-        'ports': normalize_ports(svc.get('ports')),
+        'image': str(image) if isinstance(image, (str, int, float)) and not isinstance(image, bool) else None,
+        'build': normalize_build(svc.get('build'), project_dir, problems),
+        'user': scalar_str(user) if isinstance(user, (str, int)) and user != '' else None,
+        'privileged': _flag(svc.get('privileged')),
+        'network_mode': scalar_str(svc.get('network_mode')) if isinstance(svc.get('network_mode'), str) else None,
+        'cap_add': string_list(svc.get('cap_add'), 'cap_add', problems),
+        'group_add': string_list(svc.get('group_add'), 'group_add', problems),
+        'ports': normalize_ports(svc.get('ports'), problems),
+        'expose': string_list(svc.get('expose'), 'expose', problems),
         'mem_limit_bytes': limit,
         'mem_reservation_bytes': reservation,
         'limit_source': source,
-        'mounts': normalize_mounts(svc.get('volumes'), svc.get('tmpfs'), project_dir, home),
+        'mounts': normalize_mounts(svc.get('volumes'), svc.get('tmpfs'), project_dir, problems, home),
         'environment': mask_environment(env, patterns, secret_values),
-        'healthcheck': normalize_healthcheck(svc.get('healthcheck'), patterns, secret_values),
-        'profiles': [str(p) for p in _as_list(svc.get('profiles'))],
-        'restart': svc.get('restart'),
-        'logging': normalize_logging(svc.get('logging'), patterns, secret_values),
-        'env_file': [relpath_in(project_dir, e['path']) for e in env_file_entries(raw.get('env_file'))],
+        'healthcheck': normalize_healthcheck(svc.get('healthcheck'), problems, patterns, secret_values),
+        'profiles': string_list(svc.get('profiles'), 'profiles', problems),
+        'restart': scalar_str(svc.get('restart')) if isinstance(svc.get('restart'), str) else None,
+        'logging': normalize_logging(svc.get('logging'), problems, patterns, secret_values),
+        'labels': sorted(environment_to_dict(svc.get('labels'))),
+        'env_file': list(env_files or []),
         'depends_on': _depends_on_names(svc.get('depends_on')),
+        'problems': problems,
     }
 
 
-def effective_environment(svc, env_file_values, lookup):
-    """Environment as compose computes it: env_file values, then ``environment`` on top."""
-    out = {}
-    for values in env_file_values:
-        out.update(values)
-    out.update(environment_to_dict(svc.get('environment'), lookup))
+def layer_env_files(project_dir, layers, env):
+    """env_file paths of a service (relative to the project), from its layers in merge order."""
+    out = []
+    for layer in layers:
+        for item in env_file_entries(plain(layer['service'].get('env_file'))):
+            rel = _ref_rel(project_dir, layer['file'], item['path'], env)
+            if rel not in out:
+                out.append(rel)
     return out
 
 
@@ -910,13 +538,13 @@ def _is_secret_candidate(key, patterns):
     return is_secret_key(key, patterns) and not re.search(r'_(?:FILE|PATH)$', str(key), re.IGNORECASE)
 
 
-def classify_secret(key, raw_value, effective_value, default_credentials):
+def classify_secret(key, raw_value, effective_value, default_credentials, literal=None):
     """{key, literal, default_credential, masked, empty} for one secret-like setting."""
     creds = set(str(c).lower() for c in (default_credentials or []))
     value = effective_value if effective_value is not None else raw_value
     return {
         'key': key,
-        'literal': raw_value is not None and not has_reference(raw_value),
+        'literal': (raw_value is not None and not has_reference(raw_value)) if literal is None else literal,
         'default_credential': value is not None and str(value).strip().lower() in creds,
         'empty': value is None or str(value) == '',
         'masked': mask(value) if value not in (None, '') else '',
@@ -924,39 +552,44 @@ def classify_secret(key, raw_value, effective_value, default_credentials):
 
 
 def env_file_secrets(entries, env, patterns=None, default_credentials=None):
-    """Secret-like entries of a parsed env file: [{key, line, masked, literal, default_credential}]."""
+    """Secret-like entries of a parsed env file: [{key, line, masked, literal, default_credential}].
+
+    A single-quoted value is literal for Compose (``'Ph$Abc'`` is not a reference)."""
     out = []
     for entry in entries:
         if not _is_secret_candidate(entry['key'], patterns):
             continue
         raw = entry['value']
-        effective = interpolate_string(raw, env) if isinstance(raw, str) and not entry.get('quoted_single') else raw
-        item = classify_secret(entry['key'], raw, effective, default_credentials)
+        single = entry.get('quote') == "'"
+        effective = interpolate_string(raw, env) if isinstance(raw, str) and not single else raw
+        item = classify_secret(entry['key'], raw, effective, default_credentials,
+                               literal=True if single and raw is not None else None)
         item['line'] = entry['line']
         out.append(item)
     return out
 
 
-def service_secret_env(active_docs, name, env, patterns=None, default_credentials=None):
-    """secret_env of one service from the raw (uninterpolated) active documents; last file wins.
+def service_secret_env(layers, sources, effective_env, env, patterns=None, default_credentials=None):
+    """secret_env of one service from its layers (last layer wins), with file and line.
 
-    ``active_docs``: [(relpath, raw_data, line_index)].
+    ``effective_env``: the service's environment in the effective model (Compose's values), used
+    for the default-credential check; references are otherwise resolved with ``env``.
     """
     found = {}
-    for path, raw, index in active_docs:
-        svc = ((raw or {}).get('services') or {}).get(name)
-        if not isinstance(svc, dict):
-            continue
-        raw_env = environment_to_dict(svc.get('environment'))
-        lines = index.get('env', {}).get(name, {})
+    for layer in layers:
+        raw_env = environment_to_dict(plain(layer['service'].get('environment')))
+        lines = ((sources.get(layer['file']) or {}).get('index') or {}).get('env', {}).get(layer['name'], {})
         for key, raw_value in raw_env.items():
             if not _is_secret_candidate(key, patterns):
                 continue
-            effective = interpolate_string(raw_value, env) if isinstance(raw_value, str) else env.get(key)
+            if key in effective_env:
+                effective = effective_env[key]
+            else:
+                effective = interpolate_string(raw_value, env) if isinstance(raw_value, str) else env.get(key)
             item = classify_secret(key, raw_value, effective, default_credentials)
             if raw_value is None:
                 item['literal'] = False
-            item.update({'file': path, 'line': lines.get(key)})
+            item.update({'file': layer['file'], 'line': lines.get(key)})
             found[key] = item
     return [found[k] for k in sorted(found)]
 
@@ -964,8 +597,8 @@ def service_secret_env(active_docs, name, env, patterns=None, default_credential
 def secret_values_of(mappings, patterns=None):
     """Every value of a secret-like key across ``mappings`` (used only to scrub free text)."""
     values = set()
-    for mapping in mappings:
-        for key, value in (mapping or {}).items():
+    for mapping_ in mappings:
+        for key, value in (mapping_ or {}).items():
             if is_secret_key(key, patterns) and value not in (None, '') and isinstance(value, str):
                 values.add(value)
     return values
@@ -1098,19 +731,24 @@ def parse_requirements(text):
 # --------------------------------------------------------------------------------------------
 # edges: filesystem and subprocess
 # --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------
 
 def walk_project_fs(project_dir, max_files=200000):
-    """Relative paths of all regular files under project_dir (skips VCS/venv dirs, no symlink dirs)."""
-    out = []
+    """(paths, skipped): relative paths of regular files under project_dir, and the directories not
+    walked (VCS, vendored dependencies, caches; see SKIP_DIRS). Symlinked directories are not followed."""
+    out, skipped = [], []
     for root, dirs, files in os.walk(project_dir):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         rel_root = os.path.relpath(root, project_dir)
+        for d in sorted(dirs):
+            if d in SKIP_DIRS:
+                skipped.append(d if rel_root == '.' else os.path.join(rel_root, d).replace(os.sep, '/'))
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for f in sorted(files):
             rel = f if rel_root == '.' else os.path.join(rel_root, f)
             out.append(rel.replace(os.sep, '/'))
             if len(out) >= max_files:
-                return out
-    return out
+                return out, skipped
+    return out, skipped
 
 
 def read_text_fs(path, limit=5 * 1024 * 1024):
@@ -1169,8 +807,24 @@ def compose_config_cmd(docker, project_dir, active_abs):
     return cmd
 
 
+_LOG_LINE_RE = re.compile(r'^time="[^"]*" level=(?P<level>\w+) msg="(?P<msg>.*)"$')
+
+
+def compose_error_line(text):
+    """The error Compose reports: its last line that is not a ``level=warning|info|debug`` log line
+    (Compose prints warnings such as "variable is not set" before the error itself)."""
+    lines = [line.strip() for line in (text or '').splitlines() if line.strip()]
+    for line in reversed(lines):
+        match = _LOG_LINE_RE.match(line)
+        if match is None:
+            return line
+        if match.group('level') in ('error', 'fatal'):
+            return match.group('msg')
+    return lines[-1] if lines else ''
+
+
 def run_compose_config(project_dir, active_abs, environ, docker_bin=None, timeout=60, runner=None):
-    """(model dict, None) from ``docker compose config``, or (None, error text)."""
+    """(model dict, None) from ``docker compose config``, or (None, Compose's error line)."""
     docker = find_docker_fs(docker_bin)
     if not docker:
         return None, 'docker CLI not found'
@@ -1184,7 +838,9 @@ def run_compose_config(project_dir, active_abs, environ, docker_bin=None, timeou
     except (OSError, subprocess.SubprocessError) as exc:
         return None, 'docker compose config could not run: %s' % type(exc).__name__
     if rc != 0:
-        return None, (err or out or 'exit code %d' % rc).strip()
+        if 'is not a docker command' in (err or '') or "unknown command" in (err or ''):
+            return None, 'docker CLI not found'   # Docker without the Compose v2 plugin
+        return None, compose_error_line(err or out) or 'exit code %d' % rc
     try:
         model = json.loads(out)
     except ValueError:
@@ -1195,42 +851,49 @@ def run_compose_config(project_dir, active_abs, environ, docker_bin=None, timeou
 
 
 def _run(cmd, env, timeout):
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    # Own process group: on timeout the compose plugin (a child of the docker CLI) dies too.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        try:
+            os.killpg(proc.pid, 9)
+        except OSError:
+            proc.kill()
         proc.communicate()
         return 124, '', 'docker compose config timed out after %ss' % timeout
     return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
 
 
-def _cli_error_file(message, project_dir, active):
-    match = re.search(r'validating (?P<path>\S+?):', message or '')
-    if match:
-        return relpath_in(project_dir, match.group('path'))
-    return active[0] if active else None
+def cli_error_location(message, project_dir, rels):
+    """(file, line) a Compose error names: a path of one of ``rels`` in the message, ``line N``."""
+    found = None
+    for rel in sorted(rels, key=len, reverse=True):
+        if os.path.join(project_dir, rel) in (message or '') or re.search(r'(?<![\w/.-])%s\b' % re.escape(rel),
+                                                                          message or ''):
+            found = rel
+            break
+    line = re.search(r'\bline (\d+)', message or '')
+    return found, int(line.group(1)) if line else None
 
 
-def load_compose_files_fs(project_dir, rels):
-    """{rel: {'data', 'index', 'lines', 'error'}} for every compose file."""
-    out = {}
-    for rel in rels:
-        full = os.path.join(project_dir, rel)
-        entry = {'data': None, 'index': {'services': {}, 'env': {}}, 'lines': 0, 'error': None}
-        try:
-            text = read_text_fs(full)
-        except (IOError, OSError) as exc:
-            entry['error'] = ComposeFileError(rel, 'cannot read file: %s' % (exc.strerror or type(exc).__name__))
-            out[rel] = entry
-            continue
-        entry['lines'] = len(text.splitlines())
-        try:
-            entry['data'], entry['index'] = load_compose_text(text, rel)
-        except ComposeFileError as exc:
-            entry['error'] = exc
-        out[rel] = entry
-    return out
+def load_compose_file_fs(project_dir, rel):
+    """{'data' (tagged), 'plain', 'index', 'lines', 'error'} of one compose file."""
+    full = os.path.join(project_dir, rel)
+    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}}, 'lines': 0,
+             'error': None}
+    try:
+        text = read_text_fs(full)
+    except (IOError, OSError) as exc:
+        entry['error'] = ComposeFileError(rel, 'cannot read file: %s' % (exc.strerror or type(exc).__name__))
+        return entry
+    entry['lines'] = len(text.splitlines())
+    try:
+        entry['data'], entry['index'] = load_compose_text(text, rel)
+        entry['plain'] = plain(entry['data'])
+    except ComposeFileError as exc:
+        entry['error'] = exc
+    return entry
 
 
 def requirements_for_build_fs(project_dir, build):
@@ -1289,150 +952,179 @@ def _read_requirements_fs(path, seen, depth=0):
 # orchestration
 # --------------------------------------------------------------------------------------------
 
-def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, default_credentials=None,
-           environ=None, docker_bin=None, runner=None):
-    """All compose facts of ``project_dir`` as the contract's ``compose`` dict."""
-    patterns = list(secret_key_patterns or DEFAULT_SECRET_KEY_PATTERNS)
-    creds = list(default_credentials if default_credentials is not None else DEFAULT_CREDENTIALS)
-    environ = dict(os.environ if environ is None else environ)
-    project_dir = os.path.abspath(project_dir)
-    paths = walk_project_fs(project_dir)
 
-    dotenv_entries = []
+# --------------------------------------------------------------------------------------------
+# orchestration
+# --------------------------------------------------------------------------------------------
+
+def _project_env(project_dir, environ):
+    """(.env entries, .env dict, interpolation variables): the shell environment wins over .env."""
+    entries = []
     if os.path.isfile(os.path.join(project_dir, '.env')):
-        dotenv_entries = parse_env_entries(read_text_fs(os.path.join(project_dir, '.env')))
-    dotenv = dict((e['key'], e['value']) for e in dotenv_entries)
+        entries = parse_env_entries(read_text_fs(os.path.join(project_dir, '.env')))
+    dotenv = dict((e['key'], e['value']) for e in entries)
     interp_env = dict(dotenv)
-    interp_env.update(environ)  # the shell environment wins over .env, as in compose
+    interp_env.update(environ)
+    return entries, dotenv, interp_env
 
-    active, active_source = resolve_active_files(project_dir, paths, files, dotenv, environ)
-    compose_rels = compose_candidates(paths)
-    for rel in active:
-        if rel not in compose_rels:
-            compose_rels.append(rel)
-    loaded = load_compose_files_fs(project_dir, compose_rels)
-    main = default_main_file(paths) or (active[0] if active else None)
 
-    errors = []
-    for rel in compose_rels:
-        if loaded[rel]['error'] is not None:
-            errors.append(loaded[rel]['error'].as_dict())
-        elif rel in active and not os.path.isfile(os.path.join(project_dir, rel)):
-            pass
+def _data_dirs(project_dir, layers):
+    """Project sub-directories bind-mounted into services (data, not the project's own files)."""
+    out = set()
+    for stack in layers.values():
+        for layer in stack:
+            for item in plain(layer['service'].get('volumes')) or []:
+                source = item.get('source') if isinstance(item, dict) else (
+                    str(item).split(':', 1)[0] if isinstance(item, str) and ':' in str(item) else None)
+                if isinstance(source, str) and source.startswith(('.', '/')):
+                    rel = relpath_in(project_dir, os.path.join(os.path.dirname(layer['file']), source))
+                    if rel not in ('.', '') and not rel.startswith('..'):
+                        out.add(rel)
+    return sorted(out)
 
-    # fallback model: interpolate each active document, resolve extends, merge in order
-    active_docs = []
-    docs = []
-    for rel in active:
-        entry = loaded.get(rel)
-        if entry is None or entry['data'] is None:
-            continue
-        active_docs.append((rel, entry['data'], entry['index']))
-        doc = interpolate(entry['data'], interp_env)
-        if isinstance(doc.get('services'), dict):
-            doc['services'] = resolve_extends(
-                dict((k, v if isinstance(v, dict) else {}) for k, v in doc['services'].items()),
-                loader=_extends_loader(project_dir, rel, interp_env))
-        docs.append(doc)
-    yaml_model = merge_documents(docs)
-    yaml_services = yaml_model.get('services') or {}
 
-    # env_file values per service (for the fallback's environment and for scrubbing)
-    env_file_values = {}
-    for name, svc in yaml_services.items():
-        values = []
-        for ef in env_file_entries(svc.get('env_file')):
-            full = os.path.join(project_dir, ef['path'])
-            if os.path.isfile(full):
-                values.append(dict((k, interpolate_string(v, interp_env) if isinstance(v, str) else v)
-                                   for k, v in parse_env_text(read_text_fs(full)).items()))
-        env_file_values[name] = values
-
+def _effective_model(project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner):
+    """(services, model, source, cli_error): Compose's model, else the fallback's."""
     model, cli_error = None, None
     if use_cli and active:
         model, cli_error = run_compose_config(project_dir, [os.path.join(project_dir, f) for f in active],
                                               environ, docker_bin=docker_bin, runner=runner)
-    elif not use_cli:
-        cli_error = None
-    model_source = 'cli' if model is not None else 'yaml'
-
-    secret_values = secret_values_of([dotenv] + [v for vals in env_file_values.values() for v in vals], patterns)
     if model is not None:
-        for svc in (model.get('services') or {}).values():
-            secret_values |= secret_values_of([environment_to_dict(svc.get('environment'))], patterns)
-    for svc in yaml_services.values():
-        secret_values |= secret_values_of([environment_to_dict(svc.get('environment'))], patterns)
+        return model.get('services') or {}, model, 'cli', cli_error
+    fallback = compose_fallback.build_model(
+        dict((name, [(layer['file'], layer['service']) for layer in stack]) for name, stack in layers.items()),
+        [sources[rel]['data'] for rel in sources if sources[rel].get('data') and sources[rel]['via'] != 'extends'],
+        interp_env)
+    for name, svc in fallback['services'].items():   # env_file values under environment, as Compose does
+        values = {}
+        for rel in layer_env_files(project_dir, layers.get(name, []), interp_env):
+            if os.path.isfile(os.path.join(project_dir, rel)):
+                values.update((k, interpolate_string(v, interp_env) if isinstance(v, str) else v)
+                              for k, v in parse_env_text(read_text_fs(os.path.join(project_dir, rel))).items())
+        values.update(environment_to_dict(svc.get('environment'), interp_env))
+        svc['environment'] = values
+    return fallback['services'], fallback, 'yaml', cli_error
 
-    if cli_error:
-        cli_error = redact_text(cli_error, patterns, secret_values)
-        active_broken = any(loaded.get(rel, {}).get('error') for rel in active)
-        if use_cli and cli_error != 'docker CLI not found' and not active_broken:
-            errors.append({'file': _cli_error_file(cli_error, project_dir, active), 'line': None, 'column': None,
-                           'message': 'docker compose config: %s' % cli_error.splitlines()[0]})
 
-    source_services = (model.get('services') if model is not None else yaml_services) or {}
-    services = {}
-    for name in sorted(source_services):
-        svc = source_services[name] or {}
-        raw = yaml_services.get(name, {})
-        if model is None:
-            svc = dict(svc)
-            svc['environment'] = effective_environment(svc, env_file_values.get(name, []), interp_env)
-        facts = normalize_service(name, svc, project_dir, raw=raw, env_lookup=interp_env, patterns=patterns,
-                                  secret_values=secret_values)
-        file_rel, line = _definition_of(name, active, loaded)
+def _services_facts(project_dir, services, layers, sources, interp_env, patterns, creds, secret_values):
+    out = {}
+    for name in sorted(services):
+        svc = services[name]
+        stack = layers.get(name, [])
+        facts = normalize_service(name, svc, project_dir, env_files=layer_env_files(project_dir, stack, interp_env),
+                                  env_lookup=interp_env, patterns=patterns, secret_values=secret_values)
+        file_rel, _line = definition_of(stack)
         facts['file'] = file_rel
-        facts['line'] = line
-        facts['secret_env'] = service_secret_env(active_docs, name, interp_env, patterns, creds)
+        first = next((layer for layer in stack if layer['file'] == file_rel and not layer['base']), None)
+        index = (sources.get(file_rel) or {}).get('index') or {}
+        facts['line'] = index.get('services', {}).get(first['name']) if first else None
+        for problem in facts['problems']:
+            key = problem['key'].split('.', 1)[0]
+            owner = next((layer for layer in reversed(stack) if key in (layer['service'] or {})), first)
+            if owner:
+                keys = ((sources.get(owner['file']) or {}).get('index') or {}).get('keys', {}).get(owner['name'], {})
+                problem.update({'file': owner['file'], 'line': keys.get(key)})
+        effective = environment_to_dict(svc.get('environment') if isinstance(svc, dict) else None, interp_env)
+        facts['secret_env'] = service_secret_env(stack, sources, effective, interp_env, patterns, creds)
         if facts['build']:
             facts['build'] = requirements_for_build_fs(project_dir, facts['build'])
-        services[name] = facts
+        out[name] = facts
+    return out
 
-    project_name = None
-    if model is not None and model.get('name'):
-        project_name = model['name']
-    elif yaml_model.get('name'):
-        project_name = normalize_project_name(yaml_model['name'])
-    else:
-        project_name = normalize_project_name(
-            environ.get('COMPOSE_PROJECT_NAME') or dotenv.get('COMPOSE_PROJECT_NAME') or os.path.basename(project_dir))
 
-    files_out = []
-    defined = set()
-    order = dict((rel, i) for i, rel in enumerate(active))
-    for rel in sorted(compose_rels, key=lambda r: (order.get(r, len(order)), r.count('/'), r)):
-        entry = loaded[rel]
-        names = list(((entry['data'] or {}).get('services') or {}).keys())
-        defined.update(names)
-        files_out.append({'path': rel, 'kind': classify_file(rel, main, active), 'active': rel in active,
-                          'services': names, 'lines': entry['lines'],
-                          'error': entry['error'].as_dict() if entry['error'] else None})
-
-    env_file_refs = set()
+def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, patterns, creds):
+    """(env_files, secret_files) facts: files Compose reads (.env, env_file:, secrets: file:) and
+    secrets* directories; templates (example.env, .env.example) are marked, not read as live."""
+    env_refs, secret_rels = set(), set(secret_dir_files(paths))
     for rel in compose_rels:
-        data = loaded[rel]['data'] or {}
-        for svc in (data.get('services') or {}).values():
+        data = loaded[rel].get('plain') or {}
+        for svc in services_of(data).values():
             if isinstance(svc, dict):
                 for ef in env_file_entries(svc.get('env_file')):
                     if not has_reference(ef['path']):
-                        env_file_refs.add(relpath_in(project_dir, ef['path']))
+                        env_refs.add(_ref_rel(project_dir, rel, ef['path'], interp_env))
+        for spec in (data.get('secrets') if isinstance(data.get('secrets'), dict) else {}).values():
+            if isinstance(spec, dict) and isinstance(spec.get('file'), str) and not has_reference(spec['file']):
+                secret_rels.add(_ref_rel(project_dir, rel, spec['file'], interp_env))
     env_files = []
-    for rel in sorted(set(env_files_in(paths)) | env_file_refs):
+    for rel in sorted(set(env_files_in(paths)) | env_refs):
         facts = file_facts_fs(project_dir, rel)
         entries = parse_env_entries(read_text_fs(os.path.join(project_dir, rel))) if facts['exists'] else []
-        facts['template'] = bool(TEMPLATE_RE.search(os.path.basename(rel)))
+        facts['referenced'] = rel in env_refs or rel == '.env'
+        facts['template'] = not facts['referenced'] and bool(TEMPLATE_RE.search(os.path.basename(rel)))
         facts['secrets'] = env_file_secrets(entries, interp_env, patterns, creds)
         env_files.append(facts)
+    return env_files, [file_facts_fs(project_dir, rel) for rel in sorted(secret_rels)]
 
-    secret_rels = set(secret_dir_files(paths))
+
+def _files_facts(compose_rels, loaded, sources, main, active):
+    out, defined = [], set()
+    order = dict((rel, i) for i, rel in enumerate(active))
+    vias = dict((rel, entry['via']) for rel, entry in sources.items() if entry['via'] != 'active')
+    for rel in sorted(compose_rels, key=lambda r: (order.get(r, len(order)), r.count('/'), r)):
+        entry = loaded[rel]
+        names = list(services_of(entry.get('plain')).keys())
+        defined.update(names)   # every file's services, active or not (the seed's "defined")
+        out.append({'path': rel, 'kind': classify_file(rel, main, active, vias), 'active': rel in sources,
+                    'services': names, 'lines': entry['lines'],
+                    'error': entry['error'].as_dict() if entry['error'] else None})
+    return out, defined
+
+
+def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, default_credentials=None,
+           environ=None, docker_bin=None, runner=None):
+    """All compose facts of ``project_dir`` (the ``compose`` dict compose_facts returns)."""
+    patterns = list(secret_key_patterns or DEFAULT_SECRET_KEY_PATTERNS)
+    creds = list(default_credentials if default_credentials is not None else DEFAULT_CREDENTIALS)
+    environ = dict(os.environ if environ is None else environ)
+    project_dir = os.path.abspath(project_dir)
+    paths, skipped = walk_project_fs(project_dir)
+    dotenv_entries, dotenv, interp_env = _project_env(project_dir, environ)
+    active, active_source = resolve_active_files(project_dir, paths, files, dotenv, environ)
+    loaded = {}
+
+    def loader(rel):
+        if rel not in loaded:
+            loaded[rel] = load_compose_file_fs(project_dir, rel)
+        return loaded[rel]
+
+    sources = load_sources(project_dir, active, interp_env, loader)
+    layers = service_layers(project_dir, sources, active, interp_env)
+    data_dirs = _data_dirs(project_dir, layers)
+    compose_rels = [rel for rel in compose_candidates(paths)
+                    if not any(rel.startswith(d + '/') for d in data_dirs)] + [r for r in sources]
+    compose_rels = list(dict.fromkeys(compose_rels))
     for rel in compose_rels:
-        data = loaded[rel]['data'] or {}
-        secrets = data.get('secrets') if isinstance(data.get('secrets'), dict) else {}
-        for spec in secrets.values():
-            if isinstance(spec, dict) and spec.get('file') and not has_reference(str(spec['file'])):
-                secret_rels.add(relpath_in(project_dir, str(spec['file'])))
-    secret_files = [file_facts_fs(project_dir, rel) for rel in sorted(secret_rels)]
+        loader(rel)
+    errors = [loaded[rel]['error'].as_dict() for rel in compose_rels if loaded[rel]['error'] is not None]
+    if not active:
+        errors.append(no_project_error(paths, compose_rels, files))
 
+    services, model, model_source, cli_error = _effective_model(
+        project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner)
+    secret_values = secret_values_of([dotenv], patterns)
+    for svc in services.values():
+        secret_values |= secret_values_of([environment_to_dict(svc.get('environment') if isinstance(svc, dict)
+                                                               else None)], patterns)
+    if cli_error:
+        cli_error = redact_text(cli_error, patterns, secret_values)
+        active_broken = any(loaded[rel]['error'] for rel in sources)
+        if use_cli and cli_error != 'docker CLI not found' and not active_broken:
+            where, line = cli_error_location(cli_error, project_dir, list(sources))
+            errors.append({'file': where or (active[0] if active else None), 'line': line, 'column': None,
+                           'message': 'docker compose config: %s' % cli_error})
+
+    facts_services = _services_facts(project_dir, services, layers, sources, interp_env, patterns, creds,
+                                     secret_values)
+    if model.get('name'):
+        project_name = normalize_project_name(model['name'])
+    else:
+        project_name = normalize_project_name(
+            environ.get('COMPOSE_PROJECT_NAME') or dotenv.get('COMPOSE_PROJECT_NAME') or os.path.basename(project_dir))
+    main = default_main_file(paths) or (active[0] if active else None)
+    files_out, defined = _files_facts(compose_rels, loaded, sources, main, active)
+    env_files, secret_files = _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env,
+                                                    patterns, creds)
     return {
         'project': {'name': project_name, 'dir': project_dir},
         'model_source': model_source,
@@ -1440,11 +1132,12 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'active_source': active_source,
         'files': files_out,
         'active_files': list(active),
+        'skipped_dirs': sorted(set(skipped) | set(data_dirs)),
         # COMPOSE_PROFILES as `docker compose up` sees it (environment over .env); '*' = all
         'active_profiles': [p.strip() for p in (interp_env.get('COMPOSE_PROFILES') or '').split(',') if p.strip()],
-        'services_defined': sorted(defined),
-        'services': services,
-        'volumes': top_level_volumes(yaml_model, model, project_name),
+        'services_defined': sorted(defined | set(facts_services)),
+        'services': facts_services,
+        'volumes': top_level_volumes(model, project_name),
         'dockerfiles': dockerfiles_in(paths),
         'env_files': env_files,
         'secret_files': secret_files,
@@ -1452,41 +1145,17 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
     }
 
 
-def _extends_loader(project_dir, rel, env):
-    base_dir = os.path.dirname(os.path.join(project_dir, rel))
-
-    def load(path):
-        full = os.path.normpath(os.path.join(base_dir, path))
-        try:
-            data, _index = load_compose_text(read_text_fs(full), relpath_in(project_dir, full))
-        except (ComposeFileError, IOError, OSError):
-            return {}
-        return interpolate(data.get('services') or {}, env)
-    return load
-
-
-def _definition_of(name, active, loaded):
-    for rel in active:
-        entry = loaded.get(rel)
-        if entry and entry['data'] and name in (entry['data'].get('services') or {}):
-            return rel, entry['index']['services'].get(name)
-    return None, None
-
-
-def top_level_volumes(yaml_model, cli_model, project_name):
-    """{name: {external, name}}: every declared volume (the CLI drops unused ones)."""
+def top_level_volumes(model, project_name):
+    """{name: {external, name}}: every declared volume of the effective model."""
     out = {}
-    for key, spec in (yaml_model.get('volumes') or {}).items():
+    volumes = model.get('volumes') if isinstance(model.get('volumes'), dict) else {}
+    for key, spec in volumes.items():
         spec = spec if isinstance(spec, dict) else {}
         ext = spec.get('external')
-        external = bool(ext)
         real = spec.get('name')
         if isinstance(ext, dict) and ext.get('name'):
             real = ext['name']
         if not real:
-            real = key if external else '%s_%s' % (project_name, key)
-        out[key] = {'external': external, 'name': real}
-    for key, spec in ((cli_model or {}).get('volumes') or {}).items():
-        spec = spec if isinstance(spec, dict) else {}
-        out[key] = {'external': bool(spec.get('external')), 'name': spec.get('name') or out.get(key, {}).get('name')}
+            real = key if ext else '%s_%s' % (project_name, key)
+        out[key] = {'external': bool(ext), 'name': real}
     return out

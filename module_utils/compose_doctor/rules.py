@@ -27,6 +27,7 @@ import math
 import re
 from collections import namedtuple
 
+from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
 from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
 from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
@@ -79,9 +80,11 @@ DEFAULT_POLICY = {
     "sprawl_min_running_pct": 50,
     "sprawl_max_dockerfiles": 50,
     # docker-socket-mount / unhealthy diagnosis
-    "docker_socket_paths": ["/var/run/docker.sock", "/run/docker.sock"],
-    # root-user: container/compose users that mean "root"
-    "root_users": ["", "root", "0", "0:0", "root:root", "root:0", "0:root"],
+    # (any bind of one of these paths, of a file with one of these names, or of a directory
+    # holding one of these paths, e.g. /var/run or /; the socket the reached daemon listens on is added)
+    "docker_socket_paths": ["/var/run/docker.sock", "/run/docker.sock", "/run/podman/podman.sock",
+                            "/var/run/podman/podman.sock", "/run/user/*/docker.sock", "/run/user/*/podman/podman.sock"],
+    "docker_socket_names": ["docker.sock", "podman.sock"],
     # log-rotation-missing: drivers that grow forever without this option
     "log_drivers_needing_rotation": ["json-file"],
     "log_rotation_option": "max-size",
@@ -243,8 +246,31 @@ def is_crash_looping(container, threshold):
     return container.get("state") == "restarting" or (container.get("restart_count") or 0) >= int(threshold)
 
 
+def exposes_docker_socket(source, socket_paths, socket_names):
+    """True when a bind of host path ``source`` gives the container an engine socket: the socket
+    itself in any spelling (``//var/run/docker.sock``, ``/var/run/./docker.sock``), a file named
+    like one (``docker.sock``, ``podman.sock``), or a directory that holds one (``/var/run``, ``/``).
+    ``socket_paths`` may use ``*`` for one path component (``/run/user/*/docker.sock``)."""
+    if not source:
+        return False
+    path = clean_host_path(source)
+    if path.rsplit("/", 1)[-1] in socket_names:
+        return True
+    for pattern in socket_paths:
+        regex = "^" + re.escape(clean_host_path(pattern)).replace(r"\*", "[^/]+") + "$"
+        if re.match(regex, path):
+            return True
+        # a directory above the socket: every prefix of the pattern ('/', '/run', '/run/user/1000')
+        parts = clean_host_path(pattern).strip("/").split("/")
+        for depth in range(len(parts)):
+            prefix = "^/" + "/".join(re.escape(p).replace(r"\*", "[^/]+") for p in parts[:depth]) + "$"
+            if re.match(prefix.replace("^//", "^/"), path):
+                return True
+    return False
+
+
 def _is_socket_mount(ctx, source):
-    return bool(source) and source in ctx.socket_paths
+    return exposes_docker_socket(source, ctx.socket_paths, ctx.policy["docker_socket_names"])
 
 
 def _name_matches(service, names):
@@ -336,9 +362,16 @@ def rule_daemon_unreachable(ctx):
                      "volumes) are missing; only file-based rules were evaluated." % err, fix=None)]
 
 
+def rule_compose_not_found(ctx):
+    """No compose file is active: the audit has no project to read (a mistyped path, or variant
+    files without a default one). Evidence lists what was found and how to choose."""
+    return [_finding(ctx, "compose-not-found", "compose", e.get("message"), fix=None)
+            for e in ctx.compose.get("errors") or [] if e.get("kind") == "no-project"]
+
+
 def rule_compose_invalid(ctx):
     out, seen = [], set()
-    errors = list(ctx.compose.get("errors") or [])
+    errors = [e for e in ctx.compose.get("errors") or [] if e.get("kind") != "no-project"]
     for f in ctx.compose.get("files") or []:
         if f.get("error"):
             e = dict(f["error"])
@@ -354,6 +387,17 @@ def rule_compose_invalid(ctx):
             loc += ", column %s" % e.get("column")
         out.append(_finding(ctx, "compose-invalid", key, "%s (%s): %s" % (key, loc, e.get("message")),
                             file=e.get("file"), line=e.get("line"), fix=None))
+    for name in sorted(ctx.services):
+        for p in (ctx.services[name] or {}).get("problems") or []:
+            target = "%s.%s" % (name, p.get("key")) if p.get("key") else name
+            if target in seen:
+                continue
+            seen.add(target)
+            ev = "service %s, key %s (%s line %s): %s; the value is a %s, so this value was left out of the audit" % (
+                name, p.get("key") or "-", p.get("file") or "?", p.get("line") or "?", p.get("message"),
+                p.get("shape"))
+            out.append(_finding(ctx, "compose-invalid", target, ev, service=name, file=p.get("file"),
+                                line=p.get("line"), fix=None))
     return out
 
 
@@ -591,7 +635,6 @@ def rule_docker_socket_mount(ctx):
 
 def rule_root_user(ctx):
     out = []
-    roots = set(str(u) for u in ctx.policy["root_users"])
     names = set(ctx.services) | set(ctx.by_service)
     for name in sorted(n for n in names if n):
         cs = ctx.containers_of(name)
@@ -605,30 +648,41 @@ def rule_root_user(ctx):
             src = "compose sets user: %s" % (user or "''")
         else:
             continue  # no container and no explicit user: the image decides, unknown from files
-        if user not in roots:
-            continue
+        if not (is_root_user(user) or (cs and user == "")):
+            continue  # '' on a container: no USER in the image, so root
         out.append(_finding(ctx, "root-user", name, "service %s: %s" % (name, src), service=name,
                             container=cs[0].get("name") if cs else None, fix=None))
     return out
 
 
 def rule_port_all_interfaces(ctx):
+    """Ports published on every interface: no host_ip or an unspecified one (0.0.0.0, ::, ::0,
+    [::]), including container-only ports ("80", long syntax without ``published``) that Docker
+    publishes on a random host port. A range is one finding."""
     out = []
     dbports = set(int(p) for p in ctx.policy["database_ports"])
     for name in sorted(ctx.services):
         for p in (ctx.services[name] or {}).get("ports") or []:
-            if p.get("published") in (None, "") or (p.get("host_ip") or "") not in ("", "0.0.0.0", "::"):
+            if not p.get("all_interfaces"):
                 continue
             proto = p.get("protocol") or "tcp"
-            db = int(p.get("target") or 0) in dbports or int(p.get("published")) in dbports
-            ev = "service %s publishes %s/%s -> %s on all interfaces (%s)" % (
-                name, p.get("published"), proto, p.get("target"), p.get("host_ip") or "0.0.0.0")
+            label = port_label(p)
+            tgt_lo, tgt_hi = p.get("target"), p.get("target_end") or p.get("target")
+            pub_lo, pub_hi = p.get("published"), p.get("published_end") or p.get("published")
+            db = any(tgt_lo <= d <= tgt_hi or (pub_lo is not None and pub_lo <= d <= pub_hi) for d in dbports)
+            target = tgt_lo if tgt_hi == tgt_lo else "%s-%s" % (tgt_lo, tgt_hi)
+            if pub_lo is None:
+                ev = "service %s publishes container port %s/%s on a random host port on all interfaces" % (
+                    name, target, proto)
+            else:
+                ev = "service %s publishes %s/%s -> %s on all interfaces (%s)" % (
+                    name, label, proto, target, p.get("host_ip") or "0.0.0.0")
             if db:
-                ev += "; %s is a database port" % p.get("target")
-            out.append(_finding(ctx, "port-all-interfaces", "%s:%s/%s" % (name, p.get("published"), proto), ev,
+                ev += "; %s is a database port" % target
+            out.append(_finding(ctx, "port-all-interfaces", "%s:%s/%s" % (name, label, proto), ev,
                                 service=name, fix=None, severity="high" if db else None,
-                                diagnosis={"port": int(p.get("published")), "target": p.get("target"),
-                                           "protocol": proto, "database": db}))
+                                diagnosis={"port": pub_lo, "port_end": pub_hi, "target": tgt_lo,
+                                           "target_end": tgt_hi, "protocol": proto, "database": db}))
     return out
 
 
@@ -905,6 +959,10 @@ RULES = {
                                "No runtime facts: container health, memory and volumes cannot be audited.",
                                "Start dockerd / check DOCKER_HOST and socket permissions, then re-run the audit.",
                                False),
+    "compose-not-found": Rule(rule_compose_not_found, "critical", "No compose project to audit", None,
+                              "Nothing of the project was audited: an empty audit is not a healthy one.",
+                              "Point audit_project_dir at the project, or name its files with audit_compose_files.",
+                              False),
     "compose-invalid": Rule(rule_compose_invalid, "high", "Compose file does not parse", None,
                             "The project cannot be deployed or audited from this file.",
                             "Fix the YAML at the reported line; validate with `docker compose config -q`.", False),
@@ -982,7 +1040,7 @@ RULES = {
 }
 
 # the order rules are listed in catalogs and reports
-RULE_ORDER = ["daemon-unreachable", "compose-invalid", "restart-loop", "unhealthy", "not-running",
+RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "restart-loop", "unhealthy", "not-running",
               "compose-sprawl", "env-file-permissions", "hardcoded-secret", "default-credential",
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",

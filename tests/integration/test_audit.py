@@ -11,8 +11,11 @@ REPORT_FILES = ["audit.json", "audit.md", "audit.html", "audit.sarif", "junit.xm
 
 
 @pytest.fixture(scope="module")
-def audit(client, tmp_path_factory):
-    """One normal and one --check run, with the lab's files and containers snapshotted around them."""
+def audit(client, broken_lab, tmp_path_factory):
+    """One normal and one --check run, with the lab's files and containers snapshotted around them.
+
+    broken_lab first: an audit samples the whole lab at once, so it starts only once every seeded
+    failure shows (restart counts, health, memory ballast), not whatever it would catch earlier."""
     files_before, docker_before = tree_state(LAB_DIR), docker_state(client)
     runs = {}
     for mode, extra in (("normal", []), ("check", ["--check", "--diff"])):
@@ -123,7 +126,7 @@ def test_daemon_unreachable_reports_file_findings(client, tmp_path):
     assert "UNREACHABLE" in proc.stdout
 
 
-def test_malformed_compose_file_named_with_line(client, tmp_path):
+def test_malformed_compose_file_named_with_line(client, broken_lab, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(LAB_DIR, project, symlinks=True)
     (project / "docker-compose.dev.yml").write_text("services:\n  web:\n    image: nginx\n   ports: [80]\n")
@@ -134,7 +137,7 @@ def test_malformed_compose_file_named_with_line(client, tmp_path):
     assert "restart-loop" in {f["rule"] for f in report["findings"]}  # the rest still audited
 
 
-def test_fail_on_gate_fails_the_play(client, tmp_path):
+def test_fail_on_gate_fails_the_play(client, broken_lab, tmp_path):
     proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={tmp_path}", "-e", "audit_fail_on=critical", check=False)
     assert proc.returncode != 0 and "restart-loop:" in proc.stdout
     assert (tmp_path / "lab" / "audit.json").exists()  # reports are written before the gate

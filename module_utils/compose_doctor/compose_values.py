@@ -1,0 +1,340 @@
+# -*- coding: utf-8 -*-
+"""Compose service values parsed at the edge: whatever shape a field holds, never an exception.
+
+Each ``normalize_*`` takes the value as Compose's model (or the fallback) holds it and a
+``problems`` list; what cannot be read is appended there as ``{key, shape, message}`` (the
+value's *shape*, never the value) and skipped, so one odd field never loses the audit.
+
+Terms follow the Compose specification (``ports``: ``host_ip``, ``published``, ``target``,
+``protocol``; ``volumes``: ``type``, ``source``, ``target``, ``read_only``).
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import os
+import posixpath
+import re
+
+from ansible.module_utils.compose_doctor.sizes import parse_size
+
+
+def shape(value):
+    """A value's shape for messages: type and length, plus the digits/punctuation pattern of short
+    scalars (``'127.0.0.1:8080'`` -> ``str '999.9.9.9:9999'``) — never the value itself."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'bool'
+    if isinstance(value, (int, float)):
+        return type(value).__name__
+    if isinstance(value, dict):
+        return 'mapping with keys %s' % ', '.join(sorted(str(k) for k in value)[:6])
+    if isinstance(value, list):
+        return 'list of %d' % len(value)
+    text = str(value)
+    pattern = re.sub(r'[A-Za-z]', 'a', re.sub(r'[0-9]', '9', text))
+    return 'str %r' % pattern[:40] if len(text) <= 40 else 'str of %d characters' % len(text)
+
+
+def _problem(problems, key, value, message):
+    problems.append({'key': key, 'shape': shape(value), 'message': message})
+
+
+# ---------------------------------------------------------------------------------------------
+# ports
+# ---------------------------------------------------------------------------------------------
+
+def is_unspecified_address(host_ip):
+    """True for '' and every spelling of 0.0.0.0 / :: (``::0``, ``[::]``, ``0:0:0:0:0:0:0:0``)."""
+    text = str(host_ip or '').strip().strip('[]')
+    if text == '':
+        return True
+    try:
+        return ipaddress.ip_address(text).is_unspecified
+    except ValueError:
+        return False
+
+
+def _port_range(text):
+    """'80' -> (80, 80); '8000-8002' -> (8000, 8002); '' -> None. Raises ValueError."""
+    text = str(text).strip()
+    if text == '':
+        return None
+    lo, sep, hi = text.partition('-')
+    lo = int(lo)
+    hi = int(hi) if sep else lo
+    if not (0 <= lo <= hi <= 65535):
+        raise ValueError('port out of range')
+    return lo, hi
+
+
+def _split_short_port(spec):
+    """'[ip:][published:]target[/proto]' -> (host_ip, published, target, protocol) strings."""
+    protocol = 'tcp'
+    if '/' in spec:
+        spec, protocol = spec.rsplit('/', 1)
+    if spec.startswith('['):
+        end = spec.index(']')
+        host_ip, rest = spec[1:end], spec[end + 1:].lstrip(':')
+        published, _, target = rest.rpartition(':')
+        return host_ip, published, target, protocol
+    parts = spec.split(':')
+    if len(parts) == 1:
+        return '', '', parts[0], protocol
+    if len(parts) == 2:
+        return '', parts[0], parts[1], protocol
+    return ':'.join(parts[:-2]), parts[-2], parts[-1], protocol
+
+
+def _port_entry(host_ip, published, target, protocol):
+    pub = _port_range(published) if published not in (None, '') else None
+    tgt = _port_range(target)
+    if tgt is None:
+        raise ValueError('no container port')
+    return {
+        'host_ip': str(host_ip or ''),
+        'published': pub[0] if pub else None,
+        'published_end': pub[1] if pub else None,
+        'target': tgt[0],
+        'target_end': tgt[1],
+        'protocol': str(protocol or 'tcp').lower(),
+        'all_interfaces': is_unspecified_address(host_ip),
+        'ephemeral': pub is None,   # Docker picks a random host port
+    }
+
+
+def _one_port(item):
+    if isinstance(item, dict):
+        published = item.get('published')
+        host_ip = item.get('host_ip') or ''
+        if isinstance(published, str) and ':' in published:   # Compose passes "127.0.0.1:8080" through
+            host_ip, _, published = published.rpartition(':')
+        return _port_entry(host_ip, published, item.get('target'), item.get('protocol'))
+    if isinstance(item, bool) or not isinstance(item, (str, int)):
+        raise ValueError('not a port')
+    return _port_entry(*_split_short_port(str(item).strip()))
+
+
+def _collapse(entries):
+    """Consecutive single ports Compose expanded from a range ('8000-8002') back into one range."""
+    out = []
+    for e in entries:
+        last = out[-1] if out else None
+        if (last and last['host_ip'] == e['host_ip'] and last['protocol'] == e['protocol']
+                and last['ephemeral'] and e['ephemeral'] and e['target'] == last['target_end'] + 1
+                and e['target'] == e['target_end']):
+            last['target_end'] = e['target']
+            continue
+        if (last and last['host_ip'] == e['host_ip'] and last['protocol'] == e['protocol']
+                and not last['ephemeral'] and not e['ephemeral'] and e['target'] == last['target_end'] + 1
+                and e['published'] == last['published_end'] + 1 and e['published'] == e['published_end']):
+            last['target_end'], last['published_end'] = e['target'], e['published']
+            continue
+        out.append(dict(e))
+    return out
+
+
+def normalize_ports(ports, problems):
+    """Service ``ports`` (short or long syntax, any mix) -> entries
+    ``{host_ip, published, published_end, target, target_end, protocol, all_interfaces, ephemeral}``.
+
+    ``published``/``target`` are ints (first port of a range, ``*_end`` the last); ``published`` is
+    None when Docker assigns a random host port. Unreadable items go to ``problems``.
+    """
+    items = ports if isinstance(ports, list) else ([] if ports is None else [ports])
+    entries = []
+    for item in items:
+        try:
+            entry = _one_port(item)
+        except (ValueError, TypeError, IndexError, AttributeError):
+            _problem(problems, 'ports', item, 'not a port mapping Compose can publish')
+            continue
+        if entry not in entries:
+            entries.append(entry)
+    return _collapse(entries)
+
+
+def port_label(entry):
+    """'8080', '8000-8002', or 'ephemeral->80' for the report's ``<service>:<port>/<proto>``."""
+    if entry.get('published') is None:
+        tgt = entry.get('target')
+        end = entry.get('target_end')
+        return 'ephemeral->%s' % (tgt if end in (None, tgt) else '%s-%s' % (tgt, end))
+    pub, end = entry.get('published'), entry.get('published_end')
+    return str(pub) if end in (None, pub) else '%s-%s' % (pub, end)
+
+
+# ---------------------------------------------------------------------------------------------
+# volumes / tmpfs
+# ---------------------------------------------------------------------------------------------
+
+def clean_host_path(path):
+    """'//var/run/./docker.sock' -> '/var/run/docker.sock' (POSIX normalisation, one leading slash)."""
+    text = posixpath.normpath(str(path))
+    return re.sub(r'^/+', '/', text)
+
+
+def split_volume_spec(spec):
+    """Short volume syntax -> (source|None, target, mode). ``/data`` is an anonymous volume."""
+    parts = spec.split(':')
+    if len(parts) == 1:
+        return None, parts[0], ''
+    if len(parts) == 2:
+        if parts[1].startswith('/'):
+            return parts[0], parts[1], ''
+        return None, parts[0], parts[1]
+    return ':'.join(parts[:-2]), parts[-2], parts[-1]
+
+
+def _abs_source(source, base_dir, home=None):
+    if source.startswith('~'):
+        source = (home or os.path.expanduser('~')) + source[1:]
+    if not source.startswith('/'):
+        source = os.path.join(base_dir, source)
+    return clean_host_path(source)
+
+
+def _one_mount(item, base_dir, home):
+    if isinstance(item, dict):
+        mtype = str(item.get('type') or 'volume')
+        source = item.get('source')
+        if source is not None and not isinstance(source, (str, int)):
+            raise ValueError('source')
+        source = str(source) if source not in (None, '') else None
+        if mtype == 'bind' and source:
+            source = _abs_source(source, base_dir, home)
+        bind = item.get('bind') if isinstance(item.get('bind'), dict) else {}
+        return {'type': mtype, 'source': source, 'target': str(item.get('target') or '') or None,
+                'read_only': bool(item.get('read_only', False)), 'propagation': bind.get('propagation')}
+    if not isinstance(item, str):
+        raise ValueError('not a volume')
+    source, target, mode = split_volume_spec(item)
+    if source and source.startswith(('/', '.', '~')):
+        mtype, source = 'bind', _abs_source(source, base_dir, home)
+    else:
+        mtype = 'volume'
+    flags = mode.split(',')
+    propagation = next((f for f in flags if f in ('shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate')),
+                       None)
+    return {'type': mtype, 'source': source or None, 'target': target, 'read_only': 'ro' in flags,
+            'propagation': propagation}
+
+
+def normalize_mounts(volumes, tmpfs, base_dir, problems, home=None):
+    """``volumes`` + ``tmpfs`` -> [{type, source, target, read_only, propagation}]; bind sources absolute."""
+    out = []
+    items = volumes if isinstance(volumes, list) else ([] if volumes is None else [volumes])
+    for item in items:
+        try:
+            out.append(_one_mount(item, base_dir, home))
+        except (ValueError, TypeError, AttributeError):
+            _problem(problems, 'volumes', item, 'not a volume or bind mount')
+    tmp = tmpfs if isinstance(tmpfs, list) else ([] if tmpfs is None else [tmpfs])
+    for item in tmp:
+        if isinstance(item, (str, int)) and not isinstance(item, bool):
+            out.append({'type': 'tmpfs', 'source': None, 'target': str(item).split(':', 1)[0], 'read_only': False,
+                        'propagation': None})
+        else:
+            _problem(problems, 'tmpfs', item, 'not a tmpfs path')
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# user, sizes, lists
+# ---------------------------------------------------------------------------------------------
+
+def is_root_user(user):
+    """True when ``user`` (``name|uid[:group|gid]``) runs as root: ``root``, ``0``, ``0:1000``,
+    ``root:docker``. The group does not matter (``1000:0`` is not root); '' / None is unknown -> False."""
+    if user is None or isinstance(user, bool):
+        return False
+    name = str(user).strip().split(':', 1)[0].strip()
+    return name == 'root' or (name.isdigit() and int(name) == 0)
+
+
+def size_or_problem(value, key, problems):
+    """Bytes of a Compose size (``mem_limit``, ``deploy.resources.limits.memory``) or None + problem."""
+    try:
+        return parse_size(value)
+    except (ValueError, TypeError):
+        _problem(problems, key, value, 'not a size Compose accepts (e.g. 512m, 2g)')
+        return None
+
+
+def string_list(value, key, problems):
+    """A list of strings from a scalar or a list (``cap_add``, ``profiles``, ``group_add``)."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            out.append(str(item))
+        else:
+            _problem(problems, key, item, 'expected a string')
+    return out
+
+
+def mapping(value, key, problems):
+    """A dict, or {} + problem when the field holds something else."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    _problem(problems, key, value, 'expected a mapping')
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# environment and env_file (shapes shared by the model, the fallback and the secrets view)
+# ---------------------------------------------------------------------------------------------
+
+def scalar_str(value):
+    """YAML scalar as Compose writes it into the environment (``true``/``false`` for booleans)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if value is None:
+        return None
+    return str(value)
+
+
+def environment_to_dict(env, lookup=None):
+    """Service ``environment`` (list or mapping) -> dict; bare keys resolved from ``lookup``."""
+    lookup = lookup or {}
+    out = {}
+    if isinstance(env, dict):
+        for key, value in env.items():
+            if isinstance(value, (dict, list)):
+                value = None
+            out[str(key)] = scalar_str(value) if value is not None else lookup.get(str(key))
+    elif isinstance(env, list):
+        for item in env:
+            if isinstance(item, (dict, list)) or item is None:
+                continue
+            item = str(item)
+            if '=' in item:
+                key, value = item.split('=', 1)
+                out[key] = value
+            else:
+                out[item] = lookup.get(item)
+    return out
+
+
+def env_file_entries(value):
+    """Service ``env_file`` (str, list of str, list of {path, required}) -> [{path, required}]."""
+    if value is None:
+        return []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            if isinstance(item.get('path'), str) and item['path']:
+                out.append({'path': item['path'], 'required': bool(item.get('required', True))})
+        elif isinstance(item, (str, int)) and not isinstance(item, bool):
+            out.append({'path': str(item), 'required': True})
+    return out
