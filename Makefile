@@ -10,12 +10,12 @@ export COMPOSE_BAKE := false
 export LAB_DIR ?= $(ROOT)/.lab
 PYTEST := $(BIN)/pytest
 
-.PHONY: help setup lab-up lab-down lab-status audit remediate demo test lint unit integration molecule molecule-images bench clean
+.PHONY: help setup lab-up lab-down lab-status audit remediate demo test lint unit cases integration molecule molecule-images bench clean
 
 help:
 	@echo "make demo   - install everything, start the lab, audit it"
 	@echo "make test   - lint + unit + lab integration + every Molecule scenario"
-	@echo "make setup | lab-up | lab-down | lab-status | audit | lint | unit | integration | molecule | bench"
+	@echo "make setup | lab-up | lab-down | lab-status | audit | lint | unit | cases | integration | molecule | bench"
 
 setup:
 	@bash scripts/setup.sh
@@ -43,6 +43,10 @@ lint: setup
 unit: setup
 	$(PYTEST) -q tests/unit
 
+# The audit cases (tests/cases/*/expected.json): the real audit playbook on each, static, both models.
+cases: setup
+	$(PYTEST) -q tests/cases
+
 # The remediation tests fix the lab; it is put back in its broken state afterwards, pass or fail.
 integration: lab-up
 	@status=0; $(PYTEST) -q tests/integration || status=$$?; \
@@ -56,7 +60,7 @@ molecule: molecule-images
 
 # Each stage timed, so CI logs show where the minutes go.
 test:
-	@for stage in lint unit integration molecule; do \
+	@for stage in lint unit cases integration molecule; do \
 	  start=$$(date +%s); echo "::: make $$stage"; \
 	  $(MAKE) --no-print-directory $$stage || exit 1; \
 	  echo "::: make $$stage done in $$(( $$(date +%s) - start ))s"; \

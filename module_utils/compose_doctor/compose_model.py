@@ -764,7 +764,7 @@ def file_facts_fs(project_dir, rel):
              'gid': None, 'group_readable': None, 'world_readable': None}
     try:
         st = os.stat(full)
-    except OSError:
+    except (OSError, ValueError):   # ValueError: a path with a NUL byte
         return facts
     mode = stat.S_IMODE(st.st_mode)
     facts.update({'exists': True, 'mode': '%04o' % mode, 'uid': st.st_uid, 'gid': st.st_gid,
@@ -884,8 +884,9 @@ def load_compose_file_fs(project_dir, rel):
              'error': None}
     try:
         text = read_text_fs(full)
-    except (IOError, OSError) as exc:
-        entry['error'] = ComposeFileError(rel, 'cannot read file: %s' % (exc.strerror or type(exc).__name__))
+    except (IOError, OSError, ValueError) as exc:
+        entry['error'] = ComposeFileError(rel, 'cannot read file: %s' % (getattr(exc, 'strerror', None)
+                                                                        or type(exc).__name__))
         return entry
     entry['lines'] = len(text.splitlines())
     try:
@@ -904,7 +905,7 @@ def requirements_for_build_fs(project_dir, build):
     context = os.path.join(project_dir, build['context'])
     try:
         text = read_text_fs(dockerfile)
-    except (IOError, OSError):
+    except (IOError, OSError, ValueError):
         return build
     found = []
     for ref in dockerfile_requirement_refs(text):
@@ -937,7 +938,7 @@ def _read_requirements_fs(path, seen, depth=0):
     seen.add(path)
     try:
         text = read_text_fs(path)
-    except (IOError, OSError):
+    except (IOError, OSError, ValueError):
         return []
     packages, includes = parse_requirements(text)
     for inc in includes:
@@ -973,7 +974,8 @@ def _data_dirs(project_dir, layers):
     out = set()
     for stack in layers.values():
         for layer in stack:
-            for item in plain(layer['service'].get('volumes')) or []:
+            volumes = plain(layer['service'].get('volumes'))
+            for item in volumes if isinstance(volumes, list) else []:
                 source = item.get('source') if isinstance(item, dict) else (
                     str(item).split(':', 1)[0] if isinstance(item, str) and ':' in str(item) else None)
                 if isinstance(source, str) and source.startswith(('.', '/')):
@@ -998,9 +1000,10 @@ def _effective_model(project_dir, active, sources, layers, environ, interp_env, 
     for name, svc in fallback['services'].items():   # env_file values under environment, as Compose does
         values = {}
         for rel in layer_env_files(project_dir, layers.get(name, []), interp_env):
-            if os.path.isfile(os.path.join(project_dir, rel)):
-                values.update((k, interpolate_string(v, interp_env) if isinstance(v, str) else v)
-                              for k, v in parse_env_text(read_text_fs(os.path.join(project_dir, rel))).items())
+            for e in _env_entries_fs(os.path.join(project_dir, rel)):
+                single = e['quote'] == "'"
+                values[e['key']] = interpolate_string(e['value'], interp_env) if isinstance(
+                    e['value'], str) and not single else e['value']
         values.update(environment_to_dict(svc.get('environment'), interp_env))
         svc['environment'] = values
     return fallback['services'], fallback, 'yaml', cli_error
@@ -1041,7 +1044,7 @@ def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, 
         for svc in services_of(data).values():
             if isinstance(svc, dict):
                 for ef in env_file_entries(svc.get('env_file')):
-                    if not has_reference(ef['path']):
+                    if ef['path'].strip() and not has_reference(ef['path']):
                         env_refs.add(_ref_rel(project_dir, rel, ef['path'], interp_env))
         for spec in (data.get('secrets') if isinstance(data.get('secrets'), dict) else {}).values():
             if isinstance(spec, dict) and isinstance(spec.get('file'), str) and not has_reference(spec['file']):
@@ -1049,12 +1052,22 @@ def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, 
     env_files = []
     for rel in sorted(set(env_files_in(paths)) | env_refs):
         facts = file_facts_fs(project_dir, rel)
-        entries = parse_env_entries(read_text_fs(os.path.join(project_dir, rel))) if facts['exists'] else []
+        entries = _env_entries_fs(os.path.join(project_dir, rel))
         facts['referenced'] = rel in env_refs or rel == '.env'
         facts['template'] = not facts['referenced'] and bool(TEMPLATE_RE.search(os.path.basename(rel)))
         facts['secrets'] = env_file_secrets(entries, interp_env, patterns, creds)
         env_files.append(facts)
     return env_files, [file_facts_fs(project_dir, rel) for rel in sorted(secret_rels)]
+
+
+def _env_entries_fs(path):
+    """Entries of an env file; [] when it is missing, not a regular file or unreadable."""
+    if not os.path.isfile(path):
+        return []
+    try:
+        return parse_env_entries(read_text_fs(path))
+    except (IOError, OSError, ValueError):
+        return []
 
 
 def _files_facts(compose_rels, loaded, sources, main, active):
@@ -1137,7 +1150,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'active_profiles': [p.strip() for p in (interp_env.get('COMPOSE_PROFILES') or '').split(',') if p.strip()],
         'services_defined': sorted(defined | set(facts_services)),
         'services': facts_services,
-        'volumes': top_level_volumes(model, project_name),
+        'volumes': top_level_volumes(model, project_name, declared_volumes(sources, interp_env)),
         'dockerfiles': dockerfiles_in(paths),
         'env_files': env_files,
         'secret_files': secret_files,
@@ -1145,10 +1158,21 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
     }
 
 
-def top_level_volumes(model, project_name):
-    """{name: {external, name}}: every declared volume of the effective model."""
+def declared_volumes(sources, env):
+    """Top-level ``volumes`` the files Compose reads declare (interpolated, merged in file order).
+    Compose's model drops the ones no service mounts; the audit still reports them (volume-unused)."""
+    docs = [entry['data'] for entry in sources.values() if entry.get('data') and entry.get('via') != 'extends']
+    volumes = compose_fallback.build_model({}, docs, env).get('volumes')
+    return volumes if isinstance(volumes, dict) else {}
+
+
+def top_level_volumes(model, project_name, declared=None):
+    """{name: {external, name}}: every declared volume of the effective model, plus ``declared``
+    ones the model dropped (Compose's model keeps only the volumes a service mounts)."""
     out = {}
-    volumes = model.get('volumes') if isinstance(model.get('volumes'), dict) else {}
+    volumes = dict(declared or {})
+    if isinstance(model.get('volumes'), dict):
+        volumes.update(model['volumes'])
     for key, spec in volumes.items():
         spec = spec if isinstance(spec, dict) else {}
         ext = spec.get('external')

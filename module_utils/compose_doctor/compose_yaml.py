@@ -216,6 +216,10 @@ def load_compose_text(text, file='<compose>'):
         data = {}
     if not isinstance(data, dict):
         raise ComposeFileError(file, 'top-level must be a mapping, got %s' % type(data).__name__, 1, 1)
+    data = dict((str(k), v) for k, v in data.items())
+    for section in ('services', 'volumes', 'networks', 'secrets', 'configs'):
+        if isinstance(data.get(section), dict):   # names are strings for Compose (`0:` is service "0")
+            data[section] = dict((str(k), v) for k, v in data[section].items())
     services = data.get('services')
     if services is not None and not isinstance(plain(services), dict):
         line = None

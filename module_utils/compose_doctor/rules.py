@@ -522,8 +522,8 @@ def rule_env_file_permissions(ctx):
     for kind, entries in (("env file", ctx.compose.get("env_files") or []),
                           ("secret file", ctx.compose.get("secret_files") or [])):
         for f in entries:
-            if not (f.get("world_readable") or f.get("group_readable")):
-                continue
+            if f.get("template") or not (f.get("world_readable") or f.get("group_readable")):
+                continue  # a template Compose never reads (example.env, .env.example) is not a live secret
             who = "world-readable" if f.get("world_readable") else "group-readable"
             ev = "%s %s is %s (mode %s, owner %s:%s)" % (kind, f.get("path"), who, f.get("mode"),
                                                        f.get("owner"), f.get("group"))
@@ -584,6 +584,8 @@ def rule_default_credential(ctx):
         out.append(_finding(ctx, "default-credential", target, ev, service=name,
                             file=s.get("file") or ctx.svc_loc(name)[0], line=s.get("line")))
     for f in ctx.compose.get("env_files") or []:
+        if f.get("template"):
+            continue
         for s in f.get("secrets") or []:
             if not s.get("default_credential"):
                 continue
