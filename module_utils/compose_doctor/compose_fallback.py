@@ -184,15 +184,33 @@ def deep_merge(base, over):
 
 
 def _merge_key(key, base, value):
-    """One service key of ``over`` merged onto ``base`` (both plain)."""
+    """One service key of ``over`` merged onto ``base`` (plain); ``value`` may still hold nested
+    ``!reset`` / ``!override`` markers (``environment: {FOO: !reset null}`` removes FOO)."""
     if key in ('environment', 'labels', 'sysctls', 'annotations'):
         merged = environment_to_dict(base)
-        merged.update(environment_to_dict(value))
+        if isinstance(value, dict):
+            for k in [k for k, v in value.items() if isinstance(v, Reset)]:
+                merged.pop(str(k), None)
+            value = dict((k, v) for k, v in value.items() if not isinstance(v, Reset))
+        merged.update(environment_to_dict(plain(value)))
         return merged
     if key == 'build':
         b = {'context': base} if isinstance(base, str) else base
         o = {'context': value} if isinstance(value, str) else value
         return deep_merge(b, o)
+    if key == 'logging' and isinstance(base, dict) and isinstance(value, dict):
+        driver, new_driver = base.get('driver'), plain(value.get('driver'))
+        if driver and new_driver and driver != new_driver:
+            return copy.deepcopy(plain(value))   # another driver: Compose drops the old driver's options
+        return deep_merge(base, value)
+    if key == 'healthcheck' and isinstance(base, dict) and isinstance(value, dict):
+        merged = deep_merge(base, value)
+        if 'test' in value:
+            merged['test'] = copy.deepcopy(plain(value['test']))
+        return merged
+    if isinstance(base, dict) and isinstance(value, dict) and key not in ('depends_on', 'env_file'):
+        return deep_merge(base, value)
+    value = plain(value)
     if key == 'ports':
         return _merge_unique(base, value, _port_key)
     if key == 'volumes':
@@ -201,15 +219,8 @@ def _merge_key(key, base, value):
         return _merge_unique(env_file_entries(base), env_file_entries(value), lambda e: e['path'])
     if key == 'depends_on':
         return deep_merge(_depends_on_dict(base), _depends_on_dict(value))
-    if key == 'healthcheck' and isinstance(base, dict) and isinstance(value, dict):
-        merged = deep_merge(base, value)
-        if 'test' in value:
-            merged['test'] = copy.deepcopy(value['test'])
-        return merged
     if key in ('command', 'entrypoint'):
         return copy.deepcopy(value)
-    if isinstance(base, dict) and isinstance(value, dict):
-        return deep_merge(base, value)
     if isinstance(base, list) and isinstance(value, list) or key in ('tmpfs', 'dns', 'cap_add', 'cap_drop'):
         return _append_unique(base, value)
     return copy.deepcopy(value)
@@ -226,7 +237,7 @@ def merge_service(base, over):
         elif isinstance(value, Override) or key not in out or out[key] is None:
             out[key] = copy.deepcopy(plain(value))
         else:
-            out[key] = _merge_key(key, out[key], plain(value))
+            out[key] = _merge_key(key, out[key], value)
     return out
 
 

@@ -111,6 +111,7 @@ def _one_port(item):
         host_ip = item.get('host_ip') or ''
         if isinstance(published, str) and ':' in published:   # Compose passes "127.0.0.1:8080" through
             host_ip, _, published = published.rpartition(':')
+            host_ip = host_ip.strip('[]')   # "[::1]:8080" -> '::1', as the short syntax gives it
         return _port_entry(host_ip, published, item.get('target'), item.get('protocol'))
     if isinstance(item, bool) or not isinstance(item, (str, int)):
         raise ValueError('not a port')

@@ -21,10 +21,17 @@ def _svc(name, **kw):
         "mounts": [], "environment": {}, "secret_env": [],
         "healthcheck": {"test": ["CMD", "true"], "disabled": False}, "profiles": [], "restart": "unless-stopped",
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
-        "env_file": [], "depends_on": [],
+        "env_file": [], "depends_on": [], "expose": [], "labels": [], "network_mode": None, "problems": [],
     }
     base.update(kw)
     return base
+
+
+def _port(published, target, host_ip="127.0.0.1", protocol="tcp"):
+    """A compose port entry (compose_values.normalize_ports shape): one port, no range."""
+    return {"host_ip": host_ip, "published": published, "published_end": published, "target": target,
+            "target_end": target, "protocol": protocol,
+            "all_interfaces": host_ip in ("", "0.0.0.0", "::"), "ephemeral": published is None}
 
 
 def _ctr(name, service, **kw):
@@ -59,8 +66,7 @@ def clean_compose():
                    "lines": 40, "error": None}],
         "active_files": ["docker-compose.yml"],
         "services_defined": ["web"],
-        "services": {"web": _svc("web", ports=[{"host_ip": "127.0.0.1", "published": 8080, "target": 80,
-                                                "protocol": "tcp"}],
+        "services": {"web": _svc("web", ports=[_port(8080, 80)],
                                  mounts=[{"type": "volume", "source": "web_data", "target": "/data",
                                           "read_only": False}])},
         "volumes": {"web_data": {"external": False, "name": None}},
@@ -92,18 +98,17 @@ def lab_compose():
                    "requirements": [{"path": "agents/jarvis-stale/requirements.txt",
                                      "packages": ["fastapi", "psutil"]}]}
     services = {
-        "postgres": _svc("postgres", line=5, user=None, ports=[{"host_ip": "", "published": 10000, "target": 5432,
-                                                                 "protocol": "tcp"}],
+        "postgres": _svc("postgres", line=5, user=None, ports=[_port(10000, 5432, host_ip="")],
                          mounts=[{"type": "volume", "source": "postgres_data", "target": "/var/lib/postgresql",
                                   "read_only": False}],
                          environment={"POSTGRES_PASSWORD": "********"},
                          secret_env=[{"key": "POSTGRES_PASSWORD", "file": "docker-compose.yml", "line": 9,
                                       "literal": False, "default_credential": False, "masked": "********"}]),
         "redis": _svc("redis", line=20, mem_limit_bytes=None, limit_source=None,
-                      ports=[{"host_ip": "127.0.0.1", "published": 10001, "target": 6379, "protocol": "tcp"}],
+                      ports=[_port(10001, 6379)],
                       mounts=[{"type": "volume", "source": "redis_data", "target": "/data", "read_only": False}]),
         "backend": _svc("backend", line=30, logging=None, healthcheck=None, mem_limit_bytes=GiB,
-                        ports=[{"host_ip": "127.0.0.1", "published": 10010, "target": 8000, "protocol": "tcp"}],
+                        ports=[_port(10010, 8000)],
                         # the planted value sits raw here, as if an upstream fact had failed to mask it
                         environment={"SECRET_KEY": PLANTED, "LOG_LEVEL": "info"},
                         secret_env=[{"key": "SECRET_KEY", "file": "docker-compose.yml", "line": 36, "literal": True,
@@ -114,15 +119,15 @@ def lab_compose():
                              mounts=[{"type": "bind", "source": "/var/run/docker.sock",
                                       "target": "/var/run/docker.sock", "read_only": False}]),
         "kong": _svc("kong", file="docker-compose.mesh.yml", line=3,
-                     ports=[{"host_ip": "127.0.0.1", "published": 10005, "target": 8000, "protocol": "tcp"}]),
+                     ports=[_port(10005, 8000)]),
         "consul": _svc("consul", file="docker-compose.mesh.yml", line=15,
-                       ports=[{"host_ip": "127.0.0.1", "published": 10006, "target": 8500, "protocol": "tcp"}]),
+                       ports=[_port(10006, 8500)]),
         "grafana": _svc("grafana", file="docker-compose.monitoring.yml", line=3,
-                        ports=[{"host_ip": "127.0.0.1", "published": 10201, "target": 3000, "protocol": "tcp"}],
+                        ports=[_port(10201, 3000)],
                         secret_env=[{"key": "GF_SECURITY_ADMIN_PASSWORD", "file": "docker-compose.monitoring.yml",
                                      "line": 8, "literal": True, "default_credential": True, "masked": "********"}]),
         "prometheus": _svc("prometheus", file="docker-compose.monitoring.yml", line=20,
-                           ports=[{"host_ip": "127.0.0.1", "published": 10200, "target": 9090, "protocol": "tcp"}]),
+                           ports=[_port(10200, 9090)]),
         "alertmanager": _svc("alertmanager", file="docker-compose.monitoring.yml", line=35),
         "rabbitmq": _svc("rabbitmq", line=80, mem_limit_bytes=8 * GiB),
         "neo4j": _svc("neo4j", line=90, mem_limit_bytes=GiB),

@@ -25,3 +25,14 @@ def run_module(capsys):
         return result
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _compose_only_through_a_runner(monkeypatch):
+    """Hermetic unit tests: ``docker compose`` never runs unless a test injects its own runner."""
+    from ansible.module_utils.compose_doctor import compose_model
+
+    def refuse(cmd, env, timeout):
+        raise AssertionError('unit tests run docker compose only through an injected runner: %r' % (cmd,))
+
+    monkeypatch.setattr(compose_model, '_run', refuse)

@@ -1,7 +1,9 @@
+import functools
 import json
 import os
 import shutil
 import stat
+import subprocess
 
 import pytest
 
@@ -109,13 +111,40 @@ def assert_no_secret(text):
 HAS_COMPOSE = shutil.which('docker') is not None
 
 
+@pytest.fixture
+def compose_cli(monkeypatch, tmp_path_factory):
+    """compose_facts with ``docker compose config`` run through an injected runner, never against an
+    engine: DOCKER_HOST points at a socket that does not exist (``config`` needs no daemon)."""
+    sock = tmp_path_factory.mktemp('no-engine') / 'docker.sock'
+    calls = []
+
+    def runner(cmd, env, timeout):
+        assert cmd[1:2] == ['compose'] and 'config' in cmd
+        calls.append(cmd)
+        env = dict(env, DOCKER_HOST='unix://%s' % sock)
+        env.pop('DOCKER_CONTEXT', None)
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return proc.returncode, proc.stdout.decode('utf-8', 'replace'), proc.stderr.decode('utf-8', 'replace')
+
+    monkeypatch.setattr(compose_facts.compose_model, 'gather',
+                        functools.partial(compose_facts.compose_model.gather, runner=runner))
+    return calls
+
+
+def _port(host_ip, published, target, protocol='tcp'):
+    return {'host_ip': host_ip, 'published': published, 'published_end': published, 'target': target,
+            'target_end': target, 'protocol': protocol, 'all_interfaces': host_ip in ('', '0.0.0.0'),
+            'ephemeral': published is None}
+
+
 @pytest.mark.skipif(not HAS_COMPOSE, reason='docker CLI not installed')
-def test_cli_model(project, run_module):
+def test_cli_model(project, run_module, compose_cli):
     out = run_module(compose_facts, {'project_dir': str(project)})
     assert not out.get('failed', False)
     assert out['changed'] is False
     compose = out['compose']
     assert compose['model_source'] == 'cli', compose['cli_error']
+    assert compose_cli, 'the runner was not used'
     check_sample(compose, project)
     assert_no_secret(json.dumps(out))
 
@@ -142,10 +171,11 @@ def check_sample(compose, project):
     assert (api['file'], api['line']) == ('docker-compose.yml', 9)
     assert api['image'] == 'api:v1'
     assert api['ports'] == [
-        {'host_ip': '', 'published': 8000, 'target': 8000, 'protocol': 'tcp'},
-        {'host_ip': '127.0.0.1', 'published': 5433, 'target': 5432, 'protocol': 'tcp'},
-        {'host_ip': '', 'published': None, 'target': 9000, 'protocol': 'tcp'},
-        {'host_ip': '0.0.0.0', 'published': 8080, 'target': 80, 'protocol': 'udp'}]
+        _port('', 8000, 8000),
+        _port('127.0.0.1', 5433, 5432),
+        _port('', None, 9000),
+        _port('0.0.0.0', 8080, 80, 'udp')]
+    assert api['problems'] == []
     assert (api['mem_limit_bytes'], api['mem_reservation_bytes'], api['limit_source']) == \
         (512 * 1024 ** 2, 128 * 1024 ** 2, 'mem_limit')
     assert api['environment']['DB_PASSWORD'] == '********'
@@ -157,7 +187,9 @@ def check_sample(compose, project):
     assert api['build']['requirements'] == [{'path': 'api/requirements.txt', 'packages': ['requests', 'pyyaml']}]
     assert api['env_file'] == ['app.env']
     assert {'type': 'bind', 'source': '/var/run/docker.sock', 'target': '/var/run/docker.sock',
-            'read_only': False} in api['mounts']
+            'read_only': False, 'propagation': None} in api['mounts']
+    assert {'type': 'bind', 'source': str(project / 'data'), 'target': '/data', 'read_only': True,
+            'propagation': None} in api['mounts']
     secret_env = dict((s['key'], s) for s in api['secret_env'])
     assert secret_env['DB_PASSWORD']['literal'] is False
     assert secret_env['GF_ADMIN_PASSWORD']['default_credential'] is True
@@ -184,16 +216,17 @@ def check_sample(compose, project):
 
 
 @pytest.mark.skipif(not HAS_COMPOSE, reason='docker CLI not installed')
-def test_cli_and_fallback_agree(project, run_module):
+def test_cli_and_fallback_agree(project, run_module, compose_cli):
     cli = run_module(compose_facts, {'project_dir': str(project)})
     fallback = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
     assert cli['compose']['model_source'] == 'cli'
     assert fallback['compose']['model_source'] == 'yaml'
-    for key in ('services', 'volumes', 'project', 'files', 'active_files', 'env_files', 'secret_files', 'errors'):
+    for key in ('services', 'volumes', 'project', 'files', 'active_files', 'env_files', 'secret_files', 'errors',
+                'skipped_dirs', 'services_defined', 'active_profiles'):
         assert cli['compose'][key] == fallback['compose'][key], key
 
 
-def test_broken_active_file_falls_back(project, run_module):
+def test_broken_active_file_falls_back(project, run_module, compose_cli):
     out = run_module(compose_facts, {'project_dir': str(project),
                                      'files': ['docker-compose.yml', 'docker-compose.broken.yml']})
     assert not out.get('failed', False)
@@ -251,6 +284,7 @@ def test_empty_project(tmp_path, run_module):
     assert not out.get('failed', False)
     compose = out['compose']
     assert compose['files'] == [] and compose['services'] == {} and compose['active_files'] == []
+    assert [e['kind'] for e in compose['errors']] == ['no-project']
     assert compose['project']['name'] == tmp_path.name.lower().replace('.', '') or compose['project']['name']
 
 

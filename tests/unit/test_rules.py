@@ -36,6 +36,12 @@ def m_unreachable(c, r):
     r.update(fx.unreachable_runtime())
 
 
+def m_no_project(c, r):
+    c.update(files=[], active_files=[], services={}, services_defined=[])
+    c["errors"] = [{"file": None, "line": None, "column": None, "kind": "no-project",
+                    "message": "no compose file in this directory (looked for compose.yaml, ...)"}]
+
+
 def m_compose_error(c, r):
     c["errors"] = [{"file": "docker-compose.prod.yml", "line": 3, "column": 5, "message": "bad indentation"}]
 
@@ -135,11 +141,11 @@ def m_named_user(c, r):
 
 
 def m_all_interfaces(c, r):
-    _web(c)["ports"][0]["host_ip"] = ""
+    _web(c)["ports"][0].update(host_ip="", all_interfaces=True)
 
 
 def m_loopback(c, r):
-    _web(c)["ports"][0]["host_ip"] = "127.0.0.1"
+    _web(c)["ports"][0].update(host_ip="127.0.0.1", all_interfaces=False)
 
 
 def m_kong_running(c, r):
@@ -217,6 +223,7 @@ def m_prometheus_running(c, r):
 
 CASES = [
     ("daemon-unreachable", m_unreachable, None),
+    ("compose-not-found", m_no_project, m_compose_error),
     ("compose-invalid", m_compose_error, m_file_entry_ok),
     ("restart-loop", m_restarting, m_restarts_below_threshold),
     ("unhealthy", m_unhealthy, m_health_starting),
@@ -543,3 +550,100 @@ def test_fix_not_shipped_is_shown_as_planned():
     assert render.fix_command(mesh["fix"]).endswith("--tags mesh")
     md = render.to_markdown(build_report("h", compose, runtime, found, policy))
     assert "planned: role service_mesh" in md and "--tags pydeps" in md
+
+
+# --- compose-not-found, per-service value problems -----------------------------------------
+
+def test_no_project_is_not_found_not_invalid():
+    found = _run(m_no_project)
+    nf = [f for f in found if f["rule"] == "compose-not-found"]
+    assert [f["id"] for f in nf] == ["compose-not-found:compose"]
+    assert nf[0]["severity"] == "critical" and "no compose file" in nf[0]["evidence"]
+    assert not [f for f in found if f["rule"] == "compose-invalid"]
+
+
+def test_service_value_problem_is_compose_invalid_with_shape_only():
+    def mut(c, r):
+        _web(c)["problems"] = [{"key": "ports", "shape": "str 'aaaa'", "message": "not a port mapping Compose can "
+                                "publish", "file": "docker-compose.yml", "line": 14}]
+    f = [x for x in _run(mut) if x["rule"] == "compose-invalid"]
+    assert [x["id"] for x in f] == ["compose-invalid:web.ports"]
+    assert (f[0]["service"], f[0]["file"], f[0]["line"]) == ("web", "docker-compose.yml", 14)
+    assert "str 'aaaa'" in f[0]["evidence"] and "not a port mapping" in f[0]["evidence"]
+
+
+# --- port-all-interfaces on the normalized entries ------------------------------------------
+
+def _with_ports(specs):
+    from ansible.module_utils.compose_doctor.compose_values import normalize_ports
+
+    def mut(c, r):
+        problems = []
+        _web(c)["ports"] = normalize_ports(specs, problems)
+        assert problems == []
+    return [f for f in _run(mut) if f["rule"] == "port-all-interfaces"]
+
+
+@pytest.mark.parametrize("spec, fid", [
+    ("8080:80", "port-all-interfaces:web:8080/tcp"),
+    ("0.0.0.0:8080:80", "port-all-interfaces:web:8080/tcp"),
+    ("::0:8080:80", "port-all-interfaces:web:8080/tcp"),
+    ("[::]:8080:80", "port-all-interfaces:web:8080/tcp"),
+    ("0:0:0:0:0:0:0:0:8080:80/udp", "port-all-interfaces:web:8080/udp"),
+    ("80", "port-all-interfaces:web:ephemeral->80/tcp"),
+    ({"target": 80}, "port-all-interfaces:web:ephemeral->80/tcp"),
+    ("8000-8002", "port-all-interfaces:web:ephemeral->8000-8002/tcp"),
+    ("8000-8002:8000-8002", "port-all-interfaces:web:8000-8002/tcp"),
+])
+def test_port_all_interfaces_targets(spec, fid):
+    assert [f["id"] for f in _with_ports([spec])] == [fid]
+
+
+@pytest.mark.parametrize("spec", ["127.0.0.1:8080:80", "127.0.0.1::5000", "[::1]:53:53/udp",
+                                  {"target": 80, "published": "127.0.0.1:8080"}])
+def test_port_on_one_interface_is_quiet(spec):
+    assert _with_ports([spec]) == []
+
+
+def test_port_range_is_one_finding_and_database_port_in_range_escalates():
+    found = _with_ports(["5430-5440:5430-5440"])
+    assert len(found) == 1
+    f = found[0]
+    assert f["severity"] == "high" and f["diagnosis"]["database"] is True
+    assert (f["diagnosis"]["port"], f["diagnosis"]["port_end"]) == (5430, 5440)
+
+
+def test_ephemeral_port_evidence_names_container_port():
+    f = _with_ports(["5432"])[0]
+    assert "random host port" in f["evidence"] and f["diagnosis"]["port"] is None
+    assert f["severity"] == "high"
+
+
+# --- docker socket / root user ----------------------------------------------------------------
+
+@pytest.mark.parametrize("source, expected", [
+    ("//var/run/docker.sock", True), ("/var/run/./docker.sock", True), ("/run/docker.sock", True),
+    ("/run/user/1000/docker.sock", True), ("/run/podman/podman.sock", True), ("/srv/x/docker.sock", True),
+    ("/var/run", True), ("/run", True), ("/", True), ("/run/user/1000", True),
+    ("/srv/data", False), ("/var/run/example", False), ("/runx", False), ("/run/app.sock", False), ("", False),
+    (None, False),
+])
+def test_exposes_docker_socket(source, expected):
+    pol = rules.effective_policy({})
+    assert rules.exposes_docker_socket(source, pol["docker_socket_paths"], pol["docker_socket_names"]) is expected
+
+
+@pytest.mark.parametrize("source, fires", [("/var/run", True), ("/", True), ("/srv/data", False)])
+def test_docker_socket_rule_on_directory_binds(source, fires):
+    def mut(c, r):
+        _web(c)["mounts"].append({"type": "bind", "source": source, "target": "/host", "read_only": True})
+    assert bool([f for f in _run(mut) if f["rule"] == "docker-socket-mount"]) is fires
+
+
+@pytest.mark.parametrize("user, fires", [("root", True), ("0", True), ("0:1000", True), ("root:docker", True),
+                                         ("1000:0", False), ("1000", False), ("app", False)])
+def test_root_user_from_compose_user(user, fires):
+    def mut(c, r):
+        _add_service(c, "worker", user=user)   # no container: the compose user decides
+    found = [f["id"] for f in _run(mut) if f["rule"] == "root-user"]
+    assert found == (["root-user:worker"] if fires else [])
