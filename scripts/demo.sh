@@ -7,6 +7,9 @@ export ANSIBLE_CONFIG=$ROOT/ansible.cfg
 PY=.venv/bin/python
 
 echo "== lab state"
+# The audit samples the lab once: start it only when the seeded breakage shows (fails, naming
+# what did not show, after LAB_WAIT seconds).
+bash scripts/lab.sh wait
 bash scripts/lab.sh status
 
 echo; echo "== 1. audit (read-only): ansible-playbook playbooks/audit.yml"

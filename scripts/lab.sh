@@ -3,7 +3,9 @@
 #
 #   up      copy the pristine lab/ to $LAB_DIR, build the local images, start the broken subset,
 #           wait until the breakage is observable, print the status table. Idempotent; always
-#           restores the pristine broken state (files, images, containers).
+#           restores the pristine broken state (files, images, containers). Fails, naming what
+#           did not show and what it saw, when the broken state is not visible within LAB_WAIT.
+#   wait    only the wait of `up` (e.g. before auditing a lab that was just (re)started).
 #   down    remove the lab's containers, networks, volumes (all profiles), the resources this
 #           script created (label com.compose-doctor.lab=true) and $LAB_DIR. Images are kept.
 #   status  service / state / health / restarts / memory of the lab project.
@@ -117,17 +119,67 @@ cid_of() {  # container id(s) of a service in the lab project
 # restarted at least audit_restart_threshold times, the one number in roles/audit/defaults.
 RESTART_THRESHOLD=$(awk '/^audit_restart_threshold:/ {print $2}' "$ROOT/roles/audit/defaults/main.yml")
 
+# The broken state as lab/README.md describes it after `up`, in every part an audit samples at
+# once (so `make demo`'s audit and the integration tests find it whenever they start):
+CRASH_LOOPING=(jarvis-hardware-resource-optimizer jarvis-automation-agent)  # >= threshold restarts, psutil
+UNHEALTHY=(hardware-resource-optimizer)                     # running, unhealthy (socket permission)
+HEALTHY=(postgres backend prometheus grafana)               # running, healthy
+RUNNING=(redis node-exporter)                               # running (no healthcheck)
+BALLAST=(ollama-integration)                                # running, memory ballast held
+
+# broken_state_visible: true when all of it shows; otherwise MISSING names the first part that
+# does not show yet, with what was seen.
+MISSING=
 broken_state_visible() {
-  local svc cid
-  for svc in jarvis-hardware-resource-optimizer jarvis-automation-agent; do
-    cid=$(cid_of "$svc" | head -1); [ -n "$cid" ] || return 1
-    [ "$(docker inspect -f '{{.RestartCount}}' "$cid")" -ge "${RESTART_THRESHOLD:-3}" ] || return 1
-    docker logs "$cid" 2>&1 | grep -q "No module named 'psutil'" || return 1
+  local svc cid state health restarts logs seen
+  for svc in "${CRASH_LOOPING[@]}" "${UNHEALTHY[@]}" "${HEALTHY[@]}" "${RUNNING[@]}" "${BALLAST[@]}"; do
+    cid=$(cid_of "$svc" | head -1)
+    if [ -z "$cid" ]; then MISSING="$svc has no container"; return 1; fi
+    IFS='|' read -r state health restarts <<<"$(docker inspect -f \
+      '{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|{{.RestartCount}}' "$cid" 2>/dev/null)"
+    seen="$svc is ${state:-gone}, health ${health:-?}, ${restarts:-?} restarts"
+    # Log checks read the whole log into a variable, not `docker logs | grep -q`: with pipefail
+    # grep's early exit can fail the pipe (SIGPIPE) although the line is there.
+    if [[ " ${CRASH_LOOPING[*]} " == *" $svc "* ]]; then
+      if [ "${restarts:-0}" -lt "${RESTART_THRESHOLD:-3}" ]; then
+        MISSING="$seen (want >= ${RESTART_THRESHOLD:-3} restarts)"; return 1
+      fi
+      logs=$(docker logs "$cid" 2>&1) || logs=
+      if [[ $logs != *"No module named 'psutil'"* ]]; then
+        MISSING="$seen, but no \"No module named 'psutil'\" in its log"; return 1
+      fi
+    elif [[ " ${UNHEALTHY[*]} " == *" $svc "* ]]; then
+      if [ "$state" != running ] || [ "$health" != unhealthy ]; then
+        MISSING="$seen (want running, unhealthy)"; return 1
+      fi
+    elif [[ " ${HEALTHY[*]} " == *" $svc "* ]]; then
+      if [ "$state" != running ] || [ "$health" != healthy ]; then
+        MISSING="$seen (want running, healthy)"; return 1
+      fi
+    elif [ "$state" != running ]; then
+      MISSING="$seen (want running)"; return 1
+    elif [[ " ${BALLAST[*]} " == *" $svc "* ]]; then
+      logs=$(docker logs "$cid" 2>&1) || logs=
+      if [[ $logs != *"ballast: holding"* ]]; then
+        MISSING="$seen, but no \"ballast: holding\" in its log yet"; return 1
+      fi
+    fi
   done
-  cid=$(cid_of hardware-resource-optimizer | head -1); [ -n "$cid" ] || return 1
-  [ "$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$cid")" = unhealthy ] || return 1
-  cid=$(cid_of postgres | head -1); [ -n "$cid" ] || return 1
-  [ "$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$cid")" = healthy ] || return 1
+}
+
+# Polls broken_state_visible until LAB_WAIT seconds have passed; fails with what did not show.
+wait_broken_state() {
+  log "waiting (max ${LAB_WAIT}s) for the broken state: agents crash-looping (>= ${RESTART_THRESHOLD:-3} restarts)," \
+      "socket agent unhealthy, postgres/backend/prometheus/grafana healthy, ollama-integration's ballast held"
+  local deadline=$((SECONDS + LAB_WAIT))
+  until broken_state_visible; do
+    if [ $SECONDS -ge $deadline ]; then
+      printf 'lab: error: broken state not visible after %ss: %s (LAB_WAIT=<seconds> waits longer)\n' \
+        "$LAB_WAIT" "$MISSING" >&2
+      return 1
+    fi
+    sleep 2
+  done
 }
 
 cmd_up() {
@@ -151,17 +203,18 @@ cmd_up() {
   # --force-recreate: restart counters and health start from zero on every `up`.
   compose up -d --no-build --force-recreate --remove-orphans --quiet-pull "${STARTED[@]}" 2>&1 |
     grep -v -E '^ *$| (Running|Creating|Created|Recreated|Starting|Started|Stopping|Stopped|Removing|Removed|Waiting|Healthy|Recreate)$' >&2 || true
-  log "waiting (max ${LAB_WAIT}s) for the broken state: agents crash-looping, socket agent unhealthy"
-  local deadline=$((SECONDS + LAB_WAIT))
-  until broken_state_visible; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "WARNING: broken state not fully visible after ${LAB_WAIT}s"
-      break
-    fi
-    sleep 2
-  done
+  if ! wait_broken_state; then
+    cmd_status >&2
+    exit 1
+  fi
   log "up in $((SECONDS - t0))s"
   cmd_status
+}
+
+cmd_wait() {
+  [ -n "$(cid_of backend)" ] || die "lab is not up: run scripts/lab.sh up (LAB_DIR=$LAB_DIR)"
+  wait_broken_state || exit 1
+  log "broken state visible"
 }
 
 cmd_down() {
@@ -216,5 +269,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   images) cmd_images ;;
-  *) echo "usage: $0 up|down|status|images" >&2; exit 2 ;;
+  wait) cmd_wait ;;
+  *) echo "usage: $0 up|down|status|wait|images" >&2; exit 2 ;;
 esac
