@@ -68,6 +68,7 @@ test:
 
 bench: lab-up
 	$(BIN)/python scripts/bench.py --audit-cmd "$(BIN)/ansible-playbook playbooks/audit.yml"
+	$(BIN)/python scripts/bench_project.py --services 60 --repeat 3 --strict
 
 clean: lab-down
 	rm -rf reports

@@ -10,12 +10,17 @@ DOCUMENTATION = r'''
 module: compose_facts
 short_description: Read-only facts about a Docker Compose project (files, effective model, env files, secrets)
 description:
-  - Discovers every compose file under O(project_dir) and classifies it as C(main), C(override) or C(alternate).
-  - Builds the effective model of the active files with C(docker compose config --format json) (all profiles),
-    and falls back to its own YAML merge (anchors, C(<<) merge keys, C(x-) fields ignored, C(${VAR:-default})
-    interpolation from C(.env), C(extends)) when the CLI is absent or fails.
+  - Discovers every compose file under O(project_dir) (not under vendored, VCS or bind-mounted data
+    directories, see RV(compose.skipped_dirs)) and classifies it as C(main), C(override), C(include),
+    C(extends) or C(alternate).
+  - The effective model is Compose's own, C(docker compose config --format json) (all profiles) - merge,
+    C(include), C(extends), C(!reset)/C(!override), anchors, interpolation. Only when the host has no Compose v2
+    (or O(use_cli=false)) does the module build an approximate model itself (RV(compose.model_source=yaml)).
+  - Reads the files itself only for what Compose does not print - the file and line defining a service or a
+    variable (also in C(include)d and C(extends) files) and the services each file lists.
   - Normalises every service (ports, memory limits from C(deploy.resources) and C(mem_limit), mounts,
-    users, privileged, healthcheck, profiles, logging) and reports the file and line that defines it.
+    users, privileged, healthcheck, profiles, logging); a value it cannot read is listed in the service's
+    C(problems) (file, line, key and the value's shape) instead of failing.
   - Reports env files and secret files with their mode, owner and group, secret-like settings (literal or
     C(${VAR}) reference, default credential), Dockerfiles and the Python requirements their images install.
   - Never returns a secret value; values of secret-like keys are replaced by C(********).
@@ -33,16 +38,19 @@ options:
   files:
     description:
       - Active compose files, relative to O(project_dir), in C(-f) order.
-      - Default is C(COMPOSE_FILE) from the environment or from C(<project_dir>/.env), else the default
-        main file (C(compose.yaml), C(compose.yml), C(docker-compose.yaml), C(docker-compose.yml)) plus its
-        matching C(.override) file.
+      - Default is what Compose picks - C(COMPOSE_FILE) from the environment or from C(<project_dir>/.env)
+        (C(COMPOSE_PATH_SEPARATOR)), else the first of C(compose.yaml), C(compose.yml), C(docker-compose.yml),
+        C(docker-compose.yaml) plus the first of C(compose.override.yml), C(compose.override.yaml),
+        C(docker-compose.override.yml), C(docker-compose.override.yaml).
+      - With no active file the module reports an error of kind C(no-project) listing the files found.
     type: list
     elements: str
   use_cli:
     description:
-      - Use C(docker compose config) as the reference for merge and interpolation.
-      - When false, or when the CLI is missing or fails, the module merges the YAML itself and sets
-        RV(compose.model_source=yaml).
+      - Use C(docker compose config) for the effective model.
+      - When false, or when the host has no Compose v2 or Compose rejects the project, the module merges the
+        YAML itself and sets RV(compose.model_source=yaml); a rejection is also reported in RV(compose.errors)
+        with Compose's error line.
     type: bool
     default: true
   secret_key_patterns:
@@ -132,6 +140,11 @@ compose:
       type: list
       elements: str
       sample: []
+    skipped_dirs:
+      description: Directories not searched for project files (VCS, vendored dependencies, bind-mounted data).
+      type: list
+      elements: str
+      sample: [.git, node_modules, data/postgres]
     services_defined:
       description: Distinct service names across all compose files.
       type: list
@@ -139,9 +152,12 @@ compose:
     services:
       description:
         - Effective model of the active files, per service, with C(file) and C(line) of the definition, image,
-          build (context, dockerfile, requirements), user, privileged, cap_add, group_add, ports, mem_limit_bytes,
-          mem_reservation_bytes, limit_source, mounts, environment (masked), secret_env, healthcheck, profiles,
-          restart, logging, env_file, depends_on.
+          build (context, dockerfile, requirements), user, privileged, network_mode, cap_add, group_add, ports,
+          expose, mem_limit_bytes, mem_reservation_bytes, limit_source, mounts, environment (masked), secret_env,
+          healthcheck, profiles, restart, logging, labels (keys), env_file, depends_on and problems.
+        - C(ports) entries are C({host_ip, published, published_end, target, target_end, protocol,
+          all_interfaces, ephemeral}); C(published) is null when Docker picks a random host port.
+        - C(problems) are C({key, shape, message, file, line}) for values that could not be read.
       type: dict
     volumes:
       description: Top-level volumes with C(external) and the real volume C(name).
@@ -212,9 +228,9 @@ def main():
             default_credentials=module.params['default_credentials'],
         )
     except Exception as exc:  # pylint: disable=broad-except
-        # last resort: a clear message, masked, never a traceback with values
-        module.fail_json(msg='compose_facts failed on %s: %s: %s'
-                         % (project_dir, type(exc).__name__, redact_text(str(exc), patterns)), changed=False)
+        # Last resort: the audit goes on with the runtime facts; the reason (masked) becomes a finding.
+        facts = compose_model.empty_facts(project_dir, 'compose-doctor could not read the project: %s: %s' % (
+            type(exc).__name__, redact_text(str(exc), patterns)))
     module.exit_json(changed=False, compose=facts)
 
 

@@ -1151,7 +1151,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'services_defined': sorted(defined | set(facts_services)),
         'services': facts_services,
         'volumes': top_level_volumes(model, project_name, declared_volumes(sources, interp_env)),
-        'dockerfiles': dockerfiles_in(paths),
+        'dockerfiles': [d for d in dockerfiles_in(paths) if not any(d.startswith(x + '/') for x in data_dirs)],
         'env_files': env_files,
         'secret_files': secret_files,
         'errors': errors,

@@ -132,6 +132,8 @@ def to_markdown(report):
     add("**Host:** %s  " % _md(report.get("host")))
     add("**Audit Scope:** Compose project `%s` in `%s` (model from %s)  " % (
         _md(proj.get("name")), _md(proj.get("dir")), _md(report.get("model_source") or "n/a")))
+    if report.get("model_note"):
+        add("**Model:** %s  " % _md(report.get("model_note")))
     if reachable:
         add("**Docker Engine:** %s (API %s)  " % (_md(docker.get("version")), _md(docker.get("api_version"))))
     else:

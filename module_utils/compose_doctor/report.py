@@ -264,6 +264,16 @@ def _secret_file_rows(entries):
     return out
 
 
+def _model_note(compose):
+    """None when Compose built the model; else what the approximate fallback does not resolve."""
+    if compose.get("model_source") != "yaml":
+        return None
+    why = compose.get("cli_error") or "Compose v2 was not used (audit_use_compose_cli=false)"
+    return ("Approximate model: `docker compose config` did not provide it (%s). compose-doctor merged the "
+            "files itself; it does not resolve include: env_file/project_directory, cross-file extends limits "
+            "or Compose's validation, so a value Compose would reject may be missing here." % why)
+
+
 def build_report(host, compose, runtime, findings, policy=None, generated_at=None):
     """Assemble the audit.json dict (schema 1.0) from facts and evaluated findings."""
     policy = effective_policy(policy)
@@ -325,12 +335,14 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         "project": {"name": (compose.get("project") or {}).get("name"),
                     "dir": (compose.get("project") or {}).get("dir")},
         "model_source": compose.get("model_source"),
+        "model_note": _model_note(compose),
         "docker": {"reachable": reachable, "error": docker.get("error"), "version": docker.get("version"),
                    "api_version": docker.get("api_version"), "logging_driver": docker.get("logging_driver"),
                    "log_opts": dict(docker.get("log_opts") or {}),
                    "socket": dict(docker.get("socket") or {}) or None},
         "summary": summary,
         "compose": {"files": _file_rows(compose), "active_files": list(compose.get("active_files") or []),
+                    "skipped_dirs": list(compose.get("skipped_dirs") or []),
                     "dockerfiles": list(compose.get("dockerfiles") or []),
                     "env_files": _secret_file_rows(compose.get("env_files")),
                     "secret_files": _secret_file_rows(compose.get("secret_files")),

@@ -511,6 +511,9 @@ def rule_compose_sprawl(ctx):
         return []
     ev = "%d compose files (%d override), %d services defined, %d Dockerfiles: %s" % (
         len(files), len(overrides), defined, len(dockerfiles), "; ".join(reasons))
+    skipped = ctx.compose.get("skipped_dirs") or []
+    if skipped:
+        ev += " (not counted: files under %s: vendored, VCS or data directories)" % ", ".join(skipped[:8])
     return [_finding(ctx, "compose-sprawl", ctx.project or "project", ev, file=ctx.main_file(), line=None,
                      diagnosis={"compose_files": len(files), "override_files": len(overrides),
                                 "services_defined": defined, "services_running": running,
