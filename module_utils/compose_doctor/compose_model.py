@@ -33,6 +33,8 @@ from ansible.module_utils.compose_doctor.compose_values import (
     environment_to_dict, env_file_entries, mapping, normalize_mounts, normalize_ports,
     scalar_str, shape, size_or_problem, string_list,
 )
+from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
+from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
 from ansible.module_utils.compose_doctor.compose_yaml import (  # noqa: F401 (re-exported for the module)
     HAS_YAML, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
 )
@@ -126,13 +128,6 @@ def split_compose_file_var(value, separator=None):
         return []
     sep = separator or os.pathsep
     return [p.strip() for p in str(value).split(sep) if p.strip()]
-
-
-def relpath_in(project_dir, path):
-    """``path`` (absolute or relative to project_dir) made relative to project_dir, normalised."""
-    if not os.path.isabs(path):
-        path = os.path.join(project_dir, path)
-    return os.path.relpath(os.path.normpath(path), os.path.normpath(project_dir))
 
 
 def resolve_active_files(project_dir, paths, files=None, dotenv=None, environ=None):
@@ -605,132 +600,7 @@ def secret_values_of(mappings, patterns=None):
 
 
 # --------------------------------------------------------------------------------------------
-# Dockerfile -> requirements
-# --------------------------------------------------------------------------------------------
-
-def dockerfile_instructions(text):
-    """[(INSTRUCTION, args)] with line continuations joined and comments dropped."""
-    out = []
-    current = ''
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not current and (not stripped or stripped.startswith('#')):
-            continue
-        if current and stripped.startswith('#'):
-            continue
-        if stripped.endswith('\\'):
-            current += stripped[:-1] + ' '
-            continue
-        current += stripped
-        parts = current.split(None, 1)
-        if parts:
-            out.append((parts[0].upper(), parts[1] if len(parts) > 1 else ''))
-        current = ''
-    if current.strip():
-        parts = current.split(None, 1)
-        out.append((parts[0].upper(), parts[1] if len(parts) > 1 else ''))
-    return out
-
-
-def _copy_sources(args):
-    args = args.strip()
-    if args.startswith('['):
-        try:
-            items = json.loads(args)
-        except ValueError:
-            return []
-        return [str(i) for i in items[:-1]]
-    tokens = [t for t in args.split() if not t.startswith('--')]
-    return tokens[:-1]
-
-
-_PIP_R_RE = re.compile(r'(?:^|\s)(?:-r|--requirement)(?:\s+|=)?(?P<path>[^\s;&|]+)')
-
-
-def dockerfile_requirement_refs(text):
-    """Requirement files a Dockerfile installs, as paths to look up in the build context.
-
-    From ``COPY/ADD requirements*.txt <dest>`` sources and ``pip install -r <path>``.
-    Returns an ordered, de-duplicated list of candidate relative paths (may contain globs).
-    """
-    refs = []
-    copied = []
-    for instr, args in dockerfile_instructions(text):
-        if instr in ('COPY', 'ADD'):
-            if '--from' in args:
-                continue
-            copied.extend(_copy_sources(args))
-            for src in _copy_sources(args):
-                base = os.path.basename(src.rstrip('/'))
-                if re.match(r'^requirements.*\.(?:txt|in)$', base, re.IGNORECASE) or \
-                        ('*' in base and base.lower().startswith('requirements')):
-                    refs.append(src[2:] if src.startswith('./') else src)
-        elif instr == 'RUN' and 'pip' in args:
-            for match in _PIP_R_RE.finditer(args):
-                path = match.group('path').strip('"\'')
-                # an in-image path: prefer the COPY source with the same file name
-                same = [c for c in copied if os.path.basename(c.rstrip('/')) == os.path.basename(path)]
-                refs.append(same[-1] if same else path)
-    seen = []
-    for r in refs:
-        if r not in seen:
-            seen.append(r)
-    return seen
-
-
-def candidate_paths(ref):
-    """Context-relative candidates for an in-image path: /app/reqs/r.txt -> app/reqs/r.txt, reqs/r.txt, r.txt."""
-    parts = [p for p in ref.replace('\\', '/').split('/') if p not in ('', '.')]
-    return ['/'.join(parts[i:]) for i in range(len(parts))]
-
-
-def normalize_dist_name(name):
-    """PEP 503 normalisation: lowercase, runs of -_. -> '-'."""
-    return re.sub(r'[-_.]+', '-', name).lower()
-
-
-_REQ_NAME_RE = re.compile(r'^\s*([A-Za-z0-9][A-Za-z0-9._-]*)')
-_EGG_RE = re.compile(r'#egg=([A-Za-z0-9][A-Za-z0-9._-]*)')
-
-
-def parse_requirements(text):
-    """(packages, includes) of a requirements file: normalized distribution names and ``-r`` files.
-
-    Strips comments, version specifiers, extras, environment markers, hashes and options;
-    ``-e git+...#egg=name`` and ``name @ url`` give ``name``.
-    """
-    packages = []
-    includes = []
-    joined = re.sub(r'\\\r?\n', ' ', text)
-    for line in joined.splitlines():
-        line = re.sub(r'(^|\s)#.*$', '', line).strip()
-        if not line:
-            continue
-        if line.startswith('-'):
-            inc = re.match(r'^(?:-r|--requirement|-c|--constraint)(?:\s+|=)?(\S+)', line)
-            if inc and line.startswith(('-r', '--requirement')):
-                includes.append(inc.group(1))
-                continue
-            egg = _EGG_RE.search(line)
-            if egg and line.startswith(('-e', '--editable')):
-                packages.append(normalize_dist_name(egg.group(1)))
-            continue
-        egg = _EGG_RE.search(line)
-        if re.match(r'^[a-z+]+://', line):
-            if egg:
-                packages.append(normalize_dist_name(egg.group(1)))
-            continue
-        match = _REQ_NAME_RE.match(line)
-        if match:
-            name = normalize_dist_name(match.group(1))
-            if name not in packages:
-                packages.append(name)
-    return packages, includes
-
-
-# --------------------------------------------------------------------------------------------
 # edges: filesystem and subprocess
-# --------------------------------------------------------------------------------------------
 # --------------------------------------------------------------------------------------------
 
 def walk_project_fs(project_dir, max_files=200000):
@@ -749,12 +619,6 @@ def walk_project_fs(project_dir, max_files=200000):
             if len(out) >= max_files:
                 return out, skipped
     return out, skipped
-
-
-def read_text_fs(path, limit=5 * 1024 * 1024):
-    with open(path, 'rb') as handle:
-        data = handle.read(limit)
-    return data.decode('utf-8', 'replace')
 
 
 def file_facts_fs(project_dir, rel):
@@ -895,63 +759,6 @@ def load_compose_file_fs(project_dir, rel):
     except ComposeFileError as exc:
         entry['error'] = exc
     return entry
-
-
-def requirements_for_build_fs(project_dir, build):
-    """Fill build['requirements'] from the Dockerfile in the build context."""
-    if not build or build.get('remote') or not build.get('dockerfile'):
-        return build
-    dockerfile = os.path.join(project_dir, build['dockerfile'])
-    context = os.path.join(project_dir, build['context'])
-    try:
-        text = read_text_fs(dockerfile)
-    except (IOError, OSError, ValueError):
-        return build
-    found = []
-    for ref in dockerfile_requirement_refs(text):
-        for cand in candidate_paths(ref):
-            matches = _glob_in(context, cand)
-            if matches:
-                for m in matches:
-                    if m not in found:
-                        found.append(m)
-                break
-    reqs = []
-    for full in found:
-        packages = _read_requirements_fs(full, set())
-        reqs.append({'path': relpath_in(project_dir, full), 'packages': packages})
-    build['requirements'] = reqs
-    return build
-
-
-def _glob_in(context, pattern):
-    import glob
-    full = os.path.join(context, pattern)
-    if any(c in pattern for c in '*?['):
-        return sorted(p for p in glob.glob(full) if os.path.isfile(p))
-    return [os.path.normpath(full)] if os.path.isfile(full) else []
-
-
-def _read_requirements_fs(path, seen, depth=0):
-    if path in seen or depth > 5:
-        return []
-    seen.add(path)
-    try:
-        text = read_text_fs(path)
-    except (IOError, OSError, ValueError):
-        return []
-    packages, includes = parse_requirements(text)
-    for inc in includes:
-        for name in _read_requirements_fs(os.path.normpath(os.path.join(os.path.dirname(path), inc)), seen,
-                                          depth + 1):
-            if name not in packages:
-                packages.append(name)
-    return packages
-
-
-# --------------------------------------------------------------------------------------------
-# orchestration
-# --------------------------------------------------------------------------------------------
 
 
 # --------------------------------------------------------------------------------------------
