@@ -241,3 +241,21 @@ def unreachable_runtime():
 
 def copies():
     return copy.deepcopy(lab_compose()), copy.deepcopy(lab_runtime())
+
+
+# A compose file with an x- anchor merged into an environment (line numbers matter to the tests).
+COMPOSE_WITH_ANCHORS = """\
+x-env: &env
+  LOG_LEVEL: info
+  API_TOKEN: abc
+services:
+  api:
+    image: api
+    environment:
+      <<: *env
+      DB_PASSWORD: ${DB_PASSWORD}
+  worker:
+    image: w
+    environment:
+      - REDIS_PASS=literal
+"""

@@ -5,6 +5,7 @@ import pytest
 
 from ansible.module_utils.compose_doctor import compose_model as cm
 from ansible.module_utils.compose_doctor.redact import MASK
+from audit_fixtures import COMPOSE_WITH_ANCHORS as GOOD
 
 PATTERNS = ['PASSWORD', 'PASS', 'SECRET', 'TOKEN', 'API_KEY', 'AUTH']
 CREDS = ['admin', 'password', 'changeme', 'postgres', 'root']
@@ -247,21 +248,6 @@ def test_normalize_build(build, expected):
 
 # --- secrets ----------------------------------------------------------------------------------
 
-GOOD = """\
-x-env: &env
-  LOG_LEVEL: info
-  API_TOKEN: abc
-services:
-  api:
-    image: api
-    environment:
-      <<: *env
-      DB_PASSWORD: ${DB_PASSWORD}
-  worker:
-    image: w
-    environment:
-      - REDIS_PASS=literal
-"""
 
 
 def _one_file(text, rel='docker-compose.yml'):

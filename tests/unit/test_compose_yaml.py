@@ -5,22 +5,8 @@ import pytest
 
 from ansible.module_utils.compose_doctor import compose_yaml as cy
 from ansible.module_utils.compose_doctor.compose_yaml import ComposeFileError, Override, Reset
+from audit_fixtures import COMPOSE_WITH_ANCHORS as GOOD
 
-GOOD = """\
-x-env: &env
-  LOG_LEVEL: info
-  API_TOKEN: abc
-services:
-  api:
-    image: api
-    environment:
-      <<: *env
-      DB_PASSWORD: ${DB_PASSWORD}
-  worker:
-    image: w
-    environment:
-      - REDIS_PASS=literal
-"""
 
 
 def test_load_compose_text_lines_and_merge_keys():
