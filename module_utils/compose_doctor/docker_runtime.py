@@ -633,7 +633,10 @@ def _fetch_stats(client, cid):
     api = client.api
     try:
         if api.api_version and not docker.utils.version_lt(api.api_version, "1.41"):
-            return api.stats(cid, stream=False, one_shot=True)
+            try:
+                return api.stats(cid, stream=False, one_shot=True)
+            except TypeError:  # Docker SDK < 6 (Debian 12's python3-docker 5.0.3) has no one_shot
+                pass
         return api.stats(cid, stream=False)
     except (DockerException, OSError, ValueError):
         return None

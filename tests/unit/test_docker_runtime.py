@@ -550,3 +550,17 @@ def test_select_volumes_keeps_other_projects_copies_of_our_volumes():
                vol("other_cache", "other", "cache")]
     names = [v["Name"] for v in dr.select_volumes(volumes, "sutazai", {})]
     assert names == ["sutazai_postgres_data", "sutazaiapp_postgres_data"]
+
+
+class _OldSdkApi(object):
+    """Docker SDK 5.x (Debian 12's python3-docker): stats() has no one_shot argument."""
+    api_version = "1.43"
+
+    def stats(self, container, decode=None, stream=True):
+        return {"id": container, "stream": stream}
+
+
+def test_fetch_stats_works_with_an_sdk_without_one_shot():
+    class Client(object):
+        api = _OldSdkApi()
+    assert dr._fetch_stats(Client(), "abc") == {"id": "abc", "stream": False}
