@@ -23,7 +23,9 @@ description:
     C(problems) (file, line, key and the value's shape) instead of failing.
   - Reports env files and secret files with their mode, owner and group, secret-like settings (literal or
     C(${VAR}) reference, default credential), Dockerfiles and the Python requirements their images install.
-  - Never returns a secret value; values of secret-like keys are replaced by C(********).
+  - Never returns an environment value, secret or not - per variable only its class (C(secret),
+    C(default-credential), C(placeholder), C(not-secret), C(reference), C(empty)) and length. Free text
+    (health-check commands, logging options, Compose's error) is scrubbed with every value classified secret.
   - A compose file that does not parse is reported in RV(compose.errors) with file, line and column; it
     never makes the module fail.
 version_added: "1.0.0"
@@ -55,16 +57,25 @@ options:
     default: true
   secret_key_patterns:
     description:
-      - Substrings (case-insensitive) that make an environment key secret-like.
+      - Secret words. A key is split into words (C(SNAKE__CASE), C(kebab-case), C(camelCase)) and holds a secret
+        when one of its words or word sequences is listed, when a compound word ends with one (C(WEBPASSWORD)),
+        or when its last word is C(key) (C(SERVICE_ROLE_KEY)).
+      - Default is the built-in list (C(password), C(passwd), C(pwd), C(pw), C(pass), C(secret), C(token),
+        C(apikey), C(credential), C(salt), C(dsn), ...); the audit role passes C(audit_secret_key_patterns).
     type: list
     elements: str
-    default: [PASSWORD, PASSWD, PASS, SECRET, TOKEN, API_KEY, APIKEY, PRIVATE_KEY, CREDENTIAL, ACCESS_KEY, AUTH]
+  secret_key_qualifiers:
+    description:
+      - Last words that make a key a property of a secret rather than a secret (C(*_PASS_SCHEME),
+        C(*_AUTH_METHOD), C(*_PASSWORD_FILE), C(*_KEY_ID)). Default is the built-in list.
+    type: list
+    elements: str
   default_credentials:
     description:
-      - Values (case-insensitive) that count as default or well-known credentials.
+      - Whole values (case-insensitive, C(*) wildcards such as C(change_me*)) that count as default credentials
+        under a secret key. Default is the built-in list; the audit role passes C(audit_default_credentials).
     type: list
     elements: str
-    default: [admin, password, changeme, change_me, postgres, root, secret, guest, "123456", test]
 attributes:
   check_mode:
     support: full
@@ -99,7 +110,7 @@ EXAMPLES = r'''
     project_dir: /opt/sutazaiapp
     files: [docker-compose.yml]
     use_cli: false
-    secret_key_patterns: [PASSWORD, SECRET, TOKEN]
+    secret_key_patterns: [password, secret, token]
 '''
 
 RETURN = r'''
@@ -153,7 +164,8 @@ compose:
       description:
         - Effective model of the active files, per service, with C(file) and C(line) of the definition, image,
           build (context, dockerfile, requirements), user, privileged, network_mode, cap_add, group_add, ports,
-          expose, mem_limit_bytes, mem_reservation_bytes, limit_source, mounts, environment (masked), secret_env,
+          expose, mem_limit_bytes, mem_reservation_bytes, limit_source, mounts, environment (per key - class and
+          length, never a value), secret_env (per secret setting - key, file, line, literal, class, length),
           healthcheck, profiles, restart, logging, labels (keys), env_file, depends_on and problems.
         - C(ports) entries are C({host_ip, published, published_end, target, target_end, protocol,
           all_interfaces, ephemeral}); C(published) is null when Docker picks a random host port.
@@ -188,9 +200,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.compose_doctor import compose_model
-from ansible.module_utils.compose_doctor.redact import (
-    DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS, redact_text,
-)
+from ansible.module_utils.compose_doctor.redact import redact_text
 
 
 def argument_spec():
@@ -198,9 +208,9 @@ def argument_spec():
         project_dir=dict(type='path', required=True),
         files=dict(type='list', elements='str'),
         use_cli=dict(type='bool', default=True),
-        secret_key_patterns=dict(type='list', elements='str', no_log=False,
-                                 default=list(DEFAULT_SECRET_KEY_PATTERNS)),
-        default_credentials=dict(type='list', elements='str', no_log=False, default=list(DEFAULT_CREDENTIALS)),
+        secret_key_patterns=dict(type='list', elements='str', no_log=False),
+        secret_key_qualifiers=dict(type='list', elements='str', no_log=False),
+        default_credentials=dict(type='list', elements='str', no_log=False),
     )
 
 
@@ -226,6 +236,7 @@ def main():
             use_cli=module.params['use_cli'],
             secret_key_patterns=patterns,
             default_credentials=module.params['default_credentials'],
+            secret_key_qualifiers=module.params['secret_key_qualifiers'],
         )
     except Exception as exc:  # pylint: disable=broad-except
         # Last resort: the audit goes on with the runtime facts; the reason (masked) becomes a finding.

@@ -39,7 +39,7 @@ from ansible.module_utils.compose_doctor.compose_yaml import (  # noqa: F401 (re
     HAS_YAML, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
 )
 from ansible.module_utils.compose_doctor.redact import (
-    DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS, is_secret_key, mask, redact_text,
+    SecretPolicy, has_url_credentials, is_secret_key, mask, redact_text,
 )
 
 interpolate_string = compose_fallback.interpolate_string
@@ -424,15 +424,12 @@ def normalize_logging(logging, problems, patterns=None, secret_values=None):
     return {'driver': scalar_str(logging.get('driver')), 'options': options}
 
 
-def mask_environment(env, patterns=None, secret_values=None):
+def environment_view(env, policy):
+    """{KEY: {class, length}}: what the facts say about a service's environment — never a value
+    (secret or not: values do not leave the module that reads them)."""
     out = {}
     for key, value in sorted(env.items()):
-        if is_secret_key(key, patterns):
-            out[key] = mask(value)
-        elif isinstance(value, str):
-            out[key] = redact_text(value, patterns, secret_values)
-        else:
-            out[key] = value
+        out[key] = {'class': policy.classify(key, value), 'length': len(value) if isinstance(value, str) else 0}
     return out
 
 
@@ -473,7 +470,7 @@ def _flag(value):
 
 
 def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, patterns=None, secret_values=None,
-                      home=None):
+                      home=None, policy=None):
     """One service of the effective model -> facts (without file/line/secret_env).
 
     ``svc``: Compose's JSON service (or the fallback's). ``env_files``: the service's env_file
@@ -501,7 +498,7 @@ def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, p
         'mem_reservation_bytes': reservation,
         'limit_source': source,
         'mounts': normalize_mounts(svc.get('volumes'), svc.get('tmpfs'), project_dir, problems, home),
-        'environment': mask_environment(env, patterns, secret_values),
+        'environment': environment_view(env, policy or SecretPolicy(patterns)),
         'healthcheck': normalize_healthcheck(svc.get('healthcheck'), problems, patterns, secret_values),
         'profiles': string_list(svc.get('profiles'), 'profiles', problems),
         'restart': scalar_str(svc.get('restart')) if isinstance(svc.get('restart'), str) else None,
@@ -528,60 +525,76 @@ def layer_env_files(project_dir, layers, env):
 # secrets
 # --------------------------------------------------------------------------------------------
 
-def _is_secret_candidate(key, patterns):
-    # *_FILE keys point at a secret file (the good practice), they are not secrets themselves
-    return is_secret_key(key, patterns) and not re.search(r'_(?:FILE|PATH)$', str(key), re.IGNORECASE)
+_REF_NAME_RE = re.compile(r'\$\{?([A-Za-z_][A-Za-z0-9_]*)')
 
 
-def classify_secret(key, raw_value, effective_value, default_credentials, literal=None):
-    """{key, literal, default_credential, masked, empty} for one secret-like setting."""
-    creds = set(str(c).lower() for c in (default_credentials or []))
+def referenced_names(value):
+    """Variable names a raw value refers to (``${A:-x}$B`` -> ['A', 'B']); ``$$`` is not a reference."""
+    if not isinstance(value, str):
+        return []
+    return _REF_NAME_RE.findall(value.replace('$$', ''))
+
+
+def classify_secret(policy, key, raw_value, effective_value, literal=None, secret_key=None):
+    """{key, literal, class, default_credential, empty, length} of one setting — never its value.
+
+    ``class`` (redact.classify_value) is judged on the effective value: ``${DB_PASSWORD}`` that
+    resolves to ``postgres`` is a default credential even though the compose line is a reference.
+    """
     value = effective_value if effective_value is not None else raw_value
+    cls = policy.classify(key, value, literal=True, secret_key=secret_key)
     return {
         'key': key,
         'literal': (raw_value is not None and not has_reference(raw_value)) if literal is None else literal,
-        'default_credential': value is not None and str(value).strip().lower() in creds,
-        'empty': value is None or str(value) == '',
-        'masked': mask(value) if value not in (None, '') else '',
+        'class': cls,
+        'default_credential': cls == 'default-credential',
+        'empty': cls == 'empty',
+        'length': len(str(value)) if value not in (None, '') else 0,
     }
 
 
-def env_file_secrets(entries, env, patterns=None, default_credentials=None):
-    """Secret-like entries of a parsed env file: [{key, line, masked, literal, default_credential}].
+def _wanted(policy, key, value, secret_refs):
+    """A setting the secrets view lists: a secret key, a key a secret key refers to, a URL with credentials."""
+    return policy.is_secret_key(key) or key in secret_refs or has_url_credentials(value)
 
-    A single-quoted value is literal for Compose (``'Ph$Abc'`` is not a reference)."""
+
+def env_file_secrets(entries, env, policy, secret_refs=()):
+    """Secret settings of a parsed env file: [{key, line, class, literal, default_credential, ...}].
+
+    A single-quoted value is literal for Compose (``'Ph$Abc'`` is not a reference); a key that a
+    secret key refers to (``WEBPASSWORD: ${PIHOLE_PW}``) is a secret whatever its name."""
     out = []
     for entry in entries:
-        if not _is_secret_candidate(entry['key'], patterns):
-            continue
         raw = entry['value']
+        if not _wanted(policy, entry['key'], raw, secret_refs):
+            continue
         single = entry.get('quote') == "'"
         effective = interpolate_string(raw, env) if isinstance(raw, str) and not single else raw
-        item = classify_secret(entry['key'], raw, effective, default_credentials,
-                               literal=True if single and raw is not None else None)
+        item = classify_secret(policy, entry['key'], raw, effective, literal=True if single and raw is not None else None,
+                               secret_key=True if entry['key'] in secret_refs else None)
         item['line'] = entry['line']
         out.append(item)
     return out
 
 
-def service_secret_env(layers, sources, effective_env, env, patterns=None, default_credentials=None):
-    """secret_env of one service from its layers (last layer wins), with file and line.
+def service_secret_env(layers, sources, effective_env, env, policy):
+    """Secret settings of one service from its layers (last layer wins), with file and line.
 
     ``effective_env``: the service's environment in the effective model (Compose's values), used
-    for the default-credential check; references are otherwise resolved with ``env``.
+    for the class; references are otherwise resolved with ``env``.
     """
     found = {}
     for layer in layers:
         raw_env = environment_to_dict(plain(layer['service'].get('environment')))
         lines = ((sources.get(layer['file']) or {}).get('index') or {}).get('env', {}).get(layer['name'], {})
         for key, raw_value in raw_env.items():
-            if not _is_secret_candidate(key, patterns):
-                continue
             if key in effective_env:
                 effective = effective_env[key]
             else:
                 effective = interpolate_string(raw_value, env) if isinstance(raw_value, str) else env.get(key)
-            item = classify_secret(key, raw_value, effective, default_credentials)
+            if not _wanted(policy, key, effective, ()):
+                continue
+            item = classify_secret(policy, key, raw_value, effective)
             if raw_value is None:
                 item['literal'] = False
             item.update({'file': layer['file'], 'line': lines.get(key)})
@@ -589,12 +602,27 @@ def service_secret_env(layers, sources, effective_env, env, patterns=None, defau
     return [found[k] for k in sorted(found)]
 
 
-def secret_values_of(mappings, patterns=None):
-    """Every value of a secret-like key across ``mappings`` (used only to scrub free text)."""
+def secret_refs_of(layers):
+    """Names that secret keys refer to, across every service layer (``WEBPASSWORD: ${PIHOLE_PW}``)."""
+    refs = set()
+    for stack in layers.values():
+        for layer in stack:
+            for key, raw in environment_to_dict(plain(layer['service'].get('environment'))).items():
+                if is_secret_key(key) and raw:
+                    refs.update(referenced_names(raw))
+    return refs
+
+
+def secret_values_of(mappings, policy, secret_refs=()):
+    """Every value classified secret (or default credential) across ``mappings``, whatever the key
+    is called when it is a URL with credentials — used only to scrub free text on the host."""
     values = set()
     for mapping_ in mappings:
         for key, value in (mapping_ or {}).items():
-            if is_secret_key(key, patterns) and value not in (None, '') and isinstance(value, str):
+            if not isinstance(value, str) or value == '':
+                continue
+            cls = policy.classify(key, value, secret_key=True if key in secret_refs else None)
+            if cls in ('secret', 'default-credential'):
                 values.add(value)
     return values
 
@@ -816,13 +844,14 @@ def _effective_model(project_dir, active, sources, layers, environ, interp_env, 
     return fallback['services'], fallback, 'yaml', cli_error
 
 
-def _services_facts(project_dir, services, layers, sources, interp_env, patterns, creds, secret_values):
+def _services_facts(project_dir, services, layers, sources, interp_env, policy, secret_values):
     out = {}
     for name in sorted(services):
         svc = services[name]
         stack = layers.get(name, [])
         facts = normalize_service(name, svc, project_dir, env_files=layer_env_files(project_dir, stack, interp_env),
-                                  env_lookup=interp_env, patterns=patterns, secret_values=secret_values)
+                                  env_lookup=interp_env, patterns=policy.patterns, secret_values=secret_values,
+                                  policy=policy)
         file_rel, _line = definition_of(stack)
         facts['file'] = file_rel
         first = next((layer for layer in stack if layer['file'] == file_rel and not layer['base']), None)
@@ -835,14 +864,14 @@ def _services_facts(project_dir, services, layers, sources, interp_env, patterns
                 keys = ((sources.get(owner['file']) or {}).get('index') or {}).get('keys', {}).get(owner['name'], {})
                 problem.update({'file': owner['file'], 'line': keys.get(key)})
         effective = environment_to_dict(svc.get('environment') if isinstance(svc, dict) else None, interp_env)
-        facts['secret_env'] = service_secret_env(stack, sources, effective, interp_env, patterns, creds)
+        facts['secret_env'] = service_secret_env(stack, sources, effective, interp_env, policy)
         if facts['build']:
             facts['build'] = requirements_for_build_fs(project_dir, facts['build'])
         out[name] = facts
     return out
 
 
-def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, patterns, creds):
+def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, policy, secret_refs):
     """(env_files, secret_files) facts: files Compose reads (.env, env_file:, secrets: file:) and
     secrets* directories; templates (example.env, .env.example) are marked, not read as live."""
     env_refs, secret_rels = set(), set(secret_dir_files(paths))
@@ -862,9 +891,24 @@ def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, 
         entries = _env_entries_fs(os.path.join(project_dir, rel))
         facts['referenced'] = rel in env_refs or rel == '.env'
         facts['template'] = not facts['referenced'] and bool(TEMPLATE_RE.search(os.path.basename(rel)))
-        facts['secrets'] = env_file_secrets(entries, interp_env, patterns, creds)
+        facts['secrets'] = env_file_secrets(entries, interp_env, policy, secret_refs)
         env_files.append(facts)
     return env_files, [file_facts_fs(project_dir, rel) for rel in sorted(secret_rels)]
+
+
+def _secret_file_values(project_dir, secret_files, limit=4096):
+    """Contents of small ``secrets:`` files (stripped), only to scrub free text on the host."""
+    values = set()
+    for f in secret_files:
+        full = os.path.join(project_dir, f['path'])
+        try:
+            if os.path.isfile(full) and os.path.getsize(full) <= limit:
+                text = read_text_fs(full, limit).strip()
+                if len(text) >= 4:
+                    values.add(text)
+        except (IOError, OSError, ValueError):
+            continue
+    return values
 
 
 def _env_entries_fs(path):
@@ -892,10 +936,10 @@ def _files_facts(compose_rels, loaded, sources, main, active):
 
 
 def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, default_credentials=None,
-           environ=None, docker_bin=None, runner=None):
+           environ=None, docker_bin=None, runner=None, secret_key_qualifiers=None):
     """All compose facts of ``project_dir`` (the ``compose`` dict compose_facts returns)."""
-    patterns = list(secret_key_patterns or DEFAULT_SECRET_KEY_PATTERNS)
-    creds = list(default_credentials if default_credentials is not None else DEFAULT_CREDENTIALS)
+    policy = SecretPolicy(secret_key_patterns, secret_key_qualifiers, default_credentials)
+    patterns = policy.patterns
     environ = dict(os.environ if environ is None else environ)
     project_dir = os.path.abspath(project_dir)
     paths, skipped = walk_project_fs(project_dir)
@@ -922,10 +966,12 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
 
     services, model, model_source, cli_error = _effective_model(
         project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner)
-    secret_values = secret_values_of([dotenv], patterns)
+    policy.names = tuple(services) + tuple(layers)   # a service name as a value is a host name
+    secret_refs = secret_refs_of(layers)
+    secret_values = secret_values_of([dotenv], policy, secret_refs)
     for svc in services.values():
         secret_values |= secret_values_of([environment_to_dict(svc.get('environment') if isinstance(svc, dict)
-                                                               else None)], patterns)
+                                                               else None)], policy, secret_refs)
     if cli_error:
         cli_error = redact_text(cli_error, patterns, secret_values)
         active_broken = any(loaded[rel]['error'] for rel in sources)
@@ -934,8 +980,10 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
             errors.append({'file': where or (active[0] if active else None), 'line': line, 'column': None,
                            'message': 'docker compose config: %s' % cli_error})
 
-    facts_services = _services_facts(project_dir, services, layers, sources, interp_env, patterns, creds,
-                                     secret_values)
+    env_files, secret_files = _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env,
+                                                    policy, secret_refs)
+    secret_values |= _secret_file_values(project_dir, secret_files)
+    facts_services = _services_facts(project_dir, services, layers, sources, interp_env, policy, secret_values)
     if model.get('name'):
         project_name = normalize_project_name(model['name'])
     else:
@@ -943,8 +991,6 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
             environ.get('COMPOSE_PROJECT_NAME') or dotenv.get('COMPOSE_PROJECT_NAME') or os.path.basename(project_dir))
     main = default_main_file(paths) or (active[0] if active else None)
     files_out, defined = _files_facts(compose_rels, loaded, sources, main, active)
-    env_files, secret_files = _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env,
-                                                    patterns, creds)
     return {
         'project': {'name': project_name, 'dir': project_dir},
         'model_source': model_source,

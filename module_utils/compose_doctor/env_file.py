@@ -16,7 +16,7 @@ __metaclass__ = type
 import re
 import secrets
 
-from ansible.module_utils.compose_doctor.redact import MASK, is_secret_key
+from ansible.module_utils.compose_doctor.redact import MASK, is_default_credential, is_secret_key
 
 _LINE_RE = re.compile(r'^(?P<lead>[ \t]*(?:export[ \t]+)?)(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)'
                       r'(?P<sep>[ \t]*=[ \t]*)(?P<rest>.*)$')
@@ -104,8 +104,8 @@ def quote_value(value, quote):
 def _matches(current, allowed, casefold):
     if allowed is None:
         return True
-    if casefold:
-        return str(current).strip().lower() in set(str(a).strip().lower() for a in allowed)
+    if casefold:   # the audit's own test: whole value, case-insensitive, `*` wildcards
+        return is_default_credential(current, allowed)
     return str(current) in set(str(a) for a in allowed)
 
 

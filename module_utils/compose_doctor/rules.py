@@ -28,6 +28,7 @@ import re
 from collections import namedtuple
 
 from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
+from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
 from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
 from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
@@ -46,10 +47,8 @@ DEFAULT_POLICY = {
     "mesh_services": ["kong", "consul"],
     "monitoring_services": ["prometheus", "grafana", "loki", "alertmanager"],
     "database_ports": [5432, 3306, 6379, 27017, 9200, 7687, 5672, 1433],
-    "default_credentials": ["admin", "password", "changeme", "change_me", "postgres", "root",
-                            "secret", "guest", "123456", "test"],
-    "secret_key_patterns": ["PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "API_KEY", "APIKEY",
-                            "PRIVATE_KEY", "CREDENTIAL", "ACCESS_KEY", "AUTH"],
+    "default_credentials": list(DEFAULT_CREDENTIALS),
+    "secret_key_patterns": list(DEFAULT_SECRET_KEY_PATTERNS),
     "python_module_map": {
         "psutil": "psutil", "yaml": "PyYAML", "cv2": "opencv-python-headless", "PIL": "Pillow",
         "sklearn": "scikit-learn", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
@@ -530,7 +529,8 @@ def rule_env_file_permissions(ctx):
             who = "world-readable" if f.get("world_readable") else "group-readable"
             ev = "%s %s is %s (mode %s, owner %s:%s)" % (kind, f.get("path"), who, f.get("mode"),
                                                        f.get("owner"), f.get("group"))
-            keys = [s.get("key") for s in f.get("secrets") or []]
+            keys = [s.get("key") for s in f.get("secrets") or []
+                    if s.get("class", "secret") in ("secret", "default-credential")]
             if keys:
                 ev += "; holds secrets: %s" % ", ".join("%s=%s" % (k, MASK) for k in keys)
             out.append(_finding(ctx, "env-file-permissions", f.get("path"), ev, file=f.get("path"), line=None,
@@ -551,8 +551,8 @@ def _compose_secrets(ctx):
 def rule_hardcoded_secret(ctx):
     out = []
     for name, s in _compose_secrets(ctx):
-        if not s.get("literal") or s.get("default_credential"):
-            continue
+        if not s.get("literal") or s.get("class", "secret") != "secret":
+            continue  # references, default credentials (their own rule), placeholders, data
         ev = "service %s sets %s=%s as a literal in %s line %s (not a ${VAR} reference)" % (
             name, s.get("key"), MASK, s.get("file"), s.get("line"))
         out.append(_finding(ctx, "hardcoded-secret", "%s:%s" % (name, s.get("key")), ev, service=name,
@@ -564,7 +564,7 @@ def rule_hardcoded_secret(ctx):
         if f.get("template") or not (f.get("group_readable") or f.get("world_readable")):
             continue
         for s in f.get("secrets") or []:
-            if s.get("default_credential") or s.get("empty") or not s.get("literal", True):
+            if s.get("class", "secret") != "secret" or not s.get("literal", True):
                 continue
             ev = "%s line %s: %s=%s is a hardcoded secret in a file readable by others (mode %s)" % (
                 f.get("path"), s.get("line"), s.get("key"), MASK, f.get("mode"))

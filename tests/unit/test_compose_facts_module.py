@@ -178,9 +178,9 @@ def check_sample(compose, project):
     assert api['problems'] == []
     assert (api['mem_limit_bytes'], api['mem_reservation_bytes'], api['limit_source']) == \
         (512 * 1024 ** 2, 128 * 1024 ** 2, 'mem_limit')
-    assert api['environment']['DB_PASSWORD'] == '********'
-    assert api['environment']['API_TOKEN'] == '********'  # from env_file
-    assert api['environment']['PLAIN'] == 'hello'
+    assert api['environment']['DB_PASSWORD']['class'] == 'secret'
+    assert api['environment']['API_TOKEN']['class'] == 'secret'  # from env_file
+    assert api['environment']['PLAIN'] == {'class': 'not-secret', 'length': 5}   # never a value
     assert api['restart'] == 'unless-stopped'
     assert api['logging'] == {'driver': 'json-file', 'options': {'max-size': '10m', 'max-file': '3'}}
     assert api['healthcheck'] == {'test': ['CMD-SHELL', 'curl -f http://localhost:8000/health'], 'disabled': False}
@@ -196,7 +196,8 @@ def check_sample(compose, project):
     db = compose['services']['db']
     assert (db['mem_limit_bytes'], db['mem_reservation_bytes'], db['limit_source']) == (1610612736, 268435456, 'deploy')
     assert [p['published'] for p in db['ports']] == [5432, 6432]
-    assert db['environment']['POSTGRES_PASSWORD'] == '********' and db['environment']['EXTRA'] == '1'
+    assert db['environment']['POSTGRES_PASSWORD']['class'] == 'default-credential'
+    assert db['environment']['EXTRA'] == {'class': 'not-secret', 'length': 1}
     assert db['secret_env'][0]['literal'] is True and db['secret_env'][0]['default_credential'] is True
     debug = compose['services']['debug']
     assert debug['profiles'] == ['debug'] and debug['privileged'] is True and debug['group_add'] == ['999']

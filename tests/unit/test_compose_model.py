@@ -4,11 +4,12 @@ import os
 import pytest
 
 from ansible.module_utils.compose_doctor import compose_model as cm
-from ansible.module_utils.compose_doctor.redact import MASK
+from ansible.module_utils.compose_doctor.redact import MASK, SecretPolicy
 from audit_fixtures import COMPOSE_WITH_ANCHORS as GOOD
 
 PATTERNS = ['PASSWORD', 'PASS', 'SECRET', 'TOKEN', 'API_KEY', 'AUTH']
 CREDS = ['admin', 'password', 'changeme', 'postgres', 'root']
+POL = SecretPolicy(PATTERNS, None, CREDS)
 
 
 # --- discovery / classification ---------------------------------------------------------------
@@ -204,7 +205,11 @@ def test_normalize_service_masks_environment_and_build():
     svc.update(labels={'b': '1', 'a': '2'}, expose=[80, '81'], network_mode='host', restart='always')
     # env_file comes from the layers (Compose's JSON drops it), not from the service value
     out = cm.normalize_service('x', svc, '/proj', env_files=['a.env'], env_lookup={'BARE': 'b'}, patterns=PATTERNS)
-    assert out['environment'] == {'BARE': 'b', 'DB_PASSWORD': MASK, 'DSN': 'postgres://a:********@h/d', 'PLAIN': '1'}
+    # never a value, secret or not: per key its class and length
+    assert out['environment'] == {'BARE': {'class': 'not-secret', 'length': 1},
+                                  'DB_PASSWORD': {'class': 'secret', 'length': 7},
+                                  'DSN': {'class': 'secret', 'length': 19},
+                                  'PLAIN': {'class': 'not-secret', 'length': 1}}
     assert out['user'] == '1000' and out['group_add'] == ['999'] and out['privileged'] is True
     assert out['build'] == {'context': 'agents/a', 'dockerfile': 'agents/a/Dockerfile.gpu', 'requirements': []}
     assert out['env_file'] == ['a.env']
@@ -258,23 +263,23 @@ def _one_file(text, rel='docker-compose.yml'):
 
 def test_service_secret_env():
     sources, layers = _one_file(GOOD)
-    api = cm.service_secret_env(layers['api'], sources, {'DB_PASSWORD': 'postgres'}, {}, PATTERNS, CREDS)
+    api = cm.service_secret_env(layers['api'], sources, {'DB_PASSWORD': 'postgres'}, {}, POL)
     assert api == [
-        {'key': 'API_TOKEN', 'literal': True, 'default_credential': False, 'empty': False, 'masked': MASK,
-         'file': 'docker-compose.yml', 'line': 3},
-        {'key': 'DB_PASSWORD', 'literal': False, 'default_credential': True, 'empty': False, 'masked': MASK,
-         'file': 'docker-compose.yml', 'line': 9},
+        {'key': 'API_TOKEN', 'literal': True, 'class': 'secret', 'default_credential': False, 'empty': False,
+         'length': 3, 'file': 'docker-compose.yml', 'line': 3},
+        {'key': 'DB_PASSWORD', 'literal': False, 'class': 'default-credential', 'default_credential': True,
+         'empty': False, 'length': 8, 'file': 'docker-compose.yml', 'line': 9},
     ]
-    worker = cm.service_secret_env(layers['worker'], sources, {}, {}, PATTERNS, CREDS)
+    worker = cm.service_secret_env(layers['worker'], sources, {}, {}, POL)
     assert worker[0]['key'] == 'REDIS_PASS' and worker[0]['literal'] is True and worker[0]['line'] == 13
 
 
 def test_service_secret_env_resolves_references_without_effective_value():
     sources, layers = _one_file(GOOD)
-    api = cm.service_secret_env(layers['api'], sources, {}, {'DB_PASSWORD': 'changeme'}, PATTERNS, CREDS)
+    api = cm.service_secret_env(layers['api'], sources, {}, {'DB_PASSWORD': 'changeme'}, POL)
     db = [s for s in api if s['key'] == 'DB_PASSWORD'][0]
     assert db['default_credential'] is True and db['literal'] is False
-    unset = cm.service_secret_env(layers['api'], sources, {}, {}, PATTERNS, CREDS)
+    unset = cm.service_secret_env(layers['api'], sources, {}, {}, POL)
     assert [s for s in unset if s['key'] == 'DB_PASSWORD'][0]['empty'] is True
 
 
@@ -286,25 +291,25 @@ def test_service_secret_env_last_layer_wins():
       API_TOKEN: ${TOKEN}
 """
     sources, layers = _one_file(text)
-    out = dict((s['key'], s) for s in cm.service_secret_env(layers['agent'], sources, {}, {}, PATTERNS, CREDS))
+    out = dict((s['key'], s) for s in cm.service_secret_env(layers['agent'], sources, {}, {}, POL))
     assert (out['API_TOKEN']['line'], out['API_TOKEN']['literal']) == (17, False)
     assert out['DB_PASSWORD']['line'] == 9   # from the extends base
 
 
 def test_env_file_secrets():
     entries = cm.parse_env_entries(ENV_TEXT + 'GF_PASSWORD=${UNSET:-admin}\nDB_PASSWORD_FILE=/run/secrets/x\n')
-    out = cm.env_file_secrets(entries, {}, PATTERNS, CREDS)
+    out = cm.env_file_secrets(entries, {}, POL)
     by_key = dict((s['key'], s) for s in out)
-    assert set(by_key) == {'DB_PASSWORD', 'GF_ADMIN_PASSWORD', 'GF_PASSWORD'}
+    assert set(by_key) == {'DB_PASSWORD', 'GF_ADMIN_PASSWORD', 'GF_PASSWORD', 'URL'}  # URL: user:pass@
     assert by_key['GF_ADMIN_PASSWORD']['default_credential'] is True
-    assert by_key['GF_PASSWORD'] == {'key': 'GF_PASSWORD', 'literal': False, 'default_credential': True,
-                                     'empty': False, 'masked': MASK, 'line': 10}
-    assert 'hunter2' not in str(out) and 'admin' not in str([s['masked'] for s in out])
+    assert by_key['GF_PASSWORD'] == {'key': 'GF_PASSWORD', 'literal': False, 'class': 'default-credential',
+                                     'default_credential': True, 'empty': False, 'length': 5, 'line': 10}
+    assert 'hunter2' not in str(out) and 'admin' not in str(out)
 
 
 def test_env_file_single_quoted_value_is_literal():
     entries = cm.parse_env_entries("DB_PASSWORD='Ph$Abc'\nAPI_TOKEN=\"${REAL}\"\n")
-    out = dict((s['key'], s) for s in cm.env_file_secrets(entries, {'REAL': 'x'}, PATTERNS, CREDS))
+    out = dict((s['key'], s) for s in cm.env_file_secrets(entries, {'REAL': 'x'}, POL))
     assert out['DB_PASSWORD']['literal'] is True and out['DB_PASSWORD']['empty'] is False
     assert out['API_TOKEN']['literal'] is False
 
@@ -402,12 +407,12 @@ def test_service_layers_with_include_and_extends(layered):
 def test_secret_env_file_and_line_from_included_and_extended_files(layered):
     sources = _sources(layered)
     layers = cm.service_layers(str(layered), sources, ['compose.yaml'], {})
-    api = dict((s['key'], s) for s in cm.service_secret_env(layers['api'], sources, {}, {}, PATTERNS, CREDS))
+    api = dict((s['key'], s) for s in cm.service_secret_env(layers['api'], sources, {}, {}, POL))
     assert (api['DB_PASSWORD']['file'], api['DB_PASSWORD']['line'], api['DB_PASSWORD']['literal']) == \
         ('common/base.yml', 5, False)
     assert (api['API_TOKEN']['file'], api['API_TOKEN']['line'], api['API_TOKEN']['literal']) == \
         ('compose.yaml', 9, True)
-    db = cm.service_secret_env(layers['db'], sources, {}, {}, PATTERNS, CREDS)
+    db = cm.service_secret_env(layers['db'], sources, {}, {}, POL)
     assert [(s['key'], s['file'], s['line'], s['default_credential']) for s in db] == [
         ('POSTGRES_PASSWORD', 'inc/db.yml', 5, True)]
 
@@ -426,9 +431,10 @@ def test_gather_fallback_with_include_and_extends(layered):
     api, db = facts['services']['api'], facts['services']['db']
     assert (api['file'], api['line'], api['image'], api['mem_limit_bytes']) == ('compose.yaml', 4, 'py:3.12',
                                                                               256 * 1024 ** 2)
-    assert api['environment'] == {'API_TOKEN': MASK, 'DB_PASSWORD': MASK, 'LOG_LEVEL': 'info'}
+    assert dict((k, v['class']) for k, v in api['environment'].items()) == {
+        'API_TOKEN': 'secret', 'DB_PASSWORD': 'secret', 'LOG_LEVEL': 'not-secret'}
     assert (db['file'], db['line'], db['env_file']) == ('inc/db.yml', 2, ['inc/db.env'])
-    assert db['environment']['POSTGRES_USER'] == 'app'
+    assert db['environment']['POSTGRES_USER'] == {'class': 'not-secret', 'length': 3}
     secret = dict((s['key'], s) for s in api['secret_env'])
     assert (secret['DB_PASSWORD']['file'], secret['DB_PASSWORD']['line']) == ('common/base.yml', 5)
     kinds = dict((f['path'], (f['kind'], f['active'])) for f in facts['files'])

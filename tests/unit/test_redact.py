@@ -10,7 +10,7 @@ PATTERNS = ['PASSWORD', 'PASSWD', 'PASS', 'SECRET', 'TOKEN', 'API_KEY', 'APIKEY'
 
 @pytest.mark.parametrize('key, expected', [
     ('POSTGRES_PASSWORD', True), ('db_password', True), ('GF_SECURITY_ADMIN_PASSWORD', True), ('JWT_SECRET', True),
-    ('github_token', True), ('OPENAI_API_KEY', True), ('AWS_ACCESS_KEY_ID', True), ('REDIS_PASS', True),
+    ('github_token', True), ('OPENAI_API_KEY', True), ('AWS_ACCESS_KEY_ID', False), ('REDIS_PASS', True),
     ('PATH', False), ('POSTGRES_USER', False), ('LOG_LEVEL', False), (None, False), ('', False),
 ])
 def test_is_secret_key(key, expected):
@@ -66,3 +66,17 @@ def test_scrub_and_redact_text():
 def test_mask_mapping():
     out = mask_mapping({'DB_PASSWORD': 'hunter2', 'URL': 'mysql://u:pw12@h/db', 'N': 3}, PATTERNS)
     assert out == {'DB_PASSWORD': MASK, 'URL': 'mysql://u:********@h/db', 'N': 3}
+
+
+def test_role_defaults_are_the_modules_defaults():
+    """The word lists are data in roles/*/defaults; the modules' built-in defaults must not drift from them."""
+    import os
+    import yaml
+    from ansible.module_utils.compose_doctor import redact
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    audit = yaml.safe_load(open(os.path.join(root, "roles", "audit", "defaults", "main.yml")))
+    fix = yaml.safe_load(open(os.path.join(root, "roles", "env_secrets", "defaults", "main.yml")))
+    assert audit["audit_secret_key_patterns"] == list(redact.DEFAULT_SECRET_KEY_PATTERNS)
+    assert audit["audit_secret_key_qualifiers"] == list(redact.DEFAULT_SECRET_KEY_QUALIFIERS)
+    assert audit["audit_default_credentials"] == list(redact.DEFAULT_CREDENTIALS)
+    assert fix["env_secrets_default_credentials"] == list(redact.DEFAULT_CREDENTIALS)
