@@ -28,7 +28,7 @@ import re
 import stat
 import subprocess
 
-from ansible.module_utils.compose_doctor import compose_fallback
+from ansible.module_utils.compose_doctor import compose_fallback, env_file
 from ansible.module_utils.compose_doctor.compose_values import (
     environment_to_dict, env_file_entries, mapping, normalize_mounts, normalize_ports,
     scalar_str, shape, size_or_problem, string_list,
@@ -195,51 +195,17 @@ def no_project_error(paths, compose_rels, files_given):
 # env files
 # --------------------------------------------------------------------------------------------
 
-_ENV_LINE_RE = re.compile(r'^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=\s*(?P<value>.*))?$')
-
-
-def _unquote_env_value(raw):
-    """(value, quote) of a raw env-file value; quote is '"', "'" or ''."""
-    raw = raw.strip()
-    if raw[:1] in ('"', "'"):
-        quote = raw[0]
-        end = raw.find(quote, 1)
-        while quote == '"' and end > 0 and raw[end - 1] == '\\':
-            end = raw.find(quote, end + 1)
-        if end > 0:
-            inner = raw[1:end]
-            if quote == '"':
-                inner = inner.replace('\\n', '\n').replace('\\"', '"').replace('\\\\', '\\')
-            return inner, quote
-        return raw[1:], quote
-    cut = re.search(r'\s+#', raw)   # unquoted: an inline comment starts with ' #'
-    if cut:
-        raw = raw[:cut.start()]
-    return raw.strip(), ''
-
-
 def parse_env_entries(text):
-    """Entries of an env file: [{key, value, line, quoted, quote}]; comments/blank lines skipped.
-
-    Supports ``KEY=VALUE``, ``export KEY=VALUE``, quotes, inline `` # comments`` and bare ``KEY``
-    (value None). Single-quoted values are literal for Compose (no interpolation).
-    """
-    entries = []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith('#'):
-            continue
-        match = _ENV_LINE_RE.match(stripped)
-        if not match:
-            continue
-        raw = match.group('value')
-        if raw is None:
-            entries.append({'key': match.group('key'), 'value': None, 'line': number, 'quoted': False, 'quote': ''})
-            continue
-        value, quote = _unquote_env_value(raw)
-        entries.append({'key': match.group('key'), 'value': value, 'line': number, 'quoted': bool(quote),
-                        'quote': quote})
-    return entries
+    """Entries of an env file: [{key, value, line (1-based), quoted, quote}] — the one env-file
+    parser, ``env_file.parse``, shared with the fix that edits these files (same quoting and
+    escape rules, so audit and fix read the same value from a line). Single-quoted values are
+    literal for Compose (no interpolation)."""
+    out = []
+    for entry in env_file.parse(text):
+        quote = entry['quote'] or ''
+        out.append({'key': entry['key'], 'value': entry['value'], 'line': entry['line'] + 1,
+                    'quoted': bool(quote), 'quote': quote})
+    return out
 
 
 def parse_env_text(text):

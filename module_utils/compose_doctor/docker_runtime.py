@@ -44,7 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the module's fail_
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = str(exc)
 
-from ansible.module_utils.compose_doctor.redact import mask_text
+from ansible.module_utils.compose_doctor.redact import SecretPolicy, is_secret_key, mask_text, scrub
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DAEMON_JSON = "/etc/docker/daemon.json"
@@ -170,15 +170,45 @@ def format_status(state, now=None):
     return status.capitalize()
 
 
-def normalize_health(state, patterns=None):
-    """State.Health -> {status, failing_streak, log: [{exit_code, output, start}]} or None."""
+def secret_values_of_containers(attrs_list, patterns=None):
+    """Values to scrub from log lines and health output, seen in the containers' own config: the
+    environment values the classifier calls secret (any key name for a URL with credentials) and
+    the value after a secret-named flag on the command line (``--requirepass X``, ``--password=X``).
+    They never leave this module."""
+    policy = SecretPolicy(patterns)
+    values = set()
+    for attrs in attrs_list or []:
+        config = (attrs or {}).get("Config") or {}
+        for item in config.get("Env") or []:
+            key, sep, value = str(item).partition("=")
+            if sep and policy.classify(key, value) in ("secret", "default-credential"):
+                values.add(value)
+        args = [str(a) for a in (config.get("Entrypoint") or []) + (config.get("Cmd") or [])]
+        for i, arg in enumerate(args):
+            flag, eq, value = arg.partition("=")
+            if not flag.startswith("-") or not is_secret_key(flag.lstrip("-"), patterns):
+                continue
+            if eq:
+                values.add(value)
+            elif i + 1 < len(args) and not args[i + 1].startswith("-"):
+                values.add(args[i + 1])
+    return set(v for v in values if len(v) >= 4)
+
+
+def _clean(line, patterns, secret_values):
+    return mask_text(scrub(line, secret_values), patterns)
+
+
+def normalize_health(state, patterns=None, secret_values=None):
+    """State.Health -> {status, failing_streak, log: [{exit_code, output, start}]} or None;
+    output scrubbed of ``secret_values`` and masked (``KEY=value``, URL credentials)."""
     health = (state or {}).get("Health")
     if not health:
         return None
     log = []
     for entry in health.get("Log") or []:
         output = entry.get("Output") or ""
-        output = "\n".join(mask_text(line, patterns) for line in output.rstrip("\n").splitlines())
+        output = "\n".join(_clean(line, patterns, secret_values) for line in output.rstrip("\n").splitlines())
         log.append({
             "exit_code": entry.get("ExitCode"),
             "output": output,
@@ -352,8 +382,8 @@ def cgroup_stats(version, usage_text, limit_text, stat_text, mem_total=None):
     return {"memory_stats": memory_stats, "cgroup_version": version}
 
 
-def mask_log_lines(raw, patterns=None, tail=None):
-    """bytes|str log output -> list of masked lines (last `tail`)."""
+def mask_log_lines(raw, patterns=None, tail=None, secret_values=None):
+    """bytes|str log output -> list of scrubbed and masked lines (last `tail`)."""
     if raw is None:
         return []
     if isinstance(raw, bytes):
@@ -361,7 +391,7 @@ def mask_log_lines(raw, patterns=None, tail=None):
     lines = [line.rstrip("\r") for line in raw.splitlines()]
     if tail:
         lines = lines[-tail:]
-    return [mask_text(line, patterns) for line in lines]
+    return [_clean(line, patterns, secret_values) for line in lines]
 
 
 def wants_log_tail(fact):
@@ -375,7 +405,7 @@ def wants_log_tail(fact):
     return health.get("status") == "unhealthy"
 
 
-def normalize_container(attrs, images=None, now=None, patterns=None):
+def normalize_container(attrs, images=None, now=None, patterns=None, secret_values=None):
     """Full inspect attrs of one container -> the contract's container fact.
 
     `images` maps image id -> created timestamp (ISO); memory and log_tail start empty and
@@ -404,7 +434,7 @@ def normalize_container(attrs, images=None, now=None, patterns=None):
         "status": format_status(state, now=now),
         "started_at": _ts(state.get("StartedAt")),
         "finished_at": _ts(state.get("FinishedAt")),
-        "health": normalize_health(state, patterns),
+        "health": normalize_health(state, patterns, secret_values),
         "restart_count": int(attrs.get("RestartCount") or 0),
         "exit_code": state.get("ExitCode"),
         "oom_killed": bool(state.get("OOMKilled")),
@@ -721,8 +751,9 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
         now = datetime.datetime.now(datetime.timezone.utc)
         by_id = {}
         containers = []
+        secret_values = secret_values_of_containers(attrs_list, patterns)
         for a in attrs_list:
-            c = normalize_container(a, images=images, now=now, patterns=patterns)
+            c = normalize_container(a, images=images, now=now, patterns=patterns, secret_values=secret_values)
             by_id[c["id"]] = a
             containers.append(c)
         containers.sort(key=lambda c: (c["project"] or "", c["service"] or "", c["name"]))
@@ -743,7 +774,7 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
                 c["memory"] = memory_from_stats(stats, c["mem_limit_bytes"], source)
             if c["id"] in log_jobs:
                 c["log_tail"] = mask_log_lines(log_jobs[c["id"]].result(), patterns,
-                                               tail=int(log_tail_lines))
+                                               tail=int(log_tail_lines), secret_values=secret_values)
 
         version = f_version.result()
         vol_resp = _result(f_volumes, {}) or {}

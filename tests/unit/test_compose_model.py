@@ -114,10 +114,10 @@ def test_parse_env_entries():
     entries = cm.parse_env_entries(ENV_TEXT)
     values = dict((e['key'], e['value']) for e in entries)
     assert values == {'DB_PASSWORD': 'hunter2', 'GF_ADMIN_PASSWORD': 'admin', 'QUOTED': 'single # not a comment',
-                      'INLINE': 'value', 'EMPTY': '', 'BARE': None, 'URL': 'postgres://u:p@h/db'}
+                      'INLINE': 'value', 'EMPTY': '', 'URL': 'postgres://u:p@h/db'}   # BARE: no value to read
     assert [e['line'] for e in entries][:2] == [2, 3]
     quotes = dict((e['key'], e['quote']) for e in entries)
-    assert (quotes['GF_ADMIN_PASSWORD'], quotes['QUOTED'], quotes['INLINE'], quotes['BARE']) == ('"', "'", '', '')
+    assert (quotes['GF_ADMIN_PASSWORD'], quotes['QUOTED'], quotes['INLINE']) == ('"', "'", '')
     assert dict((e['key'], e['quoted']) for e in entries)['QUOTED'] is True
 
 

@@ -564,3 +564,22 @@ def test_fetch_stats_works_with_an_sdk_without_one_shot():
     class Client(object):
         api = _OldSdkApi()
     assert dr._fetch_stats(Client(), "abc") == {"id": "abc", "stream": False}
+
+
+def test_secret_values_of_containers_env_and_command_line():
+    attrs = [{"Config": {"Env": ["PIHOLE_PW=CanaryPw0001", "FOO=plainvalue", "LOG_LEVEL=info",
+                                 "DSN=postgres://u:CanaryUrl0002@db/x", "FLAG=true"],
+                         "Entrypoint": ["redis-server"], "Cmd": ["--requirepass", "CanaryCmd0003", "--port", "6379",
+                                                                 "--masterauth=CanaryCmd0004"]}}]
+    values = dr.secret_values_of_containers(attrs)
+    assert {"CanaryPw0001", "postgres://u:CanaryUrl0002@db/x", "CanaryCmd0003"} <= values
+    assert "plainvalue" not in values and "info" not in values and "6379" not in values
+
+
+def test_log_and_health_output_scrubbed_with_values_seen():
+    seen = {"CanaryPw0001"}
+    lines = dr.mask_log_lines(b"connecting with CanaryPw0001\nok\n", tail=10, secret_values=seen)
+    assert lines == ["connecting with ********", "ok"]
+    state = {"Health": {"Status": "unhealthy", "FailingStreak": 1,
+                        "Log": [{"ExitCode": 1, "Output": "auth CanaryPw0001 refused\n", "Start": "x"}]}}
+    assert "CanaryPw0001" not in str(dr.normalize_health(state, secret_values=seen))
