@@ -22,6 +22,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -501,6 +503,16 @@ def referenced_names(value):
     return _REF_NAME_RE.findall(value.replace('$$', ''))
 
 
+# Per-run key of the fingerprints: equal values compare equal within one audit, and a fingerprint
+# cannot be tested against guesses later (the key is never stored or returned).
+_RUN_KEY = os.urandom(32)
+
+
+def fingerprint(value):
+    """Keyed, non-reversible fingerprint of a value (HMAC-SHA256 with a per-run key, 16 hex)."""
+    return hmac.new(_RUN_KEY, str(value).encode('utf-8', 'replace'), hashlib.sha256).hexdigest()[:16]
+
+
 def classify_secret(policy, key, raw_value, effective_value, literal=None, secret_key=None):
     """{key, literal, class, default_credential, empty, length} of one setting — never its value.
 
@@ -516,6 +528,7 @@ def classify_secret(policy, key, raw_value, effective_value, literal=None, secre
         'default_credential': cls == 'default-credential',
         'empty': cls == 'empty',
         'length': len(str(value)) if value not in (None, '') else 0,
+        'fingerprint': fingerprint(value) if value not in (None, '') else None,
     }
 
 
@@ -759,11 +772,9 @@ def load_compose_file_fs(project_dir, rel):
 # orchestration
 # --------------------------------------------------------------------------------------------
 
-def _project_env(project_dir, environ):
+def _project_env(project_dir, environ, env_cache):
     """(.env entries, .env dict, interpolation variables): the shell environment wins over .env."""
-    entries = []
-    if os.path.isfile(os.path.join(project_dir, '.env')):
-        entries = parse_env_entries(read_text_fs(os.path.join(project_dir, '.env')))
+    entries = _env_entries_fs(os.path.join(project_dir, '.env'), env_cache)
     dotenv = dict((e['key'], e['value']) for e in entries)
     interp_env = dict(dotenv)
     interp_env.update(environ)
@@ -786,7 +797,8 @@ def _data_dirs(project_dir, layers):
     return sorted(out)
 
 
-def _effective_model(project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner):
+def _effective_model(project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner,
+                     env_cache):
     """(services, model, source, cli_error): Compose's model, else the fallback's."""
     model, cli_error = None, None
     if use_cli and active:
@@ -801,7 +813,7 @@ def _effective_model(project_dir, active, sources, layers, environ, interp_env, 
     for name, svc in fallback['services'].items():   # env_file values under environment, as Compose does
         values = {}
         for rel in layer_env_files(project_dir, layers.get(name, []), interp_env):
-            for e in _env_entries_fs(os.path.join(project_dir, rel)):
+            for e in _env_entries_fs(os.path.join(project_dir, rel), env_cache):
                 single = e['quote'] == "'"
                 values[e['key']] = interpolate_string(e['value'], interp_env) if isinstance(
                     e['value'], str) and not single else e['value']
@@ -837,7 +849,7 @@ def _services_facts(project_dir, services, layers, sources, interp_env, policy, 
     return out
 
 
-def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, policy, secret_refs):
+def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, policy, secret_refs, env_cache):
     """(env_files, secret_files) facts: files Compose reads (.env, env_file:, secrets: file:) and
     secrets* directories; templates (example.env, .env.example) are marked, not read as live."""
     env_refs, secret_rels = set(), set(secret_dir_files(paths))
@@ -854,7 +866,7 @@ def _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env, 
     env_files = []
     for rel in sorted(set(env_files_in(paths)) | env_refs):
         facts = file_facts_fs(project_dir, rel)
-        entries = _env_entries_fs(os.path.join(project_dir, rel))
+        entries = _env_entries_fs(os.path.join(project_dir, rel), env_cache)
         facts['referenced'] = rel in env_refs or rel == '.env'
         facts['template'] = not facts['referenced'] and bool(TEMPLATE_RE.search(os.path.basename(rel)))
         facts['secrets'] = env_file_secrets(entries, interp_env, policy, secret_refs)
@@ -877,14 +889,16 @@ def _secret_file_values(project_dir, secret_files, limit=4096):
     return values
 
 
-def _env_entries_fs(path):
-    """Entries of an env file; [] when it is missing, not a regular file or unreadable."""
-    if not os.path.isfile(path):
-        return []
-    try:
-        return parse_env_entries(read_text_fs(path))
-    except (IOError, OSError, ValueError):
-        return []
+def _env_entries_fs(path, cache):
+    """Entries of an env file, read and parsed once per audit (``cache``: path -> entries);
+    [] when it is missing, not a regular file or unreadable."""
+    path = os.path.normpath(path)
+    if path not in cache:
+        try:
+            cache[path] = parse_env_entries(read_text_fs(path)) if os.path.isfile(path) else []
+        except (IOError, OSError, ValueError):
+            cache[path] = []
+    return cache[path]
 
 
 def _files_facts(compose_rels, loaded, sources, main, active):
@@ -909,7 +923,8 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
     environ = dict(os.environ if environ is None else environ)
     project_dir = os.path.abspath(project_dir)
     paths, skipped = walk_project_fs(project_dir)
-    dotenv_entries, dotenv, interp_env = _project_env(project_dir, environ)
+    env_cache = {}   # every env file is read once, with one parser
+    dotenv_entries, dotenv, interp_env = _project_env(project_dir, environ, env_cache)
     active, active_source = resolve_active_files(project_dir, paths, files, dotenv, environ)
     loaded = {}
 
@@ -931,7 +946,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         errors.append(no_project_error(paths, compose_rels, files))
 
     services, model, model_source, cli_error = _effective_model(
-        project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner)
+        project_dir, active, sources, layers, environ, interp_env, use_cli, docker_bin, runner, env_cache)
     policy.names = tuple(services) + tuple(layers)   # a service name as a value is a host name
     secret_refs = secret_refs_of(layers)
     secret_values = secret_values_of([dotenv], policy, secret_refs)
@@ -947,7 +962,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
                            'message': 'docker compose config: %s' % cli_error})
 
     env_files, secret_files = _env_and_secret_files(project_dir, paths, compose_rels, loaded, interp_env,
-                                                    policy, secret_refs)
+                                                    policy, secret_refs, env_cache)
     secret_values |= _secret_file_values(project_dir, secret_files)
     facts_services = _services_facts(project_dir, services, layers, sources, interp_env, policy, secret_values)
     if model.get('name'):

@@ -264,6 +264,9 @@ def _one_file(text, rel='docker-compose.yml'):
 def test_service_secret_env():
     sources, layers = _one_file(GOOD)
     api = cm.service_secret_env(layers['api'], sources, {'DB_PASSWORD': 'postgres'}, {}, POL)
+    assert api[0]['fingerprint'] == cm.fingerprint('abc') != cm.fingerprint('abd')   # comparable, not the value
+    for s in api:
+        s.pop('fingerprint')
     assert api == [
         {'key': 'API_TOKEN', 'literal': True, 'class': 'secret', 'default_credential': False, 'empty': False,
          'length': 3, 'file': 'docker-compose.yml', 'line': 3},
@@ -302,6 +305,7 @@ def test_env_file_secrets():
     by_key = dict((s['key'], s) for s in out)
     assert set(by_key) == {'DB_PASSWORD', 'GF_ADMIN_PASSWORD', 'GF_PASSWORD', 'URL'}  # URL: user:pass@
     assert by_key['GF_ADMIN_PASSWORD']['default_credential'] is True
+    assert by_key['GF_PASSWORD'].pop('fingerprint') == cm.fingerprint('admin')
     assert by_key['GF_PASSWORD'] == {'key': 'GF_PASSWORD', 'literal': False, 'class': 'default-credential',
                                      'default_credential': True, 'empty': False, 'length': 5, 'line': 10}
     assert 'hunter2' not in str(out) and 'admin' not in str(out)
