@@ -15,18 +15,20 @@ import re
 
 MASK = '********'
 
-# Secret words: a key holds a secret when one of its words is one of these (``DB_PASSWORD``,
-# ``PIHOLE_PW``, ``adminPass``), when a compound word ends with a long one (``WEBPASSWORD``,
-# ``ACCESSTOKEN``), or when its last word is ``key`` (``SERVICE_ROLE_KEY``, ``VAULT_ENC_KEY``).
-# Role default: audit_secret_key_patterns (this is the one copy in the code).
+# Secret words: a key holds a secret when one of its words (or word sequences: ``erlang_cookie``)
+# is one of these (``DB_PASSWORD``, ``PIHOLE_PW``, ``adminPass``), when a compound word ends with a
+# long one (``WEBPASSWORD``, ``ACCESSTOKEN``, ``TS_AUTHKEY``), or when its last word is ``key``
+# (``SERVICE_ROLE_KEY``, ``VAULT_ENC_KEY``). Role default: audit_secret_key_patterns (this is the
+# one copy in the code). Measured on tests/unit/secret_corpus.tsv (test_secret_corpus.py).
 DEFAULT_SECRET_KEY_PATTERNS = (
     'password', 'passwd', 'pwd', 'pw', 'pass', 'passphrase', 'secret', 'token', 'apikey', 'credential',
     'credentials', 'salt', 'dsn', 'privatekey', 'secretkey', 'accesskey', 'auth_token', 'api_key',
-    'private_key', 'access_key',
+    'private_key', 'access_key', 'authkey', 'erlang_cookie',
 )
-# A key whose last word is one of these names a property of a secret, not the secret
-# (``*_PASS_SCHEME``, ``*_AUTH_METHOD``, ``*_PASSWORD_FILE``, ``*_KEY_ID``). Role default:
-# audit_secret_key_qualifiers.
+# A key ending with one of these words (or word sequences) names a property of a secret, or a
+# public counterpart, not the secret (``*_PASS_SCHEME``, ``*_AUTH_METHOD``, ``*_PASSWORD_FILE``,
+# ``*_KEY_ID``, ``VAPID_PUBLIC_KEY``, ``STRIPE_PUBLISHABLE_KEY``, ``RECAPTCHA_SITE_KEY``).
+# Role default: audit_secret_key_qualifiers.
 DEFAULT_SECRET_KEY_QUALIFIERS = (
     'method', 'type', 'scheme', 'host', 'hostname', 'port', 'user', 'username', 'login', 'enabled', 'enable',
     'disabled', 'file', 'path', 'dir', 'provider', 'url', 'uri', 'endpoint', 'id', 'name', 'size', 'length', 'len',
@@ -35,19 +37,36 @@ DEFAULT_SECRET_KEY_QUALIFIERS = (
     'iterations', 'required', 'hint', 'field', 'backend', 'store', 'location', 'region', 'issuer', 'audience',
     'email', 'strategy', 'source', 'kind', 'encoding', 'regex', 'pattern', 'level', 'vendors', 'reset', 'rotation',
     'interval', 'retries', 'attempts', 'limit', 'flag', 'check', 'validation', 'complexity', 'hashers', 'hasher',
+    'realm', 'public_key', 'publishable_key', 'site_key', 'authorized_keys',
 )
+_INDEX_WORD_RE = re.compile(r'^v?\d+$')
 _NOT_COMPOUND = frozenset(['bypass', 'compass', 'surpass', 'overpass', 'underpass', 'trespass', 'passport'])
 
+# Well-known defaults (whole value, case-insensitive, ``*`` wildcards): the images' documented
+# values (``example`` in the Docker official images' docs, MinIO's ``minioadmin``, Harbor's
+# ``Harbor12345``, Supabase's dashboard password). Role defaults: audit_default_credentials,
+# env_secrets_default_credentials.
 DEFAULT_CREDENTIALS = (
     'admin', 'password', 'changeme*', 'change_me*', 'change-me*', 'changeit', 'postgres', 'root', 'secret', 'guest',
-    '123456', 'test',
+    '123456', 'test', 'example', 'minioadmin', 'harbor12345', 'this_password_is_insecure_and_should_be_updated',
 )
+# Template values: <...>, [...], {{ ... }}, xxx (also inside a token's shape: sk-xxxx, ghp_XXXX),
+# "your" as a word (your-api-key, xoxb-your-token), *-here, replace-me, TODO...
 _PLACEHOLDER_RE = re.compile(
-    r'^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|x{3,}|\*{3,}|\.{3,}|_+|-+|your[-_ ].*|.*[-_]here|replace[-_ ]?me.*|todo|tbd|'
-    r'fixme|dummy|placeholder|example|none|null|nil|undefined)$', re.IGNORECASE)
+    r'^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|x{3,}|.*x{4,}.*|\*{3,}|\.{3,}|_+|-+|(?:.*[-_ .])?your[-_ ].*|.*[-_]here|'
+    r'replace[-_ ]?me.*|todo|tbd|fixme|dummy|placeholder|example|none|null|nil|undefined)$', re.IGNORECASE)
 _BOOL_WORDS = frozenset(['true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', 'enabled', 'disabled'])
 _DOTTED_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$')
+# Pieces of an identifier: ``Argon2PasswordHasher`` -> Argon, 2, Password, Hasher (few, long);
+# a token's segment (``CAESIJq8Lm2Xw7``) falls apart into many short ones.
+_NAME_PIECE_RE = re.compile(r'[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+')
 _NUMBER_RE = re.compile(r'^[+-]?\d+(?:\.\d+)?[a-zA-Z]{0,2}$')
+_LONG_NUMBER_RE = re.compile(r'^\d{6,}$')
+# Connection strings: ``Server=db;User Id=sa;Password=x``, ``AccountKey=...``, ``?password=x&...``
+_CONN_PAIR_RE = re.compile(r'(?:^|[;?&])\s*(?P<k>[A-Za-z][A-Za-z0-9 _.-]*?)\s*=\s*(?P<v>[^;&]*)')
+# ``mysql:host=db;dbname=app`` (a PDO DSN), ``Server=db;Database=app``: settings, no secret in it
+_CONN_STRING_RE = re.compile(r'^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?:[A-Za-z][A-Za-z0-9 _.-]*=[^;=]*;){1,}'
+                             r'[A-Za-z][A-Za-z0-9 _.-]*=[^;=]*;?$')
 
 # scheme://user:password@host  ->  scheme://user:********@host
 _URL_CRED_RE = re.compile(r'(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)')
@@ -70,43 +89,84 @@ def key_words(key):
     return [w for w in re.split(r'[^A-Za-z0-9]+', text.lower()) if w]
 
 
+_WORD_TUPLES = {}
+
+
+def _word_tuples(items):
+    """Each pattern / qualifier as a tuple of words (memoised: the role passes the same lists on every call)."""
+    items = tuple(str(p) for p in items)
+    found = _WORD_TUPLES.get(items)
+    if found is None:
+        if len(_WORD_TUPLES) > 64:
+            _WORD_TUPLES.clear()
+        found = _WORD_TUPLES[items] = [tuple(key_words(p)) for p in items if key_words(p)]
+    return found
+
+
+_DEFAULT_PATTERN_WORDS = _word_tuples(DEFAULT_SECRET_KEY_PATTERNS)
+_DEFAULT_QUALIFIER_WORDS = _word_tuples(DEFAULT_SECRET_KEY_QUALIFIERS)
+
+
 def _patterns(patterns):
-    if patterns is None:
-        patterns = DEFAULT_SECRET_KEY_PATTERNS
-    return [tuple(key_words(p)) for p in patterns if key_words(p)]
+    return _DEFAULT_PATTERN_WORDS if patterns is None else _word_tuples(patterns)
+
+
+def _qualifiers(qualifiers):
+    return _DEFAULT_QUALIFIER_WORDS if qualifiers is None else _word_tuples(qualifiers)
+
+
+def _ends_with_qualifier(words, qualifiers):
+    return any(len(q) <= len(words) and tuple(words[-len(q):]) == q for q in _qualifiers(qualifiers))
 
 
 def is_secret_key(key, patterns=None, qualifiers=None):
     """True when the key names a secret, judged by its words (not substrings).
 
     Secret: a word (or word sequence) of ``patterns``, a compound word ending with a secret word
-    of 4+ letters (``WEBPASSWORD``, ``requirepass``), or ``key`` as the last word. Not secret when
-    the last word is a qualifier (``*_PASS_SCHEME``, ``*_AUTH_METHOD``, ``*_PASSWORD_FILE``,
-    ``*_KEY_ID``). ``AUTH`` alone, ``WEBAUTHN``, ``AUTHENTIK_REDIS__HOST`` are not secrets.
+    of 4+ letters (``WEBPASSWORD``, ``requirepass``) or its plural (``PASSWORDS``), or ``key`` /
+    ``keys`` as the last word (a trailing index or version is skipped: ``KEY_V1``). Not secret when
+    the key ends with a qualifier (``*_PASS_SCHEME``, ``*_AUTH_METHOD``, ``*_PASSWORD_FILE``,
+    ``*_KEY_ID``, ``*_PUBLIC_KEY``). ``AUTH`` alone, ``WEBAUTHN``, ``AUTHENTIK_REDIS__HOST`` are not secrets.
     """
     if key is None:
         return False
     words = key_words(key)
+    while len(words) > 1 and _INDEX_WORD_RE.match(words[-1]):
+        words = words[:-1]  # API_KEY_2, _APP_OPENSSL_KEY_V1: a numbered or versioned secret
     if not words:
         return False
-    quals = DEFAULT_SECRET_KEY_QUALIFIERS if qualifiers is None else [str(q).lower() for q in qualifiers]
-    if words[-1] in quals:
+    if _ends_with_qualifier(words, qualifiers):
         return False
-    if words[-1] == 'key':
+    if words[-1] in ('key', 'keys'):
         return True
     for pattern in _patterns(patterns):
         n = len(pattern)
         if any(tuple(words[i:i + n]) == pattern for i in range(len(words) - n + 1)):
             return True
         if n == 1 and len(pattern[0]) >= 4 and any(
-                w.endswith(pattern[0]) and w != pattern[0] and w not in _NOT_COMPOUND for w in words):
-            return True
+                (w.endswith(pattern[0]) and w != pattern[0] and w not in _NOT_COMPOUND) or w == pattern[0] + 's'
+                for w in words):
+            return True  # WEBPASSWORD, requirepass; plurals: KAFKA_CLIENT_PASSWORDS, API_TOKENS
     return False
 
 
 def has_url_credentials(value):
-    """True for a value holding ``scheme://user:password@host``."""
-    return bool(value) and bool(_URL_CRED_RE.search(str(value)))
+    """True for a value holding credentials inline: ``scheme://user:password@host``, or a
+    connection string's / query string's secret pair (``...;Password=x;...``, ``AccountKey=...``,
+    ``?password=x``) with a real value (not empty, a reference or a placeholder)."""
+    if not value:
+        return False
+    text = str(value)
+    if _URL_CRED_RE.search(text):
+        return True
+    if '=' not in text:
+        return False
+    for match in _CONN_PAIR_RE.finditer(text):
+        val = match.group('v').strip()
+        if (val and not val.startswith('$') and not _PLACEHOLDER_RE.match(val) and val.lower() not in _BOOL_WORDS
+                and is_secret_key(match.group('k'))):
+            return True
+    return False
 
 
 def is_default_credential(value, default_credentials=None):
@@ -121,14 +181,40 @@ def is_default_credential(value, default_credentials=None):
     return False
 
 
+def _name_segment(segment):
+    """A dotted name's segment that reads as an identifier (``contrib``, ``Argon2PasswordHasher``,
+    ``S3Boto3Storage``), not as a token's random segment (``CAESIJq8Lm2Xw7Zr4``, a JWT part)."""
+    text = segment.replace('_', '')
+    if len(text) <= 8:
+        return True
+    return len(text) >= 2.5 * len(_NAME_PIECE_RE.findall(text))
+
+
+def _dotted_name(text):
+    """``django.contrib.auth.hashers.Argon2PasswordHasher``, ``config.settings.production``,
+    ``db.example.com`` -- but not ``hvs.CAESIJ...`` (a Vault token) or a JWT / SendGrid key."""
+    if not _DOTTED_NAME_RE.match(text):
+        return False
+    segments = text.split('.')
+    return not any(c.isdigit() for c in segments[0]) and all(_name_segment(seg) for seg in segments)
+
+
 def looks_like_data(value, names=()):
     """Values that are not secrets whatever the key: booleans, numbers, paths, dotted module or
-    class names, ``localhost`` and the project's own service names (host names)."""
+    class names, connection strings without a secret pair (``mysql:host=db;dbname=app``),
+    ``localhost`` and the project's own service names (host names)."""
     text = str(value).strip()
     low = text.lower()
     return (low in _BOOL_WORDS or bool(_NUMBER_RE.match(text)) or text.startswith(('/', './', '../', '~/'))
-            or bool(_DOTTED_NAME_RE.match(text)) and not any(c.isdigit() for c in text.split('.')[0])
+            or _dotted_name(text) or bool(_CONN_STRING_RE.match(text)) and not has_url_credentials(text)
             or low == 'localhost' or text in set(names))
+
+
+def _names_the_secret(key, patterns=None, qualifiers=None):
+    """The key's last word is itself a secret word (``DB_PASSWORD``, ``SECURITY_PASSWORD_SALT``,
+    ``API_KEY``), not a property of one (``PASSWORD_MIN_LENGTH``, ``PASS_MAX_DAYS``)."""
+    words = [w for w in (key_words(key) if key is not None else []) if not _INDEX_WORD_RE.match(w)]
+    return bool(words) and is_secret_key(words[-1], patterns, qualifiers)
 
 
 def classify_value(key, value, literal=True, default_credentials=None, patterns=None, qualifiers=None, names=(),
@@ -137,7 +223,7 @@ def classify_value(key, value, literal=True, default_credentials=None, patterns=
     ``reference`` | ``empty``. Computed where the value is read; only the class leaves the host.
 
     ``secret_key``: force the key's verdict (a key referenced by a secret key is secret too).
-    A URL with ``user:password@`` is a secret under any key.
+    A URL with ``user:password@`` (or a connection string with ``Password=``) is a secret under any key.
     """
     if value is None or str(value).strip() == '':
         return 'empty'
@@ -151,6 +237,8 @@ def classify_value(key, value, literal=True, default_credentials=None, patterns=
         return 'default-credential'
     if _PLACEHOLDER_RE.match(text.strip()):
         return 'placeholder'
+    if _LONG_NUMBER_RE.match(text.strip()) and _names_the_secret(key, patterns, qualifiers):
+        return 'secret'  # a numeric password or salt (DB_PASSWORD=83920174), not a flag or a length
     if looks_like_data(text, names) and not has_url_credentials(text):
         return 'not-secret'
     return 'secret'
