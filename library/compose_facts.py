@@ -70,6 +70,17 @@ options:
         C(*_AUTH_METHOD), C(*_PASSWORD_FILE), C(*_KEY_ID)). Default is the built-in list.
     type: list
     elements: str
+  max_file_bytes:
+    description:
+      - A compose file larger than this is refused (a finding) before it is read, and Compose is not run on it.
+    type: int
+    default: 4194304
+  max_yaml_nodes:
+    description:
+      - A compose document whose YAML expands (aliases included) past this many nodes is refused before it is
+        built, so a "billion laughs" file cannot take the host's memory.
+    type: int
+    default: 500000
   default_credentials:
     description:
       - Whole values (case-insensitive, C(*) wildcards such as C(change_me*)) that count as default credentials
@@ -210,6 +221,8 @@ def argument_spec():
         use_cli=dict(type='bool', default=True),
         secret_key_patterns=dict(type='list', elements='str', no_log=False),
         secret_key_qualifiers=dict(type='list', elements='str', no_log=False),
+        max_file_bytes=dict(type='int', default=compose_model.MAX_COMPOSE_BYTES),
+        max_yaml_nodes=dict(type='int', default=compose_model.MAX_EXPANDED_NODES),
         default_credentials=dict(type='list', elements='str', no_log=False),
     )
 
@@ -237,6 +250,7 @@ def main():
             secret_key_patterns=patterns,
             default_credentials=module.params['default_credentials'],
             secret_key_qualifiers=module.params['secret_key_qualifiers'],
+            limits={'max_bytes': module.params['max_file_bytes'], 'max_nodes': module.params['max_yaml_nodes']},
         )
     except Exception as exc:  # pylint: disable=broad-except
         # Last resort: the audit goes on with the runtime facts; the reason (masked) becomes a finding.

@@ -38,7 +38,7 @@ from ansible.module_utils.compose_doctor.compose_values import (
 from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
 from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
 from ansible.module_utils.compose_doctor.compose_yaml import (  # noqa: F401 (re-exported for the module)
-    HAS_YAML, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
+    HAS_YAML, MAX_COMPOSE_BYTES, MAX_EXPANDED_NODES, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
 )
 from ansible.module_utils.compose_doctor.redact import (
     SecretPolicy, has_url_credentials, is_secret_key, mask, redact_text,
@@ -748,12 +748,20 @@ def cli_error_location(message, project_dir, rels):
     return found, int(line.group(1)) if line else None
 
 
-def load_compose_file_fs(project_dir, rel):
-    """{'data' (tagged), 'plain', 'index', 'lines', 'error'} of one compose file."""
+def load_compose_file_fs(project_dir, rel, limits=None):
+    """{'data' (tagged), 'plain', 'index', 'lines', 'error'} of one compose file; ``limits``:
+    {max_bytes, max_nodes} (compose_yaml's defaults) — past them the file is refused, not read."""
+    limits = limits or {}
+    max_bytes = int(limits.get('max_bytes') or MAX_COMPOSE_BYTES)
     full = os.path.join(project_dir, rel)
     entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}}, 'lines': 0,
              'error': None}
     try:
+        size = os.path.getsize(full)
+        if size > max_bytes:
+            entry['error'] = ComposeFileError(rel, 'refused: %d bytes, over the limit of %d (audit_max_compose_bytes); '
+                                              'neither compose-doctor nor Compose reads it' % (size, max_bytes), 1, 1)
+            return entry
         text = read_text_fs(full)
     except (IOError, OSError, ValueError) as exc:
         entry['error'] = ComposeFileError(rel, 'cannot read file: %s' % (getattr(exc, 'strerror', None)
@@ -761,7 +769,8 @@ def load_compose_file_fs(project_dir, rel):
         return entry
     entry['lines'] = len(text.splitlines())
     try:
-        entry['data'], entry['index'] = load_compose_text(text, rel)
+        entry['data'], entry['index'] = load_compose_text(text, rel,
+                                                          int(limits.get('max_nodes') or MAX_EXPANDED_NODES))
         entry['plain'] = plain(entry['data'])
     except ComposeFileError as exc:
         entry['error'] = exc
@@ -801,7 +810,11 @@ def _effective_model(project_dir, active, sources, layers, environ, interp_env, 
                      env_cache):
     """(services, model, source, cli_error): Compose's model, else the fallback's."""
     model, cli_error = None, None
-    if use_cli and active:
+    refused = [rel for rel in sources if sources[rel].get('error') is not None]
+    if use_cli and active and refused:
+        # Compose would fail on the same file (or, on a huge one, run for minutes): not started.
+        cli_error = 'not run: %s cannot be read (see its finding)' % ', '.join(refused)
+    elif use_cli and active:
         model, cli_error = run_compose_config(project_dir, [os.path.join(project_dir, f) for f in active],
                                               environ, docker_bin=docker_bin, runner=runner)
     if model is not None:
@@ -916,7 +929,7 @@ def _files_facts(compose_rels, loaded, sources, main, active):
 
 
 def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, default_credentials=None,
-           environ=None, docker_bin=None, runner=None, secret_key_qualifiers=None):
+           environ=None, docker_bin=None, runner=None, secret_key_qualifiers=None, limits=None):
     """All compose facts of ``project_dir`` (the ``compose`` dict compose_facts returns)."""
     policy = SecretPolicy(secret_key_patterns, secret_key_qualifiers, default_credentials)
     patterns = policy.patterns
@@ -930,7 +943,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
 
     def loader(rel):
         if rel not in loaded:
-            loaded[rel] = load_compose_file_fs(project_dir, rel)
+            loaded[rel] = load_compose_file_fs(project_dir, rel, limits)
         return loaded[rel]
 
     sources = load_sources(project_dir, active, interp_env, loader)

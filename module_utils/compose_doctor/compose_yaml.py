@@ -28,8 +28,11 @@ except ImportError as _exc:  # pragma: no cover - exercised only without pyyaml
     HAS_YAML = False
     YAML_IMPORT_ERROR = str(_exc)
 
-# A document whose aliases expand past this many nodes is refused (a "billion laughs" file
-# would otherwise take the host's memory in anything that walks it).
+# Bounded work on any input (role defaults audit_max_compose_bytes / audit_max_yaml_nodes): a file
+# larger than this is refused before it is read, and a document whose aliases expand past this many
+# nodes (a "billion laughs" file) is refused before it is constructed. A real 60-service project is
+# ~100 KB and ~20,000 nodes.
+MAX_COMPOSE_BYTES = 4 * 1024 * 1024
 MAX_EXPANDED_NODES = 500000
 
 
@@ -192,7 +195,7 @@ def _count_expanded(node, budget):
     return count
 
 
-def load_compose_text(text, file='<compose>'):
+def load_compose_text(text, file='<compose>', max_nodes=MAX_EXPANDED_NODES):
     """Parse compose YAML text -> (tagged data dict, line index). Raises ComposeFileError.
 
     The tagged data keeps ``Reset`` / ``Override`` markers; ``plain(data)`` drops them.
@@ -202,9 +205,9 @@ def load_compose_text(text, file='<compose>'):
     loader = _ComposeLoader(text)
     try:
         node = loader.get_single_node()
-        if node is not None and _count_expanded(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
-            raise ComposeFileError(file, 'YAML aliases expand to more than %d nodes (refused: it would exhaust '
-                                   'memory)' % MAX_EXPANDED_NODES, 1, 1)
+        if node is not None and _count_expanded(node, max_nodes) > max_nodes:
+            raise ComposeFileError(file, 'refused: the YAML expands (aliases included) to more than %d nodes, the '
+                                   'limit (audit_max_yaml_nodes); reading it would exhaust memory' % max_nodes, 1, 1)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(file, exc)

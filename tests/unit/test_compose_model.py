@@ -610,3 +610,16 @@ def test_gather_cli_error_is_redacted_and_located(tmp_path, docker_bin):
     assert 'hunter2secret' not in json.dumps(facts)
     (e,) = facts['errors']
     assert (e['file'], e['line']) == ('compose.yaml', 2) and e['message'].startswith('docker compose config: ')
+
+
+def test_oversized_file_is_refused_and_compose_not_run(tmp_path):
+    (tmp_path / 'compose.yaml').write_text('services:\n  web:\n    image: x\n' + '# pad\n' * 100)
+    calls = []
+
+    def runner(cmd, env, timeout):
+        calls.append(cmd)
+        return 0, '{"services": {}}', ''
+    facts = cm.gather(str(tmp_path), environ={}, runner=runner, docker_bin='/bin/true', limits={'max_bytes': 64})
+    assert calls == []   # Compose is not started on a file we refused
+    assert 'refused:' in facts['errors'][0]['message'] and facts['errors'][0]['file'] == 'compose.yaml'
+    assert facts['cli_error'].startswith('not run:')
