@@ -4,7 +4,8 @@
 they do not (``FOO``, ``X_KEY``, ``DATA``, ``pw``, camelCase, kebab-case, lower case) in compose
 ``environment`` (also through an anchor), an ``env_file``, the project ``.env`` (referenced by
 ``${...}``, also by a key whose own name says nothing), a ``secrets:`` file, a container's log and
-health-check output, and a container's command line (``--requirepass``). The project runs for real
+health-check output, and a container's command line (``--requirepass``) that the fix's Compose
+recreate (rotation of a default credential) and rollback's recreate would list. The project runs for real
 (its own Compose project ``cdcanary``); then the audit, ``remediate.yml --check --diff``,
 ``remediate.yml`` and ``rollback.yml`` run at ``-vvv`` and every byte they print, every report and
 every journal file (except the 0600 backups of files that already held the value) is searched.
@@ -59,8 +60,8 @@ def canary(tmp_path_factory):
     assert up.returncode == 0, up.stdout + up.stderr
     wait_for(lambda: (_state(client, "web") or {}).get("health"), until=lambda h: h == "unhealthy",
              what="cdcanary web unhealthy (its health output holds canaries)")
-    wait_for(lambda: (_state(client, "cache") or {}).get("status"), until=lambda s: s == "exited",
-             what="cdcanary cache exited (its log holds a canary)")
+    wait_for(lambda: (_state(client, "cache") or {}).get("status"), until=lambda s: s == "running",
+             what="cdcanary cache running (its command line holds a canary)")
     reports, journal = base / "reports", base / "journal"
     common = ["-vvv", "-e", f"compose_project_dir={project}", "-e", f"audit_reports_dir={reports}",
               "-e", f"compose_doctor_journal_dir={journal}"]
@@ -70,7 +71,9 @@ def canary(tmp_path_factory):
         first_audit = json.loads((reports / "lab" / "audit.json").read_text())
         runs["remediate --check --diff"] = run_playbook("remediate.yml", "--check", "--diff", "--tags", "secrets",
                                                         *common)
-        runs["remediate"] = run_playbook("remediate.yml", "--diff", "--tags", "secrets", *common)
+        # rotation on: the default credential in .env is replaced and `cache` recreated through Compose
+        runs["remediate"] = run_playbook("remediate.yml", "--diff", "--tags", "secrets", "-e", "env_secrets_rotate=true",
+                                         *common)
         runs["rollback"] = run_playbook("rollback.yml", *common)
         yield {"canaries": canaries, "runs": runs, "reports": reports, "journal": journal, "project": project,
                "first_audit": first_audit}
@@ -123,5 +126,5 @@ def test_the_fix_protected_the_files_and_rollback_restored_them(canary):
     """remediate made .env 0600 and rollback put the original mode back (the runs did their job)."""
     mode = (canary["project"] / ".env").stat().st_mode & 0o777
     assert mode == 0o644, oct(mode)
-    assert "env-file-permissions:.env" in canary["runs"]["remediate"].stdout or \
-        "secrets" in canary["runs"]["remediate"].stdout
+    assert "ADMIN_PASSWORD" in canary["runs"]["remediate"].stdout   # rotated (names only), then rolled back
+    assert "ADMIN_PASSWORD=changeme" in (canary["project"] / ".env").read_text()
