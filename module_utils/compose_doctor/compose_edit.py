@@ -288,6 +288,10 @@ def _merge(target, key, value, list_merge, quote_style, path, changed, warnings)
         return
     if exists and current is None and value is None:
         return
+    if isinstance(current, str) and re.search(r'(?<!\$)\$(?:\{|[A-Za-z_])', current.replace('$$', '')):
+        # ${MEM:-512m}: the value lives in the variable; writing a literal would silently drop it
+        raise ComposeEditError('%s is an interpolation (%s), not a literal: change the variable where it is '
+                               'defined (.env or the environment); nothing written' % (dotted, _ref_names(current)))
     if isinstance(current, str) and isinstance(value, str) and not isinstance(value, dict):
         new = _quote_like(current, value)
         if new is value:
@@ -301,6 +305,11 @@ def _merge(target, key, value, list_merge, quote_style, path, changed, warnings)
     else:
         target[key] = new
     changed.append(dotted)
+
+
+def _ref_names(text):
+    """'${MEM:-bogus} $X' -> '${MEM}, ${X}' (names only: a default may be anything)."""
+    return ', '.join('${%s}' % n for n in re.findall(r'\$\{?([A-Za-z_][A-Za-z0-9_]*)', text.replace('$$', '')))
 
 
 def _remove(target, keys, changed):

@@ -168,3 +168,11 @@ def test_longer_value_keeps_two_spaces_before_its_comment():
             "          memory: 1G  # sized for the seed\n")
     out = set_service_keys(text, "redis", {"deploy": {"resources": {"limits": {"memory": "256M"}}}})
     assert out["text"].splitlines()[-1] == "          memory: 256M  # sized for the seed"
+
+
+def test_an_interpolated_value_is_not_overwritten():
+    text = 'services:\n  api:\n    image: x\n    mem_limit: "${MEM:-bogus}"\n'
+    with pytest.raises(ComposeEditError) as err:
+        set_service_keys(text, 'api', {'mem_limit': '80M'})
+    assert 'interpolation (${MEM})' in str(err.value) and 'nothing written' in str(err.value)
+    assert 'bogus' not in str(err.value)   # a default may hold anything: names only
