@@ -34,6 +34,8 @@ except ImportError as _exc:  # pragma: no cover - exercised only without ruamel
     RUAMEL_IMPORT_ERROR = str(_exc)
     YAMLError = Exception
 
+from ansible.module_utils.compose_doctor.compose_values import has_reference, referenced_names
+
 LIST_MERGE_MODES = ('append_unique', 'replace')
 
 
@@ -288,10 +290,11 @@ def _merge(target, key, value, list_merge, quote_style, path, changed, warnings)
         return
     if exists and current is None and value is None:
         return
-    if isinstance(current, str) and re.search(r'(?<!\$)\$(?:\{|[A-Za-z_])', current.replace('$$', '')):
+    if has_reference(current):
         # ${MEM:-512m}: the value lives in the variable; writing a literal would silently drop it
         raise ComposeEditError('%s is an interpolation (%s), not a literal: change the variable where it is '
-                               'defined (.env or the environment); nothing written' % (dotted, _ref_names(current)))
+                               'defined (.env or the environment); nothing written'
+                               % (dotted, ', '.join('${%s}' % n for n in referenced_names(current))))
     if isinstance(current, str) and isinstance(value, str) and not isinstance(value, dict):
         new = _quote_like(current, value)
         if new is value:
@@ -305,11 +308,6 @@ def _merge(target, key, value, list_merge, quote_style, path, changed, warnings)
     else:
         target[key] = new
     changed.append(dotted)
-
-
-def _ref_names(text):
-    """'${MEM:-bogus} $X' -> '${MEM}, ${X}' (names only: a default may be anything)."""
-    return ', '.join('${%s}' % n for n in re.findall(r'\$\{?([A-Za-z_][A-Za-z0-9_]*)', text.replace('$$', '')))
 
 
 def _remove(target, keys, changed):

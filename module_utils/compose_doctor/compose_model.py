@@ -32,7 +32,7 @@ import subprocess
 
 from ansible.module_utils.compose_doctor import compose_fallback, env_file
 from ansible.module_utils.compose_doctor.compose_values import (
-    environment_to_dict, env_file_entries, mapping, normalize_mounts, normalize_ports,
+    environment_to_dict, env_file_entries, has_reference, mapping, referenced_names, normalize_mounts, normalize_ports,
     scalar_str, shape, size_or_problem, string_list,
 )
 from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
@@ -213,13 +213,6 @@ def parse_env_entries(text):
 def parse_env_text(text):
     """KEY -> value dict of an env file (last wins)."""
     return dict((e['key'], e['value']) for e in parse_env_entries(text))
-
-
-def has_reference(value):
-    """True when a raw value refers to a variable ($VAR / ${VAR}) rather than being a literal."""
-    if not isinstance(value, str):
-        return False
-    return bool(re.search(r'(?<!\$)\$(?:\{|[A-Za-z_])', value.replace('$$', '')))
 
 
 def normalize_project_name(name):
@@ -492,16 +485,6 @@ def layer_env_files(project_dir, layers, env):
 # --------------------------------------------------------------------------------------------
 # secrets
 # --------------------------------------------------------------------------------------------
-
-_REF_NAME_RE = re.compile(r'\$\{?([A-Za-z_][A-Za-z0-9_]*)')
-
-
-def referenced_names(value):
-    """Variable names a raw value refers to (``${A:-x}$B`` -> ['A', 'B']); ``$$`` is not a reference."""
-    if not isinstance(value, str):
-        return []
-    return _REF_NAME_RE.findall(value.replace('$$', ''))
-
 
 # Per-run key of the fingerprints: equal values compare equal within one audit, and a fingerprint
 # cannot be tested against guesses later (the key is never stored or returned).

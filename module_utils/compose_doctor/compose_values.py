@@ -289,6 +289,27 @@ def mapping(value, key, problems):
 
 
 # ---------------------------------------------------------------------------------------------
+# references (${VAR}) in raw values
+# ---------------------------------------------------------------------------------------------
+
+def has_reference(value):
+    """True when a raw value refers to a variable ($VAR / ${VAR}) rather than being a literal."""
+    if not isinstance(value, str):
+        return False
+    return bool(re.search(r'(?<!\$)\$(?:\{|[A-Za-z_])', value.replace('$$', '')))
+
+
+_REF_NAME_RE = re.compile(r'\$\{?([A-Za-z_][A-Za-z0-9_]*)')
+
+
+def referenced_names(value):
+    """Variable names a raw value refers to (``${A:-x}$B`` -> ['A', 'B']); ``$$`` is not a reference."""
+    if not isinstance(value, str):
+        return []
+    return _REF_NAME_RE.findall(value.replace('$$', ''))
+
+
+# ---------------------------------------------------------------------------------------------
 # environment and env_file (shapes shared by the model, the fallback and the secrets view)
 # ---------------------------------------------------------------------------------------------
 
