@@ -48,6 +48,14 @@ options:
     type: list
     elements: dict
     default: []
+  outcomes:
+    description:
+      - With O(fleet=true), what remediation did on each host (C(host), C(state) -
+        C(remediated), C(failed), C(not run) or C(unreachable) - and C(detail)), shown in the fleet
+        summary. M(remediate.yml) passes it; an audit leaves it empty.
+    type: list
+    elements: dict
+    default: []
   unreachable:
     description:
       - Hosts that could not be audited, when O(fleet=true); names or dicts with C(host) and C(error).
@@ -180,7 +188,8 @@ def render_files(params):
         return [("remediation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"),
                 ("remediation.md", remediation.to_markdown(summary) + "\n")]
     if params.get("fleet"):
-        fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [])
+        fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [],
+                             outcomes=params.get("outcomes") or [])
         return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
                 ("fleet.md", render.fleet_markdown(fleet))]
     report = params.get("report")
@@ -198,6 +207,7 @@ def main():
             fleet=dict(type="bool", default=False),
             reports=dict(type="list", elements="dict", default=[]),
             unreachable=dict(type="list", elements="raw", default=[]),
+            outcomes=dict(type="list", elements="dict", default=[]),
             before=dict(type="dict"),
             fixes=dict(type="list", elements="dict", default=[]),
             check_mode_run=dict(type="bool", default=False),

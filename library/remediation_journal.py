@@ -57,9 +57,16 @@ options:
         optionally C(mode_after), C(owner_after), C(group_after); or C(mode_before),
         C(owner_before), C(group_before) given explicitly.
       - C(type=service) with C(project_dir), C(service), C(action) (C(recreated), C(rebuilt) or
-        C(started); a rebuilt service is rebuilt again on rollback, a started one (not running
-        before the run) is removed again), optional C(project_name) and C(files)
-        (compose files, as given to C(docker compose -f)).
+        C(started); a rebuilt service is rebuilt again on rollback unless its image was journaled,
+        a started one (not running before the run) is removed again), optional C(project_name)
+        and C(files) (compose files, as given to C(docker compose -f)).
+      - C(type=image) with C(project_dir), C(service), C(image) (the name Compose runs),
+        C(previous_id) (the image ID the service ran) and C(rollback_tag) (a tag already put on
+        that ID, so the image survives the rebuild); rollback tags it back as C(image) and
+        recreates the service from it.
+      - C(type=live) with C(project_dir), C(service), C(container), C(memory_before) and
+        C(memory_swap_before) (bytes, 0 = no limit): a limit changed with C(docker update);
+        rollback puts it back live unless the service is recreated anyway.
     type: list
     elements: dict
     default: []
@@ -73,6 +80,13 @@ options:
     description: For C(restore), overwrite files that changed since the remediation.
     type: bool
     default: false
+  from_entry:
+    description:
+      - For C(restore), undo only what I(run_id) recorded from this entry index on (no cascade),
+        e.g. the entry count C(action=show) returned before a fix started: how a fix that failed
+        undoes its own changes and leaves the earlier fixes of the run in place.
+      - A run that recorded nothing yet restores nothing.
+    type: int
 attributes:
   check_mode:
     support: full
@@ -162,12 +176,19 @@ unchanged:
 projects:
   description:
     - Compose projects whose services the restored runs recreated or rebuilt, to bring back to the
-      restored files. C(build) is C(always) when a service was rebuilt, else C(never). C(stop)
-      lists the services the runs started, which were not running before and are removed again.
+      restored files. C(build) is C(always) when a service was rebuilt and its previous image was
+      not journaled, else C(never). C(images) lists the images to tag back first
+      (C(service), C(image), C(previous_id), C(rollback_tag)); C(live) the limits to put back
+      with C(docker update) on containers that are not recreated (C(container),
+      C(memory_before), C(memory_swap_before), bytes). C(stop) lists the services the runs
+      started, which were not running before and are removed again.
   returned: when action is restore
   type: list
   elements: dict
-  sample: [{project_dir: /opt/lab, project_name: null, files: [], services: [metrics-agent], build: always}]
+  sample: [{project_dir: /opt/lab, project_name: null, files: [], services: [metrics-agent], build: never,
+            images: [{service: metrics-agent, image: lab-metrics-agent, previous_id: 'sha256:...',
+                      rollback_tag: 'compose-doctor/rollback:20250101T120000123456Z-1a2b.metrics-agent'}],
+            live: [], stop: []}]
 conflicts:
   description: Files changed since the remediation (restored anyway only with I(force)).
   returned: when action is restore
@@ -205,6 +226,7 @@ def run_module():
             entries=dict(type='list', elements='dict', default=[]),
             cascade=dict(type='bool', default=True),
             force=dict(type='bool', default=False),
+            from_entry=dict(type='int'),
         ),
         required_if=[('action', 'record', ['run_id'])],
         supports_check_mode=True,
@@ -223,8 +245,10 @@ def run_module():
             result.update(run_id=run_id, run_dir=run_dir(journal_dir, run_id), recorded=added, changed=bool(added))
         elif action == 'restore':
             wanted = params['run_id'] or LATEST
+            if params['from_entry'] is not None and wanted == LATEST:
+                module.fail_json(msg='from_entry needs the run_id of the run the fix recorded into', **result)
             outcome = restore(journal_dir, wanted, cascade=params['cascade'], force=params['force'],
-                              dry_run=module.check_mode)
+                              dry_run=module.check_mode, from_entry=params['from_entry'])
             result.update(run_id=outcome['run_ids'][-1], run_dir=run_dir(journal_dir, outcome['run_ids'][-1]),
                           run_ids=outcome['run_ids'], restored=outcome['restored'], unchanged=outcome['unchanged'],
                           projects=outcome['projects'], conflicts=outcome['conflicts'], changed=outcome['changed'])

@@ -19,6 +19,11 @@ Entry types (all carry ``type`` and ``time``):
                group_after, uid_before, gid_before}
 * ``service`` {project_dir, service, action: recreated|rebuilt|started, project_name, files}
   (``started``: was not running before the run; rollback removes it again)
+* ``image``   {project_dir, service, image, previous_id, rollback_tag}: the image a service ran
+              before a fix rebuilt it, kept under ``rollback_tag``; rollback tags it back as
+              ``image`` and recreates the service from it instead of rebuilding
+* ``live``    {project_dir, service, container, memory_before, memory_swap_before}: a limit
+              changed with ``docker update`` (bytes; 0 = none); rollback puts it back live
 
 Appending is idempotent: an entry equal (by its identity fields) to one already in the run is
 not added again. ``restore`` puts every file of the given run -- and of every newer run, newest
@@ -52,7 +57,7 @@ BACKUPS = 'backups'
 LATEST = 'latest'
 FORMAT_VERSION = 1
 RUN_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-ENTRY_TYPES = ('file', 'mode', 'service')
+ENTRY_TYPES = ('file', 'mode', 'service', 'image', 'live')
 SERVICE_ACTIONS = ('recreated', 'rebuilt', 'started')
 
 
@@ -209,6 +214,13 @@ _IDENTITY = {
     'file': ('path', 'sha256_before', 'sha256_after'),
     'mode': ('path', 'mode_before', 'mode_after', 'uid_before', 'gid_before', 'owner_after', 'group_after'),
     'service': ('project_dir', 'service'),
+    'image': ('project_dir', 'service'),
+    'live': ('container',),
+}
+_REQUIRED = {
+    'service': ('project_dir', 'service'),
+    'image': ('project_dir', 'service', 'image', 'previous_id', 'rollback_tag'),
+    'live': ('project_dir', 'service', 'container', 'memory_before'),
 }
 
 
@@ -271,15 +283,20 @@ def normalize_entry(entry, backup_root=None, dry_run=False):
             out['gid_before'] = resolve_gid(out['group_before'])
         for key in ('mode_after', 'owner_after', 'group_after'):
             out.setdefault(key, None)
-    elif etype == 'service':
-        if not out.get('project_dir') or not out.get('service'):
-            raise JournalError('service entry needs project_dir and service')
+    elif etype in _REQUIRED:
+        missing = [k for k in _REQUIRED[etype] if out.get(k) in (None, '')]
+        if missing:
+            raise JournalError('%s entry needs %s' % (etype, ', '.join(missing)))
         out['project_dir'] = os.path.abspath(str(out['project_dir']))
+        out.setdefault('project_name', None)
+        out.setdefault('files', None)
+    if etype == 'live':
+        out['memory_before'] = int(out['memory_before'])
+        out['memory_swap_before'] = int(out.get('memory_swap_before') or out['memory_before'])
+    elif etype == 'service':
         out['action'] = out.get('action') or 'recreated'
         if out['action'] not in SERVICE_ACTIONS:
             raise JournalError('service entry action must be one of %s, got %r' % (', '.join(SERVICE_ACTIONS), out['action']))
-        out.setdefault('project_name', None)
-        out.setdefault('files', None)
     return out
 
 
@@ -368,100 +385,126 @@ def _runs_to_restore(journal_dir, run_id, cascade):
     return list(reversed(ids[index:]))
 
 
-def plan_restore(journal_dir, run_id=None, cascade=True):
+def _chronological(journal_dir, run_ids, from_entry=None):
+    """(run_id, entry) pairs, oldest first; ``from_entry`` keeps only a single run's entries from
+    that index on (what one fix changed, for its own undo)."""
+    for rid in reversed(run_ids):
+        entries = load(journal_dir, rid)['entries']
+        for entry in entries[from_entry or 0:]:
+            yield rid, entry
+
+
+def _project(projects, entry):
+    key = (entry['project_dir'], entry.get('project_name'), tuple(entry.get('files') or ()))
+    return projects.setdefault(key, {'project_dir': entry['project_dir'], 'project_name': entry.get('project_name'),
+                                     'files': list(entry.get('files') or []), 'services': [], 'stop': [],
+                                     'build': 'never', 'runs': [], 'images': [], 'live': [], 'rebuilt': []})
+
+
+def _add_service_entry(proj, entry):
+    """service/image/live entries -> what rollback does to the project's containers."""
+    etype = entry['type']
+    if etype == 'image':
+        # the first image journaled for a service is the one it ran before the run(s)
+        if entry['service'] not in [i['service'] for i in proj['images']]:
+            proj['images'].append({k: entry[k] for k in ('service', 'image', 'previous_id', 'rollback_tag')})
+        return
+    if etype == 'live':
+        if entry['container'] not in [x['container'] for x in proj['live']]:
+            proj['live'].append({k: entry[k] for k in ('service', 'container', 'memory_before', 'memory_swap_before')})
+        return
+    # A service the run started was not running before: rollback removes it again;
+    # the others are recreated from the restored files (and images).
+    bucket = proj['stop'] if entry.get('action') == 'started' else proj['services']
+    if entry['service'] not in bucket:
+        bucket.append(entry['service'])
+    if entry.get('action') == 'rebuilt' and entry['service'] not in proj['rebuilt']:
+        proj['rebuilt'].append(entry['service'])
+
+
+def _finish_project(proj):
+    proj['services'].sort()
+    proj['stop'] = sorted(set(proj['stop']) - set(proj['services']))
+    imaged = set(i['service'] for i in proj['images'])
+    # rebuilt services come back from their journaled image; only one without it is rebuilt
+    proj['build'] = 'always' if set(proj.pop('rebuilt')) - imaged else 'never'
+    # a recreated container takes its limits from the restored file: no live update needed
+    proj['live'] = [x for x in proj['live'] if x['service'] not in proj['services']]
+    return proj
+
+
+def _plan_file(path, entries):
+    """One path's restore: target state, action (none|content|remove|mode) and any conflict."""
+    first = entries[0]
+    file_entries = [e for e in entries if e['type'] == 'file']
+    item = {'path': path, 'mode': first.get('mode_before'), 'uid': first.get('uid_before'),
+            'gid': first.get('gid_before'), 'owner': first.get('owner_before'), 'group': first.get('group_before'),
+            'content': None, 'remove': False, 'backup': None, 'sha256': None, 'action': 'none'}
+    expected_after, known = None, None
+    if file_entries:
+        fe = file_entries[0]
+        item.update({'content': True, 'remove': not fe.get('existed_before', True), 'backup': fe.get('backup'),
+                     'sha256': fe.get('sha256_before')})
+        # states the journal saw this file in; anything else was changed by someone else
+        known = set(e.get('sha256_before') for e in file_entries) | set(e.get('sha256_after') for e in file_entries)
+        expected_after = file_entries[-1].get('sha256_after')
+        if any(e.get('sha256_after') is None for e in file_entries):
+            known = None  # edited by another tool: any content is plausible
+    now = snapshot(path, allow_dir=True)
+    conflict = None
+    if item['content']:
+        if item['remove']:
+            item['action'] = 'remove' if now['exists'] else 'none'
+        elif now['sha256'] != item['sha256']:
+            item['action'] = 'content'
+            if known is not None and now['sha256'] not in known:
+                conflict = 'changed since the remediation run (checksum %s, expected %s)' % (
+                    'missing' if now['sha256'] is None else now['sha256'][:12], expected_after[:12])
+    if item['action'] == 'none':
+        mode_differs = item['mode'] is not None and now['exists'] and now['mode'] != item['mode']
+        owner_differs = now['exists'] and ((item['uid'] is not None and now['uid'] != item['uid'])
+                                          or (item['gid'] is not None and now['gid'] != item['gid']))
+        if not now['exists'] and not item['content']:
+            conflict = 'file no longer exists; cannot restore its mode/owner'
+        elif mode_differs or owner_differs:
+            item['action'] = 'mode'
+    item['mode_now'] = now['mode']
+    item['sha256_now'] = now['sha256']
+    return item, conflict
+
+
+def plan_restore(journal_dir, run_id=None, cascade=True, from_entry=None):
     """Work out what restoring ``run_id`` (default latest) means, without changing anything.
 
     Returns {run_ids (newest first), files: [...], projects: [...], conflicts: [...]}.
     For each path the target is the state before the OLDEST of those runs touched it; the
     expected current state is what the NEWEST run left (its sha256_after). A file whose current
     checksum is neither is a conflict (changed by someone else since the remediation).
+    ``from_entry`` (an index into the run's entries) restores only what the run recorded from
+    there on, in that run alone: how a failed fix undoes its own changes.
     """
-    run_ids = _runs_to_restore(journal_dir, run_id, cascade)
-    per_path = {}
-    order = []
-    services = {}
-    for rid in reversed(run_ids):  # oldest first: chronological
-        data = load(journal_dir, rid)
-        for entry in data['entries']:
-            etype = entry.get('type')
-            if etype in ('file', 'mode'):
-                path = entry['path']
-                if path not in per_path:
-                    per_path[path] = []
-                    order.append(path)
-                per_path[path].append(entry)
-            elif etype == 'service':
-                key = (entry['project_dir'], entry.get('project_name'), tuple(entry.get('files') or ()))
-                proj = services.setdefault(key, {'project_dir': entry['project_dir'],
-                                                 'project_name': entry.get('project_name'),
-                                                 'files': list(entry.get('files') or []),
-                                                 'services': [], 'stop': [], 'build': 'never', 'runs': []})
-                # A service the run started was not running before: rollback removes it again;
-                # the others are recreated from the restored files.
-                bucket = proj['stop'] if entry.get('action') == 'started' else proj['services']
-                if entry['service'] not in bucket:
-                    bucket.append(entry['service'])
-                if entry.get('action') == 'rebuilt':
-                    proj['build'] = 'always'
-                if rid not in proj['runs']:
-                    proj['runs'].append(rid)
+    run_ids = [resolve_run(journal_dir, run_id)] if from_entry is not None \
+        else _runs_to_restore(journal_dir, run_id, cascade)
+    per_path, projects = {}, {}
+    for rid, entry in _chronological(journal_dir, run_ids, from_entry):
+        if entry.get('type') in ('file', 'mode'):
+            per_path.setdefault(entry['path'], []).append(entry)
+        elif entry.get('type') in ('service', 'image', 'live'):
+            proj = _project(projects, entry)
+            _add_service_entry(proj, entry)
+            if rid not in proj['runs']:
+                proj['runs'].append(rid)
     files, conflicts = [], []
-    for path in order:
-        entries = per_path[path]
-        first = entries[0]
-        file_entries = [e for e in entries if e['type'] == 'file']
-        item = {'path': path, 'mode': first.get('mode_before'), 'uid': first.get('uid_before'),
-                'gid': first.get('gid_before'), 'owner': first.get('owner_before'), 'group': first.get('group_before'),
-                'content': None, 'remove': False, 'backup': None, 'sha256': None, 'action': 'none'}
-        if file_entries:
-            fe = file_entries[0]
-            item['content'] = True
-            item['remove'] = not fe.get('existed_before', True)
-            item['backup'] = fe.get('backup')
-            item['sha256'] = fe.get('sha256_before')
-            # states the journal saw this file in; anything else was changed by someone else
-            known = set()
-            for fe_ in file_entries:
-                known.add(fe_.get('sha256_before'))
-                known.add(fe_.get('sha256_after'))
-            expected_after = file_entries[-1].get('sha256_after')
-            if any(fe_.get('sha256_after') is None for fe_ in file_entries):
-                known = None  # edited by another tool: any content is plausible
-        else:
-            expected_after, known = None, None
-        now = snapshot(path, allow_dir=True)
-        if item['content']:
-            if item['remove']:
-                item['action'] = 'remove' if now['exists'] else 'none'
-            elif now['sha256'] == item['sha256']:
-                item['action'] = 'none'
-            else:
-                item['action'] = 'content'
-                if known is not None and now['sha256'] not in known:
-                    conflicts.append({'path': path, 'reason': 'changed since the remediation run (checksum %s, expected %s)'
-                                      % ('missing' if now['sha256'] is None else now['sha256'][:12], expected_after[:12])})
-        if item['action'] != 'remove':
-            mode_differs = item['mode'] is not None and now['exists'] and now['mode'] != item['mode']
-            owner_differs = now['exists'] and ((item['uid'] is not None and now['uid'] != item['uid'])
-                                              or (item['gid'] is not None and now['gid'] != item['gid']))
-            if item['action'] == 'content':
-                pass
-            elif not now['exists']:
-                if not item['content']:
-                    conflicts.append({'path': path, 'reason': 'file no longer exists; cannot restore its mode/owner'})
-            elif mode_differs or owner_differs:
-                item['action'] = 'mode'
-        item['mode_now'] = now['mode']
-        item['sha256_now'] = now['sha256']
+    for path, entries in per_path.items():  # insertion order: first touched first
+        item, conflict = _plan_file(path, entries)
         files.append(item)
-    projects = sorted(services.values(), key=lambda p: p['project_dir'])
-    for proj in projects:
-        proj['services'].sort()
-        proj['stop'] = sorted(set(proj['stop']) - set(proj['services']))
+        if conflict:
+            conflicts.append({'path': path, 'reason': conflict})
+    projects = [_finish_project(p) for p in sorted(projects.values(), key=lambda p: p['project_dir'])]
     return {'run_ids': run_ids, 'files': files, 'projects': projects, 'conflicts': conflicts}
 
 
-def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False):
+def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False, from_entry=None):
     """Restore the files of ``run_id`` (default: latest; with cascade also newer runs, newest first).
 
     Content comes back byte-for-byte from the backups (checksum verified first), then mode and
@@ -470,7 +513,11 @@ def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False):
     Raises JournalError on conflicts (unless ``force``) or on a missing/corrupt backup --
     before anything is written.
     """
-    plan = plan_restore(journal_dir, run_id, cascade)
+    if from_entry is not None and load(journal_dir, validate_run_id(run_id)) is None:
+        # the fix failed before it recorded anything: nothing of it to undo
+        return {'run_ids': [run_id], 'restored': [], 'unchanged': [], 'projects': [], 'conflicts': [],
+                'changed': False}
+    plan = plan_restore(journal_dir, run_id, cascade, from_entry)
     if plan['conflicts'] and not force:
         raise JournalError('refusing to restore run %s: %s (use force to overwrite)' % (
             plan['run_ids'][-1], '; '.join('%s %s' % (c['path'], c['reason']) for c in plan['conflicts'])))

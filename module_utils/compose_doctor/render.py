@@ -966,6 +966,14 @@ def fleet_markdown(fleet):
             _md(h.get("services_running")), _md(h.get("services_defined")), _pct(h.get("health_pct"), 1),
             _md(h.get("containers_restarting")), _md(h.get("containers_unhealthy"))))
     add("")
+    if fleet.get("outcomes"):
+        add("## Remediation outcome")
+        add("")
+        add("| Host | Outcome | Detail |")
+        add("|------|---------|--------|")
+        for o in fleet["outcomes"]:
+            add("| %s | %s | %s |" % (_md(o.get("host")), _md(o.get("state")), _md(o.get("detail"))))
+        add("")
     if fleet.get("unreachable"):
         add("## Unreachable hosts")
         add("")

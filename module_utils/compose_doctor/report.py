@@ -361,8 +361,9 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
     }
 
 
-def fleet_report(host_reports, unreachable_hosts=None, generated_at=None):
-    """Aggregate per-host reports; ``unreachable_hosts``: names or {host, error|msg} dicts."""
+def fleet_report(host_reports, unreachable_hosts=None, generated_at=None, outcomes=None):
+    """Aggregate per-host reports; ``unreachable_hosts``: names or {host, error|msg} dicts;
+    ``outcomes``: remediation's [{host, state, detail}] per host (empty for an audit)."""
     hosts, unreachable = [], []
     totals = {"findings": dict((s, 0) for s in SEVERITIES), "containers_total": 0, "containers_unhealthy": 0,
               "containers_restarting": 0, "services_defined": 0, "services_running": 0}
@@ -395,7 +396,7 @@ def fleet_report(host_reports, unreachable_hosts=None, generated_at=None):
     for u in unreachable_hosts or []:
         if isinstance(u, dict):
             unreachable.append({"host": u.get("host") or u.get("name"),
-                                "error": u.get("error") or u.get("msg") or "unreachable"})
+                                "error": u.get("error") or u.get("msg") or u.get("detail") or "unreachable"})
         else:
             unreachable.append({"host": str(u), "error": "unreachable"})
     unreachable.sort(key=lambda u: str(u["host"]))
@@ -412,4 +413,6 @@ def fleet_report(host_reports, unreachable_hosts=None, generated_at=None):
         "score_avg": round(sum(scores) / float(len(scores)), 1) if scores else None,
     })
     return {"schema_version": FLEET_SCHEMA_VERSION, "tool": dict(TOOL), "generated_at": generated_at or utc_now(),
-            "totals": totals, "hosts": hosts, "unreachable": unreachable, "rules": rule_rows}
+            "totals": totals, "hosts": hosts, "unreachable": unreachable, "rules": rule_rows,
+            "outcomes": sorted(({"host": o.get("host"), "state": o.get("state"), "detail": o.get("detail")}
+                                for o in outcomes or []), key=lambda o: str(o["host"]))}

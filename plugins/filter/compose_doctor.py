@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
 import os
 import re
 
@@ -28,19 +30,47 @@ from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 _ERROR_RE = re.compile(r'error|failed|denied|not found|no such|unable|cannot|could not|no matching', re.IGNORECASE)
 
 
+def _build_log_lines(stdout):
+    """Lines of the build log: Compose's JSON progress on stdout carries each step's output
+    base64-encoded under ``logs[].data`` (where pip says which package it could not find)."""
+    for raw in (stdout or '').splitlines():
+        if '"logs"' not in raw:
+            continue
+        try:
+            logs = json.loads(raw).get('logs') or []
+        except (ValueError, AttributeError):
+            continue
+        for log in logs:
+            try:
+                text = base64.b64decode(log.get('data') or '').decode('utf-8', 'replace')
+            except (ValueError, TypeError, AttributeError):
+                continue
+            for line in text.splitlines():
+                yield line
+
+
+def _error_lines(lines, seen):
+    out = []
+    for line in lines:
+        line = mask_text(line.strip())
+        if line and _ERROR_RE.search(line) and line not in seen and line not in out:
+            out.append(line)
+    return out
+
+
 def compose_error_lines(result, limit=6):
-    """str: ``' | '``-joined error lines of one result (or of the failed items of a loop result)."""
+    """str: ``' | '``-joined error lines of one result (or of the failed items of a loop result):
+    the last error lines of a failed build's log first, then Compose's own (``limit`` in all)."""
     results = result.get('results') if isinstance(result, dict) and 'results' in result else [result]
-    lines = []
+    build, compose = [], []
     for res in results:
         if not isinstance(res, dict) or not res.get('failed'):
             continue
-        text = '\n'.join(str(res.get(k) or '') for k in ('stderr', 'msg'))
-        for line in text.splitlines():
-            line = line.strip()
-            if line and _ERROR_RE.search(line) and mask_text(line) not in lines:
-                lines.append(mask_text(line))
-    return ' | '.join(lines[-int(limit):]) or '(Compose printed no error line)'
+        compose += _error_lines('\n'.join(str(res.get(k) or '') for k in ('stderr', 'msg')).splitlines(), compose)
+        build += _error_lines(_build_log_lines(res.get('stdout')), build)
+    keep = max(int(limit) // 2, 1) if build else 0
+    lines = build[-keep:] + compose[-(int(limit) - keep):] if keep else compose[-int(limit):]
+    return ' | '.join(lines) or '(Compose printed no error line)'
 
 
 class FilterModule(object):

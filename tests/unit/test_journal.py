@@ -106,7 +106,8 @@ def test_restore_byte_identical_with_mode_and_services(tmp_path, project):
     assert compose.read_bytes() == compose_before and _mode(compose) == 0o664
     assert sorted(r['path'] for r in out['restored']) == sorted([str(env), str(compose)])
     assert out['projects'] == [{'project_dir': str(project), 'project_name': None, 'files': [],
-                                'services': ['a', 'b'], 'stop': [], 'build': 'always', 'runs': ['r1']}]
+                                'services': ['a', 'b'], 'stop': [], 'build': 'always', 'runs': ['r1'],
+                                    'images': [], 'live': []}]
     again = jr.restore(jdir)
     assert again['changed'] is False and sorted(again['unchanged']) == sorted([str(env), str(compose)])
     assert jr.load(jdir, 'r1')['restored']
@@ -195,3 +196,40 @@ def test_started_services_are_removed_not_recreated_on_rollback(tmp_path):
                           {"type": "service", "project_dir": str(tmp_path), "service": "agent", "action": "rebuilt"}])
     (project,) = jr.restore(jdir, run)["projects"]
     assert project["stop"] == ["kong"] and project["services"] == ["agent"] and project["build"] == "always"
+
+
+def test_failed_fix_undoes_only_its_own_entries(project, tmp_path):
+    """from_entry: a fix that fails restores what it recorded, the earlier fixes stay."""
+    jdir = str(tmp_path / 'j')
+    env, compose = project / '.env', project / 'compose.yaml'
+    jr.record(jdir, 'r1', [{'type': 'mode', 'path': str(env), 'mode_after': '0600'}])
+    os.chmod(str(env), 0o600)  # first fix: done and kept
+    mark = len(jr.load(jdir, 'r1')['entries'])
+    before = compose.read_bytes()
+    jr.record_file_edit(jdir, 'r1', str(compose), b'services:\n  a:\n    image: y\n', tool='test')
+    jr.record(jdir, 'r1', [{'type': 'service', 'project_dir': str(project), 'service': 'a', 'action': 'rebuilt'},
+                           {'type': 'image', 'project_dir': str(project), 'service': 'a', 'image': 'proj-a',
+                            'previous_id': 'sha256:0ld', 'rollback_tag': 'compose-doctor/rollback:r1.a'}])
+    out = jr.restore(jdir, 'r1', from_entry=mark)
+    assert compose.read_bytes() == before
+    assert _mode(env) == 0o600, "the earlier fix of the run was undone too"
+    assert [r['path'] for r in out['restored']] == [str(compose)]
+    (proj,) = out['projects']
+    assert proj['services'] == ['a'] and proj['build'] == 'never'
+    assert proj['images'] == [{'service': 'a', 'image': 'proj-a', 'previous_id': 'sha256:0ld',
+                               'rollback_tag': 'compose-doctor/rollback:r1.a'}]
+    assert jr.restore(jdir, 'nothing-yet', from_entry=0)['changed'] is False
+
+
+def test_live_limits_come_back_unless_the_service_is_recreated(project, tmp_path):
+    jdir = str(tmp_path / 'j')
+    live = {'type': 'live', 'project_dir': str(project), 'container': 'proj-b-1', 'memory_before': 104857600}
+    jr.record(jdir, 'r1', [dict(live, service='b'), dict(live, service='c', container='proj-c-1', memory_before=0),
+                           {'type': 'service', 'project_dir': str(project), 'service': 'c'}])
+    (proj,) = jr.plan_restore(jdir, 'r1')['projects']
+    assert proj['live'] == [{'service': 'b', 'container': 'proj-b-1', 'memory_before': 104857600,
+                             'memory_swap_before': 104857600}]
+    assert proj['services'] == ['c'] and proj['build'] == 'never'
+    with pytest.raises(jr.JournalError, match='image entry needs previous_id'):
+        jr.record(jdir, 'r1', [{'type': 'image', 'project_dir': str(project), 'service': 'a', 'image': 'x',
+                                'rollback_tag': 't'}])
