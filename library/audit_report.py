@@ -51,7 +51,8 @@ options:
   outcomes:
     description:
       - With O(fleet=true), what remediation did on each host (C(host), C(state) -
-        C(remediated), C(failed), C(not run) or C(unreachable) - and C(detail)), shown in the fleet
+        C(remediated), C(previewed) (check mode), C(failed), C(not run) or C(unreachable) - and
+        C(detail)), shown in the fleet
         summary. M(remediate.yml) passes it; an audit leaves it empty.
     type: list
     elements: dict

@@ -71,13 +71,28 @@ def holds_for(probe, duration, interval=1.0, what=None, until=bool):
         time.sleep(min(interval, left))
 
 
-def run_playbook(playbook, *args, check=True):
-    """ansible-playbook from the project root with its ansible.cfg -> CompletedProcess (text)."""
+# Runs a command and prints, on stderr's last line, the peak RSS (KiB) of the largest process it
+# started, at any depth (the playbook, its workers, the modules, docker compose).
+_PEAK_RSS = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
+             "print('PEAK_RSS_KIB=%d' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+             "sys.exit(rc)")
+
+
+def peak_rss_mib(proc):
+    """Peak RSS in MiB of a run_playbook(..., measure=True) result."""
+    return int(re.findall(r"PEAK_RSS_KIB=(\d+)", proc.stderr)[-1]) / 1024.0
+
+
+def run_playbook(playbook, *args, check=True, measure=False):
+    """ansible-playbook from the project root with its ansible.cfg -> CompletedProcess (text).
+    ``measure``: also report the peak memory of every process of the run (peak_rss_mib)."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0", PATH=f"{BIN}:{os.environ['PATH']}")
     env.pop("DOCKER_HOST", None)
-    proc = subprocess.run([str(BIN / "ansible-playbook"), f"playbooks/{playbook}", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    cmd = [str(BIN / "ansible-playbook"), f"playbooks/{playbook}", *args]
+    if measure:
+        cmd = [str(BIN / "python"), "-c", _PEAK_RSS, *cmd]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f"{playbook} {' '.join(args)} failed (rc {proc.returncode}):\n"
                              f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")

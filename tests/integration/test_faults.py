@@ -11,16 +11,19 @@ import time
 
 import pytest
 
-from conftest import run_playbook, tree_state
+from conftest import peak_rss_mib, run_playbook, tree_state
 
 NOSOCK = "unix:///nonexistent.sock"
+MEMORY_CAP_MIB = 300  # the ceiling for the audit's memory, on any input
 
 
 def _audit(project, reports, *extra):
     start = time.monotonic()
     proc = run_playbook("audit.yml", "-e", f"compose_project_dir={project}", "-e", f"audit_reports_dir={reports}",
-                        "-e", f"audit_docker_host={NOSOCK}", *extra, check=False)
-    return proc, time.monotonic() - start
+                        "-e", f"audit_docker_host={NOSOCK}", *extra, check=False, measure=True)
+    took = time.monotonic() - start
+    assert peak_rss_mib(proc) < MEMORY_CAP_MIB, f"a process of the audit peaked at {peak_rss_mib(proc):.0f} MiB"
+    return proc, took
 
 
 def _findings(reports):

@@ -116,3 +116,164 @@ def test_rollback_puts_back_the_rebuilt_image_and_the_live_limit(crashloop_proje
         "putting the limit back restarted the container"
     again = _run("rollback.yml", project, tmp_path)
     assert again.returncode == 0 and "changed=0" in again.stdout.replace(" ", ""), again.stdout[-2000:]
+
+
+def _fleet(tmp_path, order):
+    """Two local hosts, each with its own small project (a world-readable .env), and one whose SSH
+    port answers nothing, in ``order``. Host "broken" has an active override that does not parse."""
+    hosts = {}
+    for name in ("broken", "fine"):
+        project = tmp_path / name
+        project.mkdir()
+        (project / "compose.yaml").write_text("services:\n  web:\n    image: compose-doctor/base:bookworm\n")
+        (project / ".env").write_text("DB_PASSWORD=FleetFault%s01\n" % name)
+        (project / ".env").chmod(0o644)
+        hosts[name] = f"{{ansible_connection: local, compose_project_dir: {project}}}"
+    (tmp_path / "broken" / "compose.override.yaml").write_text("services: [\n")
+    hosts["gone"] = "{ansible_host: 127.0.0.1, ansible_port: 1, ansible_connection: ssh, ansible_timeout: 3}"
+    inventory = tmp_path / "fleet.yml"
+    inventory.write_text("all:\n  vars:\n    ansible_python_interpreter: %s/.venv/bin/python\n  hosts:\n%s" % (
+        ROOT, "".join(f"    {h}: {hosts[h]}\n" for h in order)))
+    return inventory
+
+
+def _fleet_run(tmp_path, inventory, *extra):
+    proc = run_playbook("remediate.yml", "-i", str(inventory), "-e", f"audit_reports_dir={tmp_path / 'r'}",
+                        "-e", f"compose_doctor_journal_dir={tmp_path / 'journal'}", *extra, check=False)
+    fleet = json.loads((tmp_path / "r" / "fleet.json").read_text())
+    return proc, {o["host"]: o for o in fleet["outcomes"]}
+
+
+def _env_mode(tmp_path, name):
+    return oct((tmp_path / name / ".env").stat().st_mode & 0o777)
+
+
+def test_check_mode_previews_every_host_past_an_unreachable_one(tmp_path):
+    proc, outcomes = _fleet_run(tmp_path, _fleet(tmp_path, ["gone", "broken", "fine"]), "--check")
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert outcomes["gone"]["state"] == "unreachable"
+    assert outcomes["broken"]["state"] == "failed" and "compose.override.yaml" in outcomes["broken"]["detail"]
+    assert outcomes["fine"]["state"] == "previewed", outcomes["fine"]
+    assert _env_mode(tmp_path, "fine") == "0o644", "--check changed a file"
+    assert "FleetFault" not in proc.stdout and "FleetFault" not in (tmp_path / "r" / "fleet.md").read_text()
+
+
+@pytest.mark.parametrize("policy, fine_state, fine_mode", [("stop", "not run", "0o644"),
+                                                           ("continue", "remediated", "0o600")])
+def test_failure_policy_stops_or_continues_the_rollout(tmp_path, policy, fine_state, fine_mode):
+    proc, outcomes = _fleet_run(tmp_path, _fleet(tmp_path, ["broken", "gone", "fine"]), "--tags", "secrets",
+                                "-e", f"remediate_failure_policy={policy}")
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert outcomes["broken"]["state"] == "failed"
+    assert outcomes["fine"]["state"] == fine_state, outcomes["fine"]
+    assert _env_mode(tmp_path, "fine") == fine_mode
+    assert "broken: failed: remediate stopped before any change" in " ".join(proc.stdout.split())
+
+
+def test_an_immutable_env_file_stops_the_secrets_fix_before_any_change(tmp_path):
+    project = tmp_path / "p"
+    (project / "secrets").mkdir(parents=True)
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: compose-doctor/base:bookworm\n"
+                                          "    secrets: [db_password]\nsecrets:\n  db_password:\n"
+                                          "    file: ./secrets/db_password.txt\n")
+    (project / "secrets" / "db_password.txt").write_text("ImmFault0001\n")
+    (project / "secrets" / "db_password.txt").chmod(0o644)
+    (project / ".env").write_text("DB_PASSWORD=ImmFault0002\n")
+    (project / ".env").chmod(0o644)
+    before = tree_state(project)
+    subprocess.run(["chattr", "+i", str(project / ".env")], check=True)
+    try:
+        proc = _run("remediate.yml", project, tmp_path, "--tags", "secrets")
+    finally:
+        subprocess.run(["chattr", "-i", str(project / ".env")], check=True)
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert f"cannot change {project / '.env'}: immutable or append-only" in out, proc.stdout[-3000:]
+    assert tree_state(project) == before, "a secret file was changed although the fix could not finish"
+    assert "ImmFault" not in proc.stdout
+
+
+def _popen_playbook(playbook, *args):
+    """ansible-playbook in its own process group (so a test can interrupt it like Ctrl-C does)."""
+    import os
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{playbook}", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def _journal_has(journal, entry_type):
+    for path in journal.glob("*/journal.json"):
+        if any(e.get("type") == entry_type for e in json.loads(path.read_text())["entries"]):
+            return True
+    return False
+
+
+def test_interrupted_rebuild_then_rollback_puts_files_and_image_back(crashloop_project, tmp_path, client):
+    import os
+    import signal
+    project = crashloop_project
+    files_before = tree_state(project)
+    image_before = _service_image(client, "agent")
+    journal = tmp_path / "journal"
+    proc = _popen_playbook("remediate.yml", "--tags", "pydeps", "-e", f"compose_project_dir={project}",
+                           "-e", f"audit_reports_dir={tmp_path / 'r'}", "-e", f"compose_doctor_journal_dir={journal}")
+    try:
+        # interrupt once the fix has journaled the image it is about to replace (the rebuild starts)
+        wait_for(lambda: _journal_has(journal, "image") or proc.poll() is not None, timeout=300,
+                 what="the fix to journal the image before its rebuild")
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    rollback = _run("rollback.yml", project, tmp_path)
+    assert rollback.returncode == 0, rollback.stdout[-3000:]
+    assert tree_state(project) == files_before
+    assert _service_image(client, "agent")[1] == image_before[1], "the image name does not point at the old image"
+    wait_for(lambda: _service_image(client, "agent") == image_before, what="the service running its old image")
+
+
+@pytest.fixture
+def socket_project(tmp_path):
+    """The lab's socket agent (uid 10001, no group for the socket): unhealthy on EACCES."""
+    project = tmp_path / "s"
+    shutil.copytree(ROOT / "lab" / "agents" / "hardware-resource-optimizer", project)
+    (project / "compose.yaml").write_text(
+        "name: cdfaultsock\nservices:\n  sockagent:\n    build: .\n    restart: \"no\"\n"
+        "    volumes: [/var/run/docker.sock:/var/run/docker.sock]\n"
+        "    healthcheck:\n      test: [CMD, python3, /app/healthcheck.py, /var/run/docker.sock]\n"
+        "      interval: 2s\n      timeout: 3s\n      retries: 2\n      start_period: 1s\n")
+    _compose(project, "up", "-d", "--build")
+    yield project
+    _compose(project, "down", "--rmi", "local", check=False)
+
+
+def test_agent_killed_while_the_socket_fix_waits_ends_the_wait_and_undoes_the_fix(socket_project, tmp_path, client):
+    import threading
+    import time
+    project = socket_project
+    wait_for(lambda: client.containers.get("cdfaultsock-sockagent-1").attrs["State"].get("Health", {}).get("Status")
+             == "unhealthy", what="the socket agent to be unhealthy")
+    files_before = tree_state(project)
+    first_id = client.containers.get("cdfaultsock-sockagent-1").id
+    killed = {}
+
+    def kill_the_recreated_agent():
+        ctr = wait_for(lambda: next((c for c in client.containers.list(filters={"name": "cdfaultsock-sockagent"})
+                                     if c.id != first_id), None), timeout=300, what="the recreated agent")
+        ctr.kill()
+        killed["at"] = time.monotonic()
+
+    killer = threading.Thread(target=kill_the_recreated_agent, daemon=True)
+    killer.start()
+    proc = _run("remediate.yml", project, tmp_path, "--tags", "socket")
+    ended = time.monotonic()
+    killer.join(timeout=5)
+    assert "at" in killed, proc.stdout[-3000:]
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert ended - killed["at"] < 45, f"the fix waited {ended - killed['at']:.0f}s after the agent had exited"
+    assert "socket FAILED: " in proc.stdout and "exited" in " ".join(proc.stdout.split()), proc.stdout[-3000:]
+    assert tree_state(project) == files_before, "the socket fix left its compose edit behind"
+    assert _run("rollback.yml", project, tmp_path).returncode == 0
