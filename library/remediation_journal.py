@@ -29,13 +29,15 @@ description:
     not match its checksum. Files that already match are left alone, so a second restore reports
     C(changed=false). It returns the compose projects and services to recreate.
   - C(action=show) lists the runs and returns the journal of one run (checksums, never content).
+  - C(action=prune) removes the oldest runs beyond the newest I(keep) (never the latest) and
+    returns the rollback image tags of the runs it removed, for the caller to remove.
 author:
   - compose-doctor contributors
 options:
   action:
     description: What to do.
     type: str
-    choices: [start, record, restore, show]
+    choices: [start, record, restore, show, prune]
     required: true
   run_id:
     description:
@@ -80,6 +82,10 @@ options:
     description: For C(restore), overwrite files that changed since the remediation.
     type: bool
     default: false
+  keep:
+    description: For C(prune), how many of the newest runs to keep.
+    type: int
+    default: 20
   from_entry:
     description:
       - For C(restore), undo only what I(run_id) recorded from this entry index on (no cascade),
@@ -203,6 +209,12 @@ runs:
   returned: when action is show
   type: list
   elements: dict
+pruned:
+  description: Runs removed by C(prune), oldest first, with the rollback image tags they kept.
+  returned: when action is prune
+  type: list
+  elements: dict
+  sample: [{run_id: 20250101T120000123456Z-1a2b, rollback_tags: ['compose-doctor/rollback:20250101T120000123456Z-1a2b.agent']}]
 journal:
   description: The journal of the requested run (checksums, modes, paths; never content), or null.
   returned: when action is show
@@ -213,20 +225,21 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor.journal import (
-    JournalError, DEFAULT_JOURNAL_DIR, LATEST, new_run_id, record, restore, run_dir, show, validate_run_id)
+    JournalError, DEFAULT_JOURNAL_DIR, LATEST, new_run_id, prune, record, restore, run_dir, show, validate_run_id)
 from ansible.module_utils.compose_doctor.safe_write import SafeWriteError
 
 
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
-            action=dict(type='str', required=True, choices=['start', 'record', 'restore', 'show']),
+            action=dict(type='str', required=True, choices=['start', 'record', 'restore', 'show', 'prune']),
             run_id=dict(type='str'),
             journal_dir=dict(type='path', default=DEFAULT_JOURNAL_DIR),
             entries=dict(type='list', elements='dict', default=[]),
             cascade=dict(type='bool', default=True),
             force=dict(type='bool', default=False),
             from_entry=dict(type='int'),
+            keep=dict(type='int', default=20),
         ),
         required_if=[('action', 'record', ['run_id'])],
         supports_check_mode=True,
@@ -252,6 +265,9 @@ def run_module():
             result.update(run_id=outcome['run_ids'][-1], run_dir=run_dir(journal_dir, outcome['run_ids'][-1]),
                           run_ids=outcome['run_ids'], restored=outcome['restored'], unchanged=outcome['unchanged'],
                           projects=outcome['projects'], conflicts=outcome['conflicts'], changed=outcome['changed'])
+        elif action == 'prune':
+            pruned = prune(journal_dir, params['keep'], dry_run=module.check_mode)
+            result.update(pruned=pruned, changed=bool(pruned))
         else:
             outcome = show(journal_dir, params['run_id'])
             shown = (outcome['journal'] or {}).get('run_id')

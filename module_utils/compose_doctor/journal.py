@@ -25,6 +25,8 @@ Entry types (all carry ``type`` and ``time``):
 * ``live``    {project_dir, service, container, memory_before, memory_swap_before}: a limit
               changed with ``docker update`` (bytes; 0 = none); rollback puts it back live
 
+``prune`` keeps the newest N runs and names the rollback image tags of the runs it removed.
+
 Appending is idempotent: an entry equal (by its identity fields) to one already in the run is
 not added again. ``restore`` puts every file of the given run -- and of every newer run, newest
 first -- back to the content, mode and owner it had before the earliest of those runs touched it,
@@ -34,12 +36,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import datetime
 import errno
 import json
 import os
 import random
 import re
+import shutil
 
 from ansible.module_utils.compose_doctor.safe_write import (
     SafeWriteError, atomic_write, backup_file, ensure_private_dir, parse_mode, read_bytes,
@@ -558,6 +562,28 @@ def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False, 
                 _save(journal_dir, rid, data)
     return {'run_ids': plan['run_ids'], 'restored': restored, 'unchanged': unchanged,
             'projects': plan['projects'], 'conflicts': plan['conflicts'], 'changed': bool(restored)}
+
+
+def prune(journal_dir, keep, dry_run=False):
+    """Remove the oldest runs beyond the newest ``keep`` (never the latest one).
+
+    Returns [{run_id, rollback_tags}] of the runs removed: the caller removes those image tags
+    (the images kept for rollback live as long as the runs that can restore them).
+    """
+    if int(keep) < 1:
+        raise JournalError('keep must be at least 1 (the latest run is never pruned), got %r' % (keep,))
+    runs = list_runs(journal_dir)
+    latest = latest_run(journal_dir)
+    old = [r['run_id'] for r in runs[:max(len(runs) - int(keep), 0)] if r['run_id'] != latest]
+    pruned = []
+    with _Lock(journal_dir) if (old and not dry_run) else contextlib.nullcontext():
+        for rid in old:
+            data = load(journal_dir, rid) or {'entries': []}
+            tags = sorted(set(e['rollback_tag'] for e in data['entries'] if e.get('type') == 'image'))
+            if not dry_run:
+                shutil.rmtree(run_dir(journal_dir, rid))
+            pruned.append({'run_id': rid, 'rollback_tags': tags})
+    return pruned
 
 
 def show(journal_dir, run_id=None):

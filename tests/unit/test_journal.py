@@ -233,3 +233,18 @@ def test_live_limits_come_back_unless_the_service_is_recreated(project, tmp_path
     with pytest.raises(jr.JournalError, match='image entry needs previous_id'):
         jr.record(jdir, 'r1', [{'type': 'image', 'project_dir': str(project), 'service': 'a', 'image': 'x',
                                 'rollback_tag': 't'}])
+
+
+def test_prune_keeps_the_newest_runs_and_names_their_rollback_images(project, tmp_path):
+    jdir = str(tmp_path / 'j')
+    for i in range(4):
+        jr.record(jdir, 'r%d' % i, [{'type': 'image', 'project_dir': str(project), 'service': 'a', 'image': 'p-a',
+                                     'previous_id': 'sha256:%d' % i, 'rollback_tag': 'compose-doctor/rollback:r%d.a' % i}])
+    assert [p['run_id'] for p in jr.prune(jdir, 2, dry_run=True)] == ['r0', 'r1']
+    assert len(jr.list_runs(jdir)) == 4, "dry run removed something"
+    assert jr.prune(jdir, 2) == [{'run_id': 'r0', 'rollback_tags': ['compose-doctor/rollback:r0.a']},
+                                 {'run_id': 'r1', 'rollback_tags': ['compose-doctor/rollback:r1.a']}]
+    assert [r['run_id'] for r in jr.list_runs(jdir)] == ['r2', 'r3'] and jr.latest_run(jdir) == 'r3'
+    assert jr.prune(jdir, 2) == []
+    with pytest.raises(jr.JournalError):
+        jr.prune(jdir, 0)
