@@ -75,6 +75,13 @@ def canary(tmp_path_factory):
         runs["remediate"] = run_playbook("remediate.yml", "--diff", "--tags", "secrets", "-e", "env_secrets_rotate=true",
                                          *common)
         runs["rollback"] = run_playbook("rollback.yml", *common)
+        # the failure path at -vvv: the fix stops on an immutable secret file and undoes itself
+        subprocess.run(["chattr", "+i", str(project / "secrets" / "db_password.txt")], check=True)
+        try:
+            runs["remediate (fails, undone)"] = run_playbook("remediate.yml", "--tags", "secrets", "-e",
+                                                             "env_secrets_rotate=true", *common, check=False)
+        finally:
+            subprocess.run(["chattr", "-i", str(project / "secrets" / "db_password.txt")], check=True)
         yield {"canaries": canaries, "runs": runs, "reports": reports, "journal": journal, "project": project,
                "first_audit": first_audit}
     finally:
@@ -85,10 +92,16 @@ def _hits(text, canaries):
     return sorted(c for c in canaries if c in text)
 
 
-@pytest.mark.parametrize("run", ["audit", "remediate --check --diff", "remediate", "rollback"])
+@pytest.mark.parametrize("run", ["audit", "remediate --check --diff", "remediate", "rollback",
+                                 "remediate (fails, undone)"])
 def test_no_canary_in_the_output_at_vvv(canary, run):
     proc = canary["runs"][run]
     assert _hits(proc.stdout + proc.stderr, canary["canaries"]) == []
+
+
+def test_the_failing_run_failed_and_said_why(canary):
+    proc = canary["runs"]["remediate (fails, undone)"]
+    assert proc.returncode == 2 and "immutable or append-only" in proc.stdout, proc.stdout[-2000:]
 
 
 def test_no_canary_in_any_report(canary):

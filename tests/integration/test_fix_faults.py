@@ -277,3 +277,26 @@ def test_agent_killed_while_the_socket_fix_waits_ends_the_wait_and_undoes_the_fi
     assert "socket FAILED: " in proc.stdout and "exited" in " ".join(proc.stdout.split()), proc.stdout[-3000:]
     assert tree_state(project) == files_before, "the socket fix left its compose edit behind"
     assert _run("rollback.yml", project, tmp_path).returncode == 0
+
+
+def test_limits_fix_never_overwrites_an_interpolated_limit(tmp_path, client):
+    """mem_limit: "${MEM:-512m}" (MEM defined nowhere): the limits fix declines to write a literal
+    over the variable; the file, the live limit and the container stay as they were."""
+    project = tmp_path / "m"
+    project.mkdir()
+    (project / "compose.yaml").write_text('name: cdfaultmem\nservices:\n  idle:\n    image: compose-doctor/base:bookworm\n'
+                                          '    command: [sleep, infinity]\n    mem_limit: "${MEM:-512m}"\n')
+    _compose(project, "up", "-d")
+    try:
+        before = tree_state(project)
+        ctr = client.containers.get("cdfaultmem-idle-1")
+        proc = _run("remediate.yml", project, tmp_path, "--tags", "limits", "-e", "resource_limits_samples=2",
+                    "-e", "resource_limits_sample_seconds=1")
+        out = " ".join(proc.stdout.split())
+        assert "interpolation (${MEM})" in out, proc.stdout[-3000:]
+        assert tree_state(project) == before, "the variable was replaced by a literal"
+        now = client.containers.get(ctr.name)
+        assert now.attrs["HostConfig"]["Memory"] == 512 * 2**20 and now.id == ctr.id
+        assert _run("rollback.yml", project, tmp_path).returncode == 0
+    finally:
+        _compose(project, "down", check=False)
