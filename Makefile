@@ -20,10 +20,14 @@ help:
 setup:
 	@bash scripts/setup.sh
 
+# LAB_PROFILES=crashloops also starts the crash-loop lab (lab/crashloops, project cdcrash).
+LAB_PROFILES ?=
 lab-up: setup
 	@bash scripts/lab.sh up
+	@if [[ ",$(LAB_PROFILES)," == *",crashloops,"* ]]; then bash scripts/crashloop_lab.sh up; fi
 
 lab-down:
+	@bash scripts/crashloop_lab.sh down
 	@bash scripts/lab.sh down
 
 lab-status:
@@ -69,6 +73,7 @@ test:
 bench: lab-up
 	$(BIN)/python scripts/bench.py --audit-cmd "$(BIN)/ansible-playbook playbooks/audit.yml"
 	$(BIN)/python scripts/bench_project.py --services 60 --repeat 3 --strict
+	$(BIN)/python scripts/bench_crashloop.py --repeat 3 --strict
 
 clean: lab-down
 	rm -rf reports

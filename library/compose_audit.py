@@ -48,8 +48,10 @@ options:
         C(disabled_rules), C(rule_severity) (rule id to critical, high, medium or low),
         C(sprawl_max_override_files), C(sprawl_min_running_pct), C(sprawl_max_dockerfiles),
         C(docker_socket_paths), C(docker_socket_names), C(log_drivers_needing_rotation), C(log_rotation_option),
-        C(rightsize_headroom), C(rightsize_floor), C(score_weights).
-      - An unknown rule id in C(disabled_rules) or C(rule_severity) is an error.
+        C(rightsize_headroom), C(rightsize_floor), C(score_weights), C(crashloop_catalog) (the
+        crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml).
+      - An unknown rule id in C(disabled_rules) or C(rule_severity), or a catalogue pattern that
+        does not compile, is an error.
     type: dict
     default: {}
   host:

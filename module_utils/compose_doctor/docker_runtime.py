@@ -22,8 +22,11 @@ __metaclass__ = type
 
 import datetime
 import json
+import io
 import os
+import re
 import stat
+import tarfile
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -422,7 +425,7 @@ def normalize_container(attrs, images=None, now=None, patterns=None, secret_valu
     status = state.get("Status") or "unknown"
     if state.get("Restarting"):
         status = "restarting"
-    return {
+    fact = {
         "id": (attrs.get("Id") or "")[:12],
         "name": (attrs.get("Name") or "").lstrip("/"),
         "project": labels.get(PROJECT_LABEL),
@@ -451,6 +454,37 @@ def normalize_container(attrs, images=None, now=None, patterns=None, secret_valu
         "memory": None,
         "log_config": {"type": log_config.get("Type"), "config": dict(log_config.get("Config") or {})},
         "log_tail": [],
+    }
+    fact.update(failure_evidence(attrs, patterns, secret_values))
+    return fact
+
+
+_LOCAL_RE = re.compile(r"(?:^|[/@:=\s])(?:localhost|127\.0\.0\.1|\[?::1\]?)(?:[:/\s]|$)")
+
+
+def failure_evidence(attrs, patterns=None, secret_values=None):
+    """What the crash-loop doctor reads beyond the contract (catalogue §4), from the same inspect:
+    start error, command (secret flags scrubbed), working dir, networks, health-check test and
+    start period (seconds), and the NAMES of environment variables whose value points at the
+    container itself (localhost, 127.0.0.1, ::1) -- never a value."""
+    config = attrs.get("Config") or {}
+    state = attrs.get("State") or {}
+    health = config.get("Healthcheck") or {}
+    local_keys = []
+    for item in config.get("Env") or []:
+        key, sep, value = str(item).partition("=")
+        if sep and _LOCAL_RE.search(value):
+            local_keys.append(key)
+    clean = lambda v: _clean(str(v), patterns, secret_values)  # noqa: E731
+    period = health.get("StartPeriod")
+    return {
+        "state_error": clean(state.get("Error")) if state.get("Error") else None,
+        "command": [clean(a) for a in (config.get("Entrypoint") or []) + (config.get("Cmd") or [])],
+        "working_dir": config.get("WorkingDir") or None,
+        "env_local_keys": sorted(local_keys),
+        "networks": sorted(((attrs.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
+        "healthcheck_test": [clean(a) for a in health.get("Test") or []],
+        "healthcheck_start_period_s": int(period) // 10 ** 9 if period is not None else None,
     }
 
 
@@ -768,6 +802,7 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
                                                 cgroup_root, proc_root, mem_total)
             if log_tail_lines and wants_log_tail(c):
                 log_jobs[c["id"]] = pool.submit(_fetch_logs, client, a["Id"], int(log_tail_lines))
+        file_jobs = {}
         for c in containers:
             if c["id"] in mem_jobs:
                 stats, source = mem_jobs[c["id"]].result()
@@ -775,6 +810,14 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             if c["id"] in log_jobs:
                 c["log_tail"] = mask_log_lines(log_jobs[c["id"]].result(), patterns,
                                                tail=int(log_tail_lines), secret_values=secret_values)
+            # the file an exec error names, read out of the container (never changed)
+            paths = exec_paths(c)
+            if paths:
+                file_jobs[c["id"]] = dict((p, pool.submit(read_file_head, client, by_id[c["id"]]["Id"], p))
+                                          for p in paths)
+        for c in containers:
+            if c["id"] in file_jobs:
+                c["files"] = dict((p, job.result()) for p, job in file_jobs[c["id"]].items())
 
         version = f_version.result()
         vol_resp = _result(f_volumes, {}) or {}
@@ -790,9 +833,70 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
     volumes.sort(key=lambda v: v["name"] or "")
 
     docker_facts = {"reachable": True, "error": None, "host": docker_host, "socket": sock,
-                    "memory_source": memory_source}
+                    "memory_source": memory_source, "host_facts": host_facts(proc_root if sock.get("exists") else None)}
     docker_facts.update(engine_facts(version, info, daemon_json))
     return {"docker": docker_facts, "containers": containers, "volumes": volumes}
+
+
+_EXEC_PATH_RE = re.compile(r'exec:? \\?"?(/[^\s":\\]+)\\?"?:? (?:no such file or directory|permission denied|'
+                           r'exec format error)|(?:^|sh: (?:\d+: )?)(/[^\s:]+): Permission denied', re.IGNORECASE)
+
+
+def exec_paths(fact):
+    """Up to two absolute paths an exec error of a failing container names (log tail, start error)."""
+    if not wants_log_tail(fact) and not fact.get("state_error"):
+        return []
+    found = []
+    for line in list(fact.get("log_tail") or [])[-20:] + [fact.get("state_error") or ""]:
+        for m in _EXEC_PATH_RE.finditer(line or ""):
+            path = m.group(1) or m.group(2)
+            if path and path not in found:
+                found.append(path)
+    return found[-2:]
+
+
+def read_file_head(client, cid, path, limit=512):
+    """{exists, mode, shebang, crlf, elf} of a file in a container, read through the archive
+    endpoint (a copy out; the container is not changed). Values are never returned: only the
+    first line's interpreter when it is a #! line."""
+    try:
+        stream, info = client.api.get_archive(cid, path)
+    except (DockerException, OSError, ValueError):
+        return {"exists": False}
+    data = b"".join(stream)
+    mode = (info or {}).get("mode")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            head = tar.extractfile(member).read(limit) if member else b""
+            mode = member.mode if member else mode
+    except (tarfile.TarError, OSError):
+        head = b""
+    first = head.split(b"\n", 1)[0]
+    shebang = first.decode("utf-8", "replace").rstrip("\r")[:80] if first.startswith(b"#!") else None
+    return {"exists": True, "mode": (int(mode) & 0o7777) if mode is not None else None, "shebang": shebang,
+            "crlf": first.endswith(b"\r"), "elf": head.startswith(b"\x7fELF")}
+
+
+def host_facts(proc_root="/proc"):
+    """Host facts the crash-loop doctor confirms with, readable without privileges: the CPU's AVX
+    flag (/proc/cpuinfo) and vm.max_map_count. None when unknown (a remote daemon)."""
+    out = {"cpu_avx": None, "max_map_count": None}
+    if not proc_root:
+        return out
+    try:
+        with open(os.path.join(proc_root, "cpuinfo")) as fh:
+            flags = [line for line in fh if line.startswith("flags")]
+        if flags:
+            out["cpu_avx"] = " avx" in flags[0] or flags[0].rstrip().endswith("avx")
+    except (IOError, OSError):
+        pass
+    try:
+        with open(os.path.join(proc_root, "sys", "vm", "max_map_count")) as fh:
+            out["max_map_count"] = int(fh.read().strip())
+    except (IOError, OSError, ValueError):
+        pass
+    return out
 
 
 def _result(future, default):

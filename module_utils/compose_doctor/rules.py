@@ -27,6 +27,7 @@ import math
 import re
 from collections import namedtuple
 
+from ansible.module_utils.compose_doctor import crashloop
 from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
@@ -94,6 +95,9 @@ DEFAULT_POLICY = {
     "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1},
     # score = 100 * scale / (scale + weighted findings): one critical finding scores 83.
     "score_scale": 100,
+    # the crash-loop doctor's catalogue (roles/audit/files/crashloop_catalog.yml); None: no diagnosis
+    # beyond the two built-in ones (missing Python module, Docker socket permission)
+    "crashloop_catalog": None,
 }
 
 # keys whose dict values are merged (user keys over defaults) instead of replaced
@@ -131,6 +135,7 @@ def effective_policy(policy=None):
         if sev not in SEVERITIES:
             raise ValueError("policy rule_severity[%s]=%r is not one of %s"
                              % (rule, sev, ", ".join(SEVERITIES)))
+    crashloop.compile_catalog(eff["crashloop_catalog"])  # a pattern that does not compile: ValueError
     return eff
 
 
@@ -188,6 +193,24 @@ class _Ctx(object):
         sock = (docker.get("socket") or {}).get("path")
         if sock:
             self.socket_paths.add(sock)
+        # the crash-loop doctor: catalogue compiled once, a view of the project for its confirmations
+        self.crashloop = crashloop.compile_catalog(policy.get("crashloop_catalog"))
+        self.view = crashloop.ProjectView(self.services, self.containers, docker.get("host_facts"),
+                                          policy["restart_threshold"], is_crash_looping)
+
+    def why(self, container, state):
+        """The crash-loop doctor's diagnosis of a failing container (None without a catalogue)."""
+        if not self.crashloop:
+            return None
+        return crashloop.diagnose(container, state, self.crashloop, self.view)
+
+    def fix_of(self, diag):
+        """{role, tag} of the fix a diagnosis names (fix_tag), or None: report only."""
+        tag = (diag or {}).get("fix_tag")
+        for fix in self.policy["fix_map"].values():
+            if tag and fix.get("tag") == tag:
+                return fix
+        return None
 
     def svc_loc(self, name):
         svc = self.services.get(name) or {}
@@ -400,6 +423,21 @@ def rule_compose_invalid(ctx):
     return out
 
 
+def diagnosis_text(diag):
+    """Evidence lines of a crash-loop diagnosis: cause, confidence, what matched, what to do."""
+    if not diag or "confidence" not in diag:
+        return ""
+    head = "cause: %s (%s, %s)" % (diag["title"], diag["cause"], {"confirmed": "confirmed by a second signal",
+                                                                   "log": "from the log line alone",
+                                                                   "unknown": "no known signature"}[diag["confidence"]])
+    if diag.get("upstream"):
+        head += "; upstream first: %s fails too and this service depends on it" % diag["upstream"]
+    lines = [head] + ["  " + line for line in diag.get("evidence") or []]
+    lines += ["  confirmed: " + line for line in diag.get("confirmations") or []]
+    lines.append("what to do: " + diag.get("action", ""))
+    return "\n".join(lines)
+
+
 def rule_restart_loop(ctx):
     out = []
     threshold = ctx.policy["restart_threshold"]
@@ -410,14 +448,17 @@ def rule_restart_loop(ctx):
         svc = c.get("service")
         diag = diagnose_missing_module(ctx, svc, c.get("log_tail"))
         fix = True if diag else None
-        if diag is None and c.get("oom_killed"):
+        doctor = ctx.why(c, "restart-loop") if diag is None else None
+        if doctor:
+            diag, fix = doctor, ctx.fix_of(doctor)
+        elif diag is None and c.get("oom_killed"):
             diag = {"cause": "oom-killed"}
             fix = ctx.policy["fix_map"].get("memory-pressure")
         ev = "%s is %s, restarted %d times (threshold %d), last exit code %s" % (
             c.get("name"), c.get("state"), count, threshold, c.get("exit_code"))
         if c.get("oom_killed"):
             ev += ", OOMKilled"
-        excerpt = _log_excerpt(ctx, c.get("log_tail"))
+        excerpt = diagnosis_text(doctor) or _log_excerpt(ctx, c.get("log_tail"))
         if excerpt:
             ev += "\n" + excerpt
         out.append(_finding(ctx, "restart-loop", svc or c.get("name"), ev, service=svc,
@@ -434,13 +475,36 @@ def rule_unhealthy(ctx):
         svc = c.get("service")
         outputs = [h.get("output") for h in health.get("log") or []]
         diag = diagnose_socket(ctx, svc, c, outputs + list(c.get("log_tail") or []))
+        fix = True if diag else None
+        doctor = ctx.why(c, "unhealthy") if diag is None else None
+        if doctor:
+            diag, fix = doctor, ctx.fix_of(doctor)
         last = outputs[-1] if outputs else ""
         ev = "%s is unhealthy (failing streak %s)" % (c.get("name"), health.get("failing_streak"))
         if last:
             ev += "; last health check output: %s" % mask_text(
                 str(last).strip(), ctx.policy["secret_key_patterns"])
+        if doctor:
+            ev += "\n" + diagnosis_text(doctor)
         out.append(_finding(ctx, "unhealthy", svc or c.get("name"), ev, service=svc,
-                            container=c.get("name"), diagnosis=diag, fix=True if diag else None))
+                            container=c.get("name"), diagnosis=diag, fix=fix))
+    return out
+
+
+def rule_start_error(ctx):
+    """Created or exited with a start error (.State.Error): the process never ran, so there is
+    no log and no restart count, only the engine's error."""
+    out = []
+    for c in ctx.containers:
+        if crashloop.failing_state(c, ctx.policy["restart_threshold"], is_crash_looping) != "start-error":
+            continue
+        svc = c.get("service")
+        diag = ctx.why(c, "start-error")
+        ev = "%s did not start (%s): %s" % (c.get("name"), c.get("state"), c.get("state_error"))
+        if diag:
+            ev += "\n" + diagnosis_text(diag)
+        out.append(_finding(ctx, "start-error", svc or c.get("name"), ev, service=svc, container=c.get("name"),
+                            diagnosis=diag, fix=ctx.fix_of(diag)))
     return out
 
 
@@ -466,16 +530,21 @@ def rule_not_running(ctx):
         if profiles and "*" not in active_profiles and not active_profiles.intersection(profiles):
             continue  # intentionally inactive: `docker compose up` does not start it
         cs = ctx.containers_of(name)
-        if any(is_crash_looping(c, threshold) for c in cs):
-            continue  # restart-loop reports it
+        states = [crashloop.failing_state(c, threshold, is_crash_looping) for c in cs]
+        if "restart-loop" in states or "start-error" in states:
+            continue  # restart-loop / start-error report it
         diag, fix = None, True
         if cs:
             c = cs[0]
             ev = "service %s is defined in the active compose files; container %s is %s (exit code %s)" % (
                 name, c.get("name"), c.get("state"), c.get("exit_code"))
             diag = diagnose_missing_module(ctx, name, c.get("log_tail"))
+            doctor = ctx.why(c, states[0]) if diag is None and states[0] == "exited" else None
             if diag:
                 fix = ctx.policy["fix_map"].get("restart-loop")
+            elif doctor:
+                diag = doctor  # why it exited; parking (the rule's fix) stays on offer
+                ev += "\n" + diagnosis_text(doctor)
             excerpt = _log_excerpt(ctx, c.get("log_tail"), limit=3)
             if excerpt:
                 ev += "\n" + excerpt
@@ -975,6 +1044,9 @@ RULES = {
                          {"role": "python_deps", "tag": "pydeps"},
                          "Service is down and crash-looping; dependent features are unavailable.",
                          "Read the log tail, fix the crash cause, rebuild and recreate the service.", True),
+    "start-error": Rule(rule_start_error, "critical", "Container could not start", None,
+                        "The service is down: the engine could not start its process.",
+                        "Read the start error and the diagnosis; fix the cause and recreate the service.", True),
     "unhealthy": Rule(rule_unhealthy, "high", "Container unhealthy", {"role": "socket_access", "tag": "socket"},
                       "Service runs but fails its health check; its function is degraded.",
                       "Read the health-check output and fix the cause.", True),
@@ -1045,7 +1117,8 @@ RULES = {
 }
 
 # the order rules are listed in catalogs and reports
-RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "restart-loop", "unhealthy", "not-running",
+RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "restart-loop", "start-error", "unhealthy",
+              "not-running",
               "compose-sprawl", "env-file-permissions", "hardcoded-secret", "default-credential",
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",

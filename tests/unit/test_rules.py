@@ -67,6 +67,15 @@ def m_health_starting(c, r):
     _ctr(r)["health"] = {"status": "starting", "failing_streak": 0, "log": []}
 
 
+def m_start_error(c, r):
+    _ctr(r).update(state="created", restart_count=0, exit_code=126,
+                   state_error='exec: "/entrypoint.sh": permission denied: unknown')
+
+
+def m_exited_cleanly(c, r):
+    _ctr(r).update(state="exited", restart_count=0, exit_code=0, restart_policy="no", state_error=None)
+
+
 def m_service_without_container(c, r):
     _add_service(c, "worker")
 
@@ -226,6 +235,7 @@ CASES = [
     ("compose-not-found", m_no_project, m_compose_error),
     ("compose-invalid", m_compose_error, m_file_entry_ok),
     ("restart-loop", m_restarting, m_restarts_below_threshold),
+    ("start-error", m_start_error, m_exited_cleanly),
     ("unhealthy", m_unhealthy, m_health_starting),
     ("not-running", m_service_without_container, m_kong_without_container),
     ("compose-sprawl", m_many_overrides, m_three_overrides),

@@ -1,0 +1,440 @@
+# -*- coding: utf-8 -*-
+"""Why a container dies: match a failing container's evidence against the crash-loop catalogue.
+
+The catalogue is data (``roles/audit/files/crashloop_catalog.yml``, built from the research in
+``crashloop-catalog.md``: 280 public reports, 27 causes). Each cause has an id, the states it
+applies to, log signatures (Python ``re``, searched in the log tail, the health-check output or the
+start error), inspect conditions, named confirmations and what to do. This module holds only the
+matching and the confirmations, which read facts already gathered (container inspect, masked log
+tail, mounts, compose model, host facts): nothing here talks to the engine.
+
+Order is the disambiguation: causes are tried in catalogue order and the first one that matches
+(and, when it says ``needs_confirm``, is confirmed) wins; e.g. ``localhost-in-container`` comes
+before ``dep-not-ready`` and ``crlf-entrypoint`` (confirmed by the file's first line) before
+``dynamic-binary-missing-loader`` for the same ``exec X: no such file or directory``.
+
+Result (``diagnose``): None when the container is not failing, else
+``{cause, title, confidence: confirmed|log|unknown, evidence: [lines], confirmations:
+[lines], captures: {name: value}, action, fix: auto|cond|report, fix_tag, upstream}``.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+STATES = ("restart-loop", "exited", "start-error", "unhealthy")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+_FLAGS = re.MULTILINE
+
+
+def failing_state(container, threshold, is_crash_looping):
+    """The catalogue state of a container, or None when it is not failing.
+
+    restart-loop (as the audit means it), start-error (``.State.Error`` set: the process never
+    ran), exited (non-zero, or zero under an always/unless-stopped policy), unhealthy."""
+    if container.get("state_error") and container.get("state") in ("created", "exited", "dead"):
+        return "start-error"
+    if is_crash_looping(container, threshold):
+        return "restart-loop"
+    if container.get("state") in ("exited", "dead"):
+        code = container.get("exit_code")
+        if code not in (0, None) or container.get("restart_policy") in ("always", "unless-stopped"):
+            return "exited"
+        return None
+    if (container.get("health") or {}).get("status") == "unhealthy":
+        return "unhealthy"
+    return None
+
+
+def compile_catalog(catalog):
+    """Validate and compile the catalogue's causes once: [{id, ..., patterns: [(source, regex)]}].
+    Raises ValueError naming the cause and pattern that does not compile."""
+    out = []
+    for cause in (catalog or {}).get("causes") or []:
+        compiled = []
+        for source, patterns in sorted((cause.get("match") or {}).items()):
+            for pattern in patterns or []:
+                try:
+                    compiled.append((source, re.compile(pattern, _FLAGS)))
+                except re.error as exc:
+                    raise ValueError("crash-loop catalogue: cause %s, pattern %r: %s" % (cause.get("id"), pattern, exc))
+        item = dict(cause)
+        item["patterns"] = compiled
+        item["captures"] = [(source, re.compile(p, _FLAGS)) for source, ps in sorted((cause.get("capture") or {}).items())
+                            for p in ps or []]
+        out.append(item)
+    return out
+
+
+def _texts(container):
+    health = [h.get("output") or "" for h in ((container.get("health") or {}).get("log") or [])]
+    # a start error (.State.Error) is what the process would have logged had it started
+    log = [str(x) for x in container.get("log_tail") or []]
+    if container.get("state_error"):
+        log.append(str(container["state_error"]))
+    return {"log": "\n".join(log),
+            "health": "\n".join(health),
+            "state_error": str(container.get("state_error") or "")}
+
+
+def _search(cause, texts):
+    """(evidence lines, captures) of the last matching line per pattern, or (None, None)."""
+    lines, captures = [], {}
+    for source, regex in cause["patterns"]:
+        found = None
+        for found in regex.finditer(texts.get(source) or ""):
+            pass
+        if found is None:
+            continue
+        start = texts[source].rfind("\n", 0, found.start()) + 1
+        end = texts[source].find("\n", found.end())
+        line = texts[source][start:end if end >= 0 else None].strip() or found.group(0).strip()
+        if line not in lines:
+            lines.append(("%s: %s" % (source, line))[:300])
+        captures.update({k: v for k, v in found.groupdict().items() if v})
+    return (lines, captures) if lines else (None, None)
+
+
+def _captures_only(cause, texts):
+    """Named groups of the cause's ``capture`` patterns: context lines that do not make the cause
+    match (``connecting to db:5432`` before Python's gaierror) but name what it is about."""
+    out = {}
+    for source, regex in cause["captures"]:
+        for found in regex.finditer(texts.get(source) or ""):
+            out.update({k: v for k, v in found.groupdict().items() if v})
+    return out
+
+
+def last_exit_code(container):
+    """The exit code of the last run, or None when unknown: a crash-looping container caught
+    running between two restarts reports ExitCode 0, which says nothing about how it ended."""
+    if container.get("state") == "running":
+        return None
+    return container.get("exit_code")
+
+
+def _state_ok(cause, state, container):
+    when = cause.get("when") or {}
+    if when.get("states") and state not in when["states"]:
+        return False
+    code = last_exit_code(container)
+    exit_rule = when.get("exit")
+    if exit_rule == "nonzero" and code == 0 and state != "start-error":
+        return False
+    if exit_rule == "zero" and code != 0:
+        return False
+    if isinstance(exit_rule, list) and code not in exit_rule:
+        return False
+    if when.get("oom_killed") is not None and bool(container.get("oom_killed")) != bool(when["oom_killed"]):
+        return False
+    if when.get("restart_policy") and container.get("restart_policy") not in when["restart_policy"]:
+        return False
+    return True
+
+
+def diagnose(container, state, causes, view):
+    """Diagnosis of one failing container (``state`` from failing_state) -> dict (see module doc).
+
+    ``causes``: compile_catalog(...); ``view``: a ProjectView (the other containers, the compose
+    model, host facts) the confirmations read."""
+    texts = _texts(container)
+    for cause in causes:
+        if not _state_ok(cause, state, container):
+            continue
+        lines, captures = _search(cause, texts) if cause["patterns"] else (None, None)
+        if lines is None:
+            if not cause.get("state_only"):
+                continue
+            lines, captures = [], {}
+        captures = dict(_captures_only(cause, texts), **captures)
+        confirms, refuted = _confirm(cause, container, captures, view)
+        # a cause without a log line (state only), or one whose line is shared, needs a second signal
+        if refuted or ((cause.get("needs_confirm") or not lines) and not confirms):
+            continue
+        confidence = "confirmed" if confirms else "log"
+        return _result(cause, confidence, lines, confirms, captures, container, view)
+    return {"cause": "unknown", "title": "Cause not recognised", "confidence": "unknown",
+            "evidence": [line for line in ("log: %s" % x for x in (container.get("log_tail") or [])[-3:])],
+            "confirmations": [], "captures": {}, "fix": "report", "fix_tag": None, "upstream": None,
+            "action": "read the evidence below; no signature of the catalogue matched"}
+
+
+def _result(cause, confidence, lines, confirms, captures, container, view):
+    upstream = None
+    target = captures.get("host") or captures.get("service")
+    if target and view.is_service(target) and target != container.get("service") and view.failing(target):
+        upstream = target
+    try:
+        action = (cause.get("action") or "").format_map(_Blank(captures))
+    except (ValueError, IndexError, AttributeError):
+        action = cause.get("action") or ""
+    return {"cause": cause["id"], "title": cause.get("title") or cause["id"], "confidence": confidence,
+            "evidence": lines, "confirmations": confirms, "captures": captures, "action": action,
+            "fix": cause.get("fix") or "report", "fix_tag": cause.get("fix_tag"), "upstream": upstream}
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def _confirm(cause, container, captures, view):
+    """Run the cause's named confirmations: ([lines that hold], refuted?). A confirmation listed
+    under ``refute`` that holds rules the cause out (e.g. the host has AVX)."""
+    holds = []
+    for name in cause.get("confirm") or []:
+        line = CONFIRMATIONS[name](container, captures, view)
+        if line:
+            holds.append(line)
+    for name in cause.get("refute") or []:
+        line = CONFIRMATIONS[name](container, captures, view)
+        if line:
+            return holds, True
+    return holds, False
+
+
+# ------------------------------------------------------------------ confirmations
+# Each: (container fact, regex captures, view) -> a line saying what holds, or None.
+
+def _mount_over(container, path):
+    best = None
+    for m in container.get("mounts") or []:
+        dest = (m.get("destination") or "").rstrip("/") or "/"
+        if path == dest or path.startswith(dest + "/"):
+            if best is None or len(dest) > len(best.get("destination") or ""):
+                best = m
+    return best
+
+
+def c_oom_killed(container, captures, view):
+    return "State.OOMKilled is true" if container.get("oom_killed") else None
+
+
+def c_path_under_mount(container, captures, view):
+    path = captures.get("path") or captures.get("dir")
+    m = _mount_over(container, path) if path else None
+    if not m:
+        return None
+    return "%s lies under the %s mount %s -> %s (user %s)" % (
+        path, m.get("type"), m.get("source"), m.get("destination"), container.get("user") or "image default")
+
+
+def c_bind_over_workdir(container, captures, view):
+    workdir = container.get("working_dir") or ""
+    path = captures.get("path") or ""
+    for m in container.get("mounts") or []:
+        dest = (m.get("destination") or "").rstrip("/")
+        if m.get("type") == "bind" and dest and (workdir == dest or workdir.startswith(dest + "/")
+                                                 or path.startswith(dest + "/")):
+            return "the bind mount %s -> %s hides what the image has there (working dir %s)" % (
+                m.get("source"), m.get("destination"), workdir or "?")
+    return None
+
+
+def c_host_is_down(container, captures, view):
+    host = captures.get("host")
+    if host and view.is_service(host) and (view.failing(host) or not view.running(host)):
+        return "%s is a service of the project and is not up (%s)" % (host, view.state_of(host))
+    return None
+
+
+def c_host_not_service(container, captures, view):
+    host = captures.get("host")
+    if not host or view.is_service(host):
+        return None
+    near = view.nearest_service(host)
+    return "no service, alias or container is called %s%s" % (host, "; did you mean %s?" % near if near else "")
+
+
+def c_no_shared_network(container, captures, view):
+    host = captures.get("host")
+    if not host or not view.is_service(host):
+        return None
+    mine, theirs = set(container.get("networks") or []), view.networks_of(host)
+    if mine and theirs and not mine & theirs:
+        return "%s (networks %s) shares no network with %s (networks %s)" % (
+            container.get("service"), ", ".join(sorted(mine)), host, ", ".join(sorted(theirs)))
+    return None
+
+
+def c_env_localhost(container, captures, view):
+    keys = container.get("env_local_keys") or []
+    if keys:
+        return "environment points at the container itself: %s (values not shown)" % ", ".join(keys)
+    return None
+
+
+def c_dependency_not_gated(container, captures, view):
+    deps = view.depends_on(container.get("service"))
+    targets = [captures["host"]] if captures.get("host") and view.is_service(captures["host"]) else list(deps)
+    for target in targets:
+        cond = deps.get(target)
+        if cond != "service_healthy":
+            return "%s depends on %s %s, so it starts before %s is ready%s" % (
+                container.get("service"), target, "with condition %s" % cond if cond else "not at all",
+                target, "" if view.has_healthcheck(target) else " (%s has no healthcheck)" % target)
+    return None
+
+
+def c_file_crlf(container, captures, view):
+    f = view.file_of(container, captures.get("path"))
+    return "%s starts with %r and its first line ends in CR (\\r)" % (f["path"], f.get("shebang")) \
+        if f and f.get("crlf") else None
+
+
+def c_file_not_executable(container, captures, view):
+    f = view.file_of(container, captures.get("path"))
+    if f and f.get("exists") and f.get("mode") is not None and not int(f["mode"]) & 0o111:
+        return "%s has mode %o in the image: not executable" % (f["path"], int(f["mode"]))
+    return None
+
+
+def c_file_no_shebang(container, captures, view):
+    f = view.file_of(container, captures.get("path"))
+    if f and f.get("exists") and not f.get("elf") and not f.get("shebang"):
+        return "%s is neither an ELF binary nor a script with a #! line" % f["path"]
+    return None
+
+
+def c_file_elf(container, captures, view):
+    f = view.file_of(container, captures.get("path"))
+    return "%s is an ELF binary: its loader (interpreter) is missing from the image" % f["path"] \
+        if f and f.get("elf") else None
+
+
+def c_file_missing(container, captures, view):
+    f = view.file_of(container, captures.get("path"))
+    return "%s does not exist in the container" % f["path"] if f and f.get("exists") is False else None
+
+
+def c_host_has_avx(container, captures, view):
+    return "the host CPU has AVX (/proc/cpuinfo)" if view.host.get("cpu_avx") else None
+
+
+def c_host_lacks_avx(container, captures, view):
+    return "the host CPU lacks AVX (/proc/cpuinfo flags)" if view.host.get("cpu_avx") is False else None
+
+
+def c_map_count_low(container, captures, view):
+    value = view.host.get("max_map_count")
+    return "host vm.max_map_count is %s (< 262144)" % value if value is not None and value < 262144 else None
+
+
+def c_healthcheck_uses_tool(container, captures, view):
+    tool = captures.get("tool")
+    test = " ".join(str(t) for t in container.get("healthcheck_test") or [])
+    if tool and re.search(r"(^|[\s\"'/])%s(\s|$)" % re.escape(tool), test):
+        return "the health check runs %s: %s" % (tool, test[:200])
+    return None
+
+
+def c_no_foreground(container, captures, view):
+    cmd = " ".join(str(t) for t in container.get("command") or [])
+    if re.search(r"\bservice\s+\S+\s+(start|restart)\b|\bsystemctl\s+start\b|\s-d\s*$|--daemon\b|&\s*$", cmd):
+        return "the command starts a daemon in the background and returns: %s" % cmd[:200]
+    if last_exit_code(container) == 0 and container.get("restart_policy") in ("always", "unless-stopped"):
+        return "exit code 0 under restart policy %s: the main process ends, Docker starts it again" % (
+            container.get("restart_policy"))
+    return None
+
+
+def c_short_start_period(container, captures, view):
+    period = container.get("healthcheck_start_period_s")
+    if period is not None and period < 30 and container.get("ready_after_s") is not None \
+            and container["ready_after_s"] > period:
+        return "the service got ready %ss after start, the health check's start_period is %ss" % (
+            container["ready_after_s"], period)
+    return None
+
+
+CONFIRMATIONS = {
+    "oom_killed": c_oom_killed, "path_under_mount": c_path_under_mount, "bind_over_workdir": c_bind_over_workdir,
+    "host_is_down": c_host_is_down, "host_not_service": c_host_not_service,
+    "no_shared_network": c_no_shared_network, "env_localhost": c_env_localhost,
+    "dependency_not_gated": c_dependency_not_gated, "file_crlf": c_file_crlf,
+    "file_not_executable": c_file_not_executable, "file_no_shebang": c_file_no_shebang, "file_elf": c_file_elf,
+    "file_missing": c_file_missing, "host_has_avx": c_host_has_avx, "host_lacks_avx": c_host_lacks_avx,
+    "map_count_low": c_map_count_low, "healthcheck_uses_tool": c_healthcheck_uses_tool,
+    "no_foreground": c_no_foreground, "short_start_period": c_short_start_period,
+}
+
+
+class ProjectView(object):
+    """What the confirmations may read about the rest of the project: services of the compose
+    model, the containers (by service), host facts. Built once per audit."""
+
+    def __init__(self, services, containers, host=None, threshold=3, is_crash_looping=None):
+        self.services = services or {}
+        self.by_service = {}
+        for c in containers or []:
+            if c.get("service"):
+                self.by_service.setdefault(c["service"], []).append(c)
+        self.names = set(self.services) | set(c.get("name") for c in containers or [] if c.get("name"))
+        for svc in self.services.values():
+            self.names.update((svc or {}).get("aliases") or [])
+            if (svc or {}).get("container_name"):
+                self.names.add(svc["container_name"])
+        self.host = host or {}
+        self.threshold = threshold
+        self.is_crash_looping = is_crash_looping or (lambda c, t: False)
+
+    def is_service(self, name):
+        return bool(name) and name in self.names
+
+    def state_of(self, name):
+        cs = self.by_service.get(name) or []
+        return ", ".join("%s %s" % (c.get("name"), c.get("state")) for c in cs) or "no container"
+
+    def running(self, name):
+        return any(c.get("state") == "running" for c in self.by_service.get(name) or [])
+
+    def failing(self, name):
+        return any(failing_state(c, self.threshold, self.is_crash_looping) for c in self.by_service.get(name) or [])
+
+    def networks_of(self, name):
+        nets = set()
+        for c in self.by_service.get(name) or []:
+            nets.update(c.get("networks") or [])
+        return nets
+
+    def depends_on(self, name):
+        """{service: condition} from the compose model (long or short syntax)."""
+        deps = (self.services.get(name) or {}).get("depends_on") or {}
+        if isinstance(deps, list):
+            return {d: "service_started" for d in deps}
+        return {k: (v or {}).get("condition", "service_started") if isinstance(v, dict) else "service_started"
+                for k, v in deps.items()}
+
+    def has_healthcheck(self, name):
+        hc = (self.services.get(name) or {}).get("healthcheck")
+        return bool(hc) and not (hc or {}).get("disable")
+
+    def nearest_service(self, name):
+        best = None
+        for cand in sorted(self.services):
+            d = _distance(name, cand)
+            if d <= 2 and (best is None or d < best[0]):
+                best = (d, cand)
+        return best[1] if best else None
+
+    @staticmethod
+    def file_of(container, path):
+        files = container.get("files") or {}
+        if path and path in files:
+            return dict(files[path], path=path)
+        if not path and len(files) == 1:
+            (p, f), = files.items()
+            return dict(f, path=p)
+        return None
+
+
+def _distance(a, b):
+    """Levenshtein distance (small names only)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

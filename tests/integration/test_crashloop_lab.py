@@ -1,0 +1,56 @@
+"""The crash-loop doctor on the real engine: the crash-loop lab (lab/crashloops) runs one
+container per recognised cause, named after the catalogue id; the audit must name that cause for
+every one of them, with its evidence, and attach the fix only where one exists."""
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_playbook
+
+LAB = ROOT / ".lab-crashloops"
+NOT_A_CAUSE = {"dep-db"}   # the dependency dep-not-ready starts too early against
+
+
+@pytest.fixture(scope="module")
+def crash_audit(tmp_path_factory):
+    up = subprocess.run(["bash", str(ROOT / "scripts" / "crashloop_lab.sh"), "up"], capture_output=True, text=True,
+                        timeout=900)
+    assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+    try:
+        reports = tmp_path_factory.mktemp("crash-reports")
+        proc = run_playbook("audit.yml", "-e", f"compose_project_dir={LAB}", "-e", f"audit_reports_dir={reports}")
+        yield json.loads((reports / "lab" / "audit.json").read_text()), proc
+    finally:
+        subprocess.run(["bash", str(ROOT / "scripts" / "crashloop_lab.sh"), "down"], capture_output=True, timeout=300)
+
+
+def _causes():
+    services = yaml.safe_load((ROOT / "lab" / "crashloops" / "compose.yaml").read_text())["services"]
+    return sorted(set(services) - NOT_A_CAUSE)
+
+
+@pytest.mark.parametrize("cause", _causes())
+def test_the_audit_names_the_cause(crash_audit, cause):
+    report, _ = crash_audit
+    found = [f for f in report["findings"] if f["service"] == cause
+             and f["rule"] in ("restart-loop", "unhealthy", "start-error", "not-running")]
+    assert found, f"no failure finding for {cause}"
+    diag = found[0]["diagnosis"] or {}
+    assert diag.get("cause") == cause, found[0]["evidence"]
+    assert diag["confidence"] in ("confirmed", "log") and diag["evidence"] + diag["confirmations"]
+    assert "cause: " in found[0]["evidence"] and "what to do: " in found[0]["evidence"]
+
+
+def test_only_causes_with_a_fix_offer_one(crash_audit):
+    report, _ = crash_audit
+    offered = {f["service"]: (f.get("fix") or {}).get("tag") for f in report["findings"]
+               if f["rule"] in ("restart-loop", "unhealthy", "start-error") and f.get("fix")}
+    assert offered == {"oom-killed": "limits"}
+
+
+def test_the_dependency_is_not_blamed(crash_audit):
+    report, _ = crash_audit
+    assert not [f for f in report["findings"] if f["service"] == "dep-db"
+                and f["rule"] in ("restart-loop", "unhealthy", "start-error")]

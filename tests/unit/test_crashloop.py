@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+"""The crash-loop doctor: each cause of the catalogue against several log shapes (languages and
+wordings where the cause has them), and each disambiguation rule of the catalogue (§1a)."""
+import os
+
+import pytest
+import yaml
+
+from ansible.module_utils.compose_doctor import crashloop as cl
+from ansible.module_utils.compose_doctor.rules import is_crash_looping
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+with open(os.path.join(ROOT, "roles", "audit", "files", "crashloop_catalog.yml")) as _fh:
+    CATALOG = yaml.safe_load(_fh)
+CAUSES = cl.compile_catalog(CATALOG)
+
+
+def _ctr(log=(), exit_code=1, state="restarting", restart_count=5, **kw):
+    c = {"name": "p-app-1", "service": "app", "state": state, "exit_code": exit_code, "restart_count": restart_count,
+         "oom_killed": False, "log_tail": list(log), "mounts": [], "networks": ["p_default"], "restart_policy": "always"}
+    c.update(kw)
+    return c
+
+
+def _view(services=None, containers=(), host=None):
+    services = services if services is not None else {"app": {}, "db": {}}
+    return cl.ProjectView(services, list(containers), host=host or {}, threshold=3, is_crash_looping=is_crash_looping)
+
+
+def _diag(container, view=None, state=None):
+    view = view or _view(containers=[container])
+    state = state or cl.failing_state(container, 3, is_crash_looping)
+    return cl.diagnose(container, state, CAUSES, view)
+
+
+def test_every_pattern_compiles_and_every_confirmation_exists():
+    assert len(CAUSES) >= 27
+    for cause in CAUSES:
+        for name in (cause.get("confirm") or []) + (cause.get("refute") or []):
+            assert name in cl.CONFIRMATIONS, (cause["id"], name)
+        assert cause.get("fix") in ("auto", "cond", "report"), cause["id"]
+    with pytest.raises(ValueError, match="cause bad, pattern"):
+        cl.compile_catalog({"causes": [{"id": "bad", "match": {"log": ["(unclosed"]}}]})
+
+
+@pytest.mark.parametrize("lines", [
+    ["Traceback (most recent call last):", "KeyError: 'APP_SECRET_KEY'"],
+    ["Error: Database is uninitialized and superuser password is not specified."],
+    ["error: database is uninitialized and password option is not specified"],
+    ["/entrypoint.sh: line 4: APP_TOKEN: parameter not set"],
+    ["django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty."],
+    ["Error: missing required environment variable: DATABASE_URL"],
+    ["panic: environment variable \"API_KEY\" is not set"],
+])
+def test_missing_required_env(lines):
+    assert _diag(_ctr(lines))["cause"] == "missing-required-env"
+
+
+@pytest.mark.parametrize("lines", [
+    ["PermissionError: [Errno 13] Permission denied: '/data/state.db'"],
+    ["Error: EACCES: permission denied, open '/data/state.db'"],
+    ["mkdir: cannot create directory '/data/cache': Permission denied"],
+    ["thread 'main' panicked: /data/state.db: Permission denied (os error 13)"],
+])
+def test_volume_perm_uid_needs_the_path_under_a_mount(lines):
+    mounted = _ctr(lines, user="10001", mounts=[{"type": "bind", "source": "/srv/p/data", "destination": "/data"}])
+    d = _diag(mounted)
+    assert d["cause"] == "volume-perm-uid" and d["confidence"] == "confirmed", d
+    assert "/srv/p/data" in d["confirmations"][0]
+    # the same line about a path no mount covers is not this cause
+    assert _diag(_ctr(lines))["cause"] != "volume-perm-uid"
+
+
+@pytest.mark.parametrize("lines, host", [
+    (['nginx: [emerg] host not found in upstream "api:8000" in /etc/nginx/conf.d/default.conf:14'], "api"),
+    (['psycopg2.OperationalError: could not translate host name "dbx" to address: Name or service not known'], "dbx"),
+    (["Error: getaddrinfo ENOTFOUND cache"], "cache"),
+    (["dial tcp: lookup queue on 127.0.0.11:53: no such host"], "queue"),
+])
+def test_service_dns_unresolvable_names_the_host_and_a_near_service(lines, host):
+    view = _view(services={"app": {}, "db": {}, "cach": {}})
+    d = _diag(_ctr(lines), view)
+    assert d["cause"] == "service-dns-unresolvable" and d["captures"]["host"] == host
+    assert d["confidence"] == "confirmed"
+
+
+def test_dns_python_gaierror_and_the_failing_upstream_named_first():
+    db = _ctr(["KeyError: 'POSTGRES_PASSWORD'"], name="p-db-1", service="db")
+    app = _ctr(["connecting to db:5432", "socket.gaierror: [Errno -2] Name or service not known"])
+    d = _diag(app, _view(containers=[db, app]))
+    assert d["cause"] == "service-dns-unresolvable" and d["upstream"] == "db"
+
+
+@pytest.mark.parametrize("lines, old", [
+    (["FATAL:  database files are incompatible with server",
+      "DETAIL:  The data directory was initialized by PostgreSQL version 15, which is not compatible with this version 17.2."],
+     "15"),
+    (["[ERROR] [MY-013171] [InnoDB] Invalid MySQL server downgrade: Cannot downgrade from 80300 to 80036."], "80300"),
+    (["[ERROR] InnoDB: Upgrade after a crash is not supported. The redo log was created with MariaDB 10.5.9."], "10.5.9"),
+])
+def test_db_datadir_version(lines, old):
+    d = _diag(_ctr(lines))
+    assert d["cause"] == "db-datadir-version" and d["captures"].get("old") == old
+    assert old in d["action"] and "Never delete" in d["action"]
+
+
+@pytest.mark.parametrize("lines", [
+    ["python: can't open file '/app/main.py': [Errno 2] No such file or directory"],
+    ["Error: Cannot find module 'express'", "Require stack:", "- /usr/src/app/server.js"],
+    ["sh: 1: nodemon: not found"],
+])
+def test_bind_mount_shadows_image(lines):
+    c = _ctr(lines, working_dir="/app", mounts=[{"type": "bind", "source": "/srv/p/src", "destination": "/app"}])
+    c2 = dict(c, working_dir="/usr/src/app", mounts=[{"type": "bind", "source": "/srv/p", "destination": "/usr/src/app"}])
+    assert _diag(c)["cause"] == "bind-mount-shadows-image" or _diag(c2)["cause"] == "bind-mount-shadows-image"
+
+
+def test_sh_not_found_without_a_bind_is_a_missing_command():
+    assert _diag(_ctr(["sh: 1: uvicorn: not found"], exit_code=127))["cause"] == "cmd-not-found-127"
+
+
+def test_exit_137_alone_is_not_oom():
+    killed = _diag(_ctr(["allocated 96 MiB"], exit_code=137))
+    assert killed["cause"] != "oom-killed"
+    oom = _diag(_ctr(["allocated 96 MiB"], exit_code=137, oom_killed=True))
+    assert oom["cause"] == "oom-killed" and oom["confidence"] == "confirmed" and oom["fix_tag"] == "limits"
+
+
+@pytest.mark.parametrize("lines", [
+    ["Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space"],
+    ["FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"],
+    ["fatal error: runtime: out of memory"],
+    ["MemoryError"],
+])
+def test_oom_from_the_runtime_own_message(lines):
+    d = _diag(_ctr(lines, exit_code=1))
+    assert d["cause"] == "oom-killed" and d["confidence"] == "log"
+
+
+def test_avx_is_refuted_on_a_host_that_has_it():
+    lines = ["WARNING: MongoDB 5.0+ requires a CPU with AVX support, and your current system does not appear to have that!"]
+    c = _ctr(lines, exit_code=132)
+    assert _diag(c, _view(containers=[c], host={"cpu_avx": False}))["cause"] == "mongo-avx-cpu"
+    assert _diag(c, _view(containers=[c], host={"cpu_avx": True}))["cause"] != "mongo-avx-cpu"
+
+
+@pytest.mark.parametrize("lines", [
+    ["exec /usr/local/bin/app-server: exec format error"],
+    ["standard_init_linux.go:228: exec user process caused: exec format error"],
+])
+def test_exec_format_error(lines):
+    assert _diag(_ctr(lines))["cause"] == "exec-format-arch"
+
+
+@pytest.mark.parametrize("lines", [
+    ["A server is already running (pid: 1, file: /app/tmp/pids/server.pid)."],
+    ["A server is already running. Check /app/tmp/pids/server.pid."],
+    ["ERROR: Pidfile (celerybeat.pid) already exists."],
+])
+def test_stale_pid_file(lines):
+    assert _diag(_ctr(lines))["cause"] == "stale-pid-file"
+
+
+def test_entrypoint_not_executable_loop_and_start_error():
+    loop = _ctr(["sh: 1: /app/start.sh: Permission denied"], exit_code=126,
+                files={"/app/start.sh": {"exists": True, "mode": 0o644, "shebang": "#!/bin/sh"}})
+    d = _diag(loop)
+    assert d["cause"] == "entrypoint-not-executable" and d["confidence"] == "confirmed"
+    start = _ctr([], state="created", exit_code=126, restart_count=0,
+                 state_error='failed to create task: exec: "/entrypoint.sh": permission denied: unknown')
+    assert cl.failing_state(start, 3, is_crash_looping) == "start-error"
+    assert _diag(start)["cause"] == "entrypoint-not-executable"
+
+
+@pytest.mark.parametrize("health", [
+    'OCI runtime exec failed: exec failed: unable to start container process: exec: "curl": executable file not found in $PATH: unknown',
+    "/bin/sh: 1: curl: not found",
+])
+def test_healthcheck_tool_missing(health):
+    c = _ctr(["Serving HTTP on 0.0.0.0 port 8000"], state="running", restart_count=0, exit_code=0,
+             health={"status": "unhealthy", "log": [{"output": health, "exit_code": -1}]},
+             healthcheck_test=["CMD", "curl", "-fsS", "http://localhost:8000/"])
+    d = _diag(c)
+    assert d["cause"] == "healthcheck-tool-missing" and d["captures"]["tool"] == "curl" and d["confidence"] == "confirmed"
+
+
+@pytest.mark.parametrize("lines", [
+    ["pgdata: data directory \"/var/lib/postgresql/data\" has wrong ownership"],
+    ['initdb: error: could not change permissions of directory "/var/lib/postgresql/data": Operation not permitted'],
+])
+def test_pgdata_fs_perms_before_volume_perm(lines):
+    c = _ctr(lines, mounts=[{"type": "bind", "source": "/mnt/c/pg", "destination": "/var/lib/postgresql/data"}])
+    assert _diag(c)["cause"] == "pgdata-fs-perms"
+
+
+def test_crlf_first_by_its_own_line_then_by_the_file():
+    assert _diag(_ctr(["env: 'bash\r': No such file or directory"]))["cause"] == "crlf-entrypoint"
+    line = ["exec /entrypoint.sh: no such file or directory"]
+    crlf = _ctr(line, files={"/entrypoint.sh": {"exists": True, "mode": 0o755, "shebang": "#!/bin/sh", "crlf": True}})
+    assert _diag(crlf)["cause"] == "crlf-entrypoint"
+    elf = _ctr(line, files={"/entrypoint.sh": {"exists": True, "mode": 0o755, "elf": True}})
+    assert _diag(elf)["cause"] == "dynamic-binary-missing-loader"
+    gone = _ctr(line, files={"/entrypoint.sh": {"exists": False}})
+    assert _diag(gone)["cause"] == "cmd-not-found-127"
+
+
+def test_connection_refused_to_localhost_before_dependency_not_ready():
+    refused = ["ConnectionRefusedError: [Errno 111] Connection refused"]
+    local = _ctr(refused, env_local_keys=["DB_HOST"])
+    d = _diag(local)
+    assert d["cause"] == "localhost-in-container" and "DB_HOST" in d["confirmations"][0]
+    dep = _ctr(["Error: connect ECONNREFUSED db:5432"])
+    view = _view(services={"app": {"depends_on": {"db": {"condition": "service_started"}}}, "db": {}})
+    d = _diag(dep, view)
+    assert d["cause"] == "dep-not-ready" and "has no healthcheck" in d["confirmations"][0]
+    gated = {"app": {"depends_on": {"db": {"condition": "service_healthy"}}}, "db": {"healthcheck": {"test": ["x"]}}}
+    assert _diag(dep, _view(services=gated))["cause"] != "dep-not-ready"
+
+
+def test_exit_zero_loop_without_a_foreground_process():
+    c = _ctr(["Starting web server: apache2.", "done."], exit_code=0, state="restarting",
+             command=["sh", "-c", "service apache2 start"])
+    d = _diag(c)
+    assert d["cause"] == "exit0-no-foreground" and "service apache2 start" in d["confirmations"][0]
+
+
+@pytest.mark.parametrize("lines", [
+    ["Error: listen EACCES: permission denied 0.0.0.0:80"],
+    ["(13)Permission denied: AH00072: make_sock: could not bind to address [::]:80"],
+    ['nginx: [emerg] bind() to 0.0.0.0:80 failed (13: Permission denied)'],
+])
+def test_privileged_port(lines):
+    assert _diag(_ctr(lines))["cause"] == "privileged-port-nonroot"
+
+
+def test_unknown_cause_keeps_its_evidence():
+    d = _diag(_ctr(["segmentation fault"], exit_code=139))
+    assert d["cause"] == "unknown" and d["evidence"] == ["log: segmentation fault"]
+
+
+def test_failing_states():
+    assert cl.failing_state(_ctr(state="running", restart_count=0, exit_code=0), 3, is_crash_looping) is None
+    assert cl.failing_state(_ctr(state="exited", restart_count=0, exit_code=0, restart_policy="no"), 3,
+                            is_crash_looping) is None
+    assert cl.failing_state(_ctr(state="exited", restart_count=0, exit_code=2), 3, is_crash_looping) == "exited"
+    assert cl.failing_state(_ctr(), 3, is_crash_looping) == "restart-loop"
+
+
+def test_a_loop_caught_running_has_no_known_exit_code():
+    """Between two restarts the engine reports ExitCode 0: not a clean exit."""
+    running = _ctr(["A server is already running. Check /app/tmp/server.pid."], state="running", exit_code=0)
+    assert cl.last_exit_code(running) is None
+    assert _diag(running)["cause"] == "stale-pid-file"
+    assert _diag(_ctr([], state="running", exit_code=0))["cause"] == "unknown"
+
+
+def test_localhost_resolving_to_ipv6_without_ipv6():
+    c = _ctr(["OSError: [Errno 99] Cannot assign requested address"], env_local_keys=["DB_HOST"])
+    assert _diag(c)["cause"] == "localhost-in-container"
