@@ -108,9 +108,10 @@ def _captures_only(cause, texts):
 
 def last_exit_code(container):
     """The exit code of the last run, or None when unknown: a crash-looping container caught
-    running between two restarts reports ExitCode 0, which says nothing about how it ended."""
+    running between two restarts reports ExitCode 0, which says nothing about how it ended; the
+    engine's last ``die`` event does (``history``, gathered in the same pass)."""
     if container.get("state") == "running":
-        return None
+        return (container.get("history") or {}).get("last_exit_code")
     return container.get("exit_code")
 
 
@@ -208,7 +209,10 @@ def _mount_over(container, path):
 
 
 def c_oom_killed(container, captures, view):
-    return "State.OOMKilled is true" if container.get("oom_killed") else None
+    if container.get("oom_killed"):
+        return "State.OOMKilled is true"
+    kills = (container.get("history") or {}).get("oom_kills")
+    return "the engine reported %d oom event(s) for it in the last hour" % kills if kills else None
 
 
 def c_path_under_mount(container, captures, view):
@@ -438,3 +442,36 @@ def _distance(a, b):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+# ------------------------------------------------------------------ fixes: probes
+
+_URL_RE = re.compile(r"https?://[^\s'\"|;&]+")
+_HOSTPORT_RE = re.compile(r"\b((?:localhost|127\.0\.0\.1|[a-z][\w.-]*)):(\d{2,5})\b")
+_PY_HTTP = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)"
+_PY_TCP = "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)"
+
+
+def probe_candidates(test, missing_tool=None):
+    """Health-check tests that ask what ``test`` asks with other tools, best first.
+
+    ``test``: the compose/inspect form (``["CMD", "curl", "-f", URL]``, ``["CMD-SHELL", "..."]`` or
+    a string). An HTTP URL in it is probed with python3/python urllib, wget or curl; a host:port
+    alone with a TCP connect (python, bash /dev/tcp). The tool that is missing is left out. Each
+    candidate must be run once in the container before it is written (the fix does): a tool's
+    presence is proven, not assumed. Returns [] when the test names neither URL nor host:port.
+    """
+    text = " ".join(str(t) for t in test) if isinstance(test, (list, tuple)) else str(test or "")
+    url = _URL_RE.search(text)
+    out = []
+    if url:
+        u = url.group(0)
+        out = [["CMD", "python3", "-c", _PY_HTTP, u], ["CMD", "python", "-c", _PY_HTTP, u],
+               ["CMD", "wget", "-q", "--spider", u], ["CMD", "curl", "-fsS", "-o", "/dev/null", u]]
+    else:
+        hp = _HOSTPORT_RE.search(text)
+        if hp:
+            host, port = hp.group(1), hp.group(2)
+            out = [["CMD", "python3", "-c", _PY_TCP, host, port], ["CMD", "python", "-c", _PY_TCP, host, port],
+                   ["CMD", "bash", "-c", "exec 3<>/dev/tcp/%s/%s" % (host, port)]]
+    return [c for c in out if c[1] != missing_tool]

@@ -27,6 +27,7 @@ import os
 import re
 import stat
 import tarfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -612,6 +613,7 @@ def empty_runtime(docker_host, error=None, socket=None):
         "host": docker_host,
         "socket": socket or socket_facts(socket_path_from_host(docker_host)),
         "memory_source": None,
+        "host_facts": host_facts(None),
     }
     docker_facts.update(engine_facts())
     return {"docker": docker_facts, "containers": [], "volumes": []}
@@ -706,6 +708,41 @@ def _fetch_stats(client, cid):
         return None
 
 
+EVENTS_WINDOW_S = 3600
+
+
+def _fetch_events(client, window=EVENTS_WINDOW_S):
+    """The engine's die and oom container events of the last ``window`` seconds, one call."""
+    now = int(time.time())
+    try:
+        return list(client.api.events(since=now - int(window), until=now, decode=True,
+                                      filters={"type": "container", "event": ["die", "oom"]}))
+    except (DockerException, OSError, ValueError):
+        return []
+
+
+def run_history(events):
+    """container id (12) -> {last_exit_code, oom_kills}: how the last runs ended, which the
+    inspect of a container caught running between two restarts no longer says (ExitCode 0,
+    OOMKilled false)."""
+    out = {}
+    for ev in sorted(events or [], key=lambda e: e.get("timeNano") or e.get("time") or 0):
+        cid = (ev.get("id") or (ev.get("Actor") or {}).get("ID") or "")[:12]
+        if not cid:
+            continue
+        item = out.setdefault(cid, {"last_exit_code": None, "oom_kills": 0})
+        action = ev.get("Action") or ev.get("status")
+        if action == "oom":
+            item["oom_kills"] += 1
+        elif action == "die":
+            code = ((ev.get("Actor") or {}).get("Attributes") or {}).get("exitCode")
+            try:
+                item["last_exit_code"] = int(code)
+            except (TypeError, ValueError):
+                pass
+    return out
+
+
 def _fetch_logs(client, cid, tail):
     try:
         return client.api.logs(cid, stdout=True, stderr=True, tail=tail, timestamps=False)
@@ -777,6 +814,7 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
         f_images = pool.submit(client.api.images)
         f_volumes = pool.submit(client.api.volumes)
         f_dangling = pool.submit(client.api.volumes, filters={"dangling": True})
+        f_events = pool.submit(_fetch_events, client)
         attrs_list = list_containers(client, project)
 
         images = image_created_map(_result(f_images, []))
@@ -815,7 +853,9 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             if paths:
                 file_jobs[c["id"]] = dict((p, pool.submit(read_file_head, client, by_id[c["id"]]["Id"], p))
                                           for p in paths)
+        history = run_history(_result(f_events, []))
         for c in containers:
+            c["history"] = history.get(c["id"], {"last_exit_code": None, "oom_kills": 0})
             if c["id"] in file_jobs:
                 c["files"] = dict((p, job.result()) for p, job in file_jobs[c["id"]].items())
 

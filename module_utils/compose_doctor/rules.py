@@ -71,6 +71,8 @@ DEFAULT_POLICY = {
         "memory-no-limit": {"role": "resource_limits", "tag": "limits"},
         "memory-overprovisioned": {"role": "resource_limits", "tag": "limits"},
         "log-rotation-missing": {"role": "log_rotation", "tag": "logs"},
+        # the crash-loop doctor's fixes (a diagnosis names the tag; see crashloop_catalog.yml)
+        "start-error": {"role": "crashloop", "tag": "crashloop"},
     },
     "disabled_rules": [],
     "rule_severity": {},

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Filters of compose-doctor's roles and playbooks.
 
+``healthcheck_candidates``: other probes for a health check whose tool the image lacks (the
+crash-loop doctor's fix; the logic is module_utils/compose_doctor/crashloop.py).
 ``compose_error_lines``: the few lines of a failed Compose (or container) action a person needs,
 without the result's container details. community.docker's Compose results list every container's
 command line and environment, so the fixes register them ``no_log`` and print only this: the
@@ -25,6 +27,7 @@ _MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.
 if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
+from ansible.module_utils.compose_doctor.crashloop import probe_candidates  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 
 _ERROR_RE = re.compile(r'error|failed|denied|not found|no such|unable|cannot|could not|no matching', re.IGNORECASE)
@@ -73,6 +76,11 @@ def compose_error_lines(result, limit=6):
     return ' | '.join(lines) or '(Compose printed no error line)'
 
 
+def healthcheck_candidates(test, missing_tool=None):
+    """Health-check tests asking what ``test`` asks with other tools (crashloop.probe_candidates)."""
+    return probe_candidates(test, missing_tool)
+
+
 class FilterModule(object):
     def filters(self):
-        return {'compose_error_lines': compose_error_lines}
+        return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates}

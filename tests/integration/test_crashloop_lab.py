@@ -47,10 +47,34 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
     report, _ = crash_audit
     offered = {f["service"]: (f.get("fix") or {}).get("tag") for f in report["findings"]
                if f["rule"] in ("restart-loop", "unhealthy", "start-error") and f.get("fix")}
-    assert offered == {"oom-killed": "limits"}
+    assert offered == {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop"}
 
 
 def test_the_dependency_is_not_blamed(crash_audit):
     report, _ = crash_audit
     assert not [f for f in report["findings"] if f["service"] == "dep-db"
                 and f["rule"] in ("restart-loop", "unhealthy", "start-error")]
+
+
+def test_zz_the_health_check_fix_proves_its_probe_then_rollback_restores(crash_audit, tmp_path):
+    """Runs last in this module (it changes the lab): remediate --tags crashloop rewrites the
+    curl health check with a probe the image has, the service becomes healthy; rollback restores
+    the file byte for byte."""
+    import docker
+    from conftest import tree_state, wait_for
+    client = docker.from_env()
+    before = tree_state(LAB)
+    common = ["-e", f"compose_project_dir={LAB}", "-e", f"audit_reports_dir={tmp_path / 'r'}",
+              "-e", f"compose_doctor_journal_dir={tmp_path / 'journal'}"]
+    check = run_playbook("remediate.yml", "--check", "--diff", "--tags", "crashloop", *common)
+    assert tree_state(LAB) == before and "python3" in check.stdout
+    run_playbook("remediate.yml", "--tags", "crashloop", *common)
+    health = lambda: client.containers.get("cdcrash-healthcheck-tool-missing-1").attrs["State"]["Health"]["Status"]  # noqa: E731
+    wait_for(health, until=lambda s: s == "healthy", what="the service healthy with the new probe")
+    test = yaml.safe_load((LAB / "compose.yaml").read_text())["services"]["healthcheck-tool-missing"]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python3"] and test[-1] == "http://localhost:8000/"
+    again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
+    assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
+    run_playbook("rollback.yml", *common)
+    assert tree_state(LAB) == before
+    wait_for(health, until=lambda s: s == "unhealthy", what="the service back to its old probe (unhealthy)")

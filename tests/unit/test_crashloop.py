@@ -257,3 +257,23 @@ def test_a_loop_caught_running_has_no_known_exit_code():
 def test_localhost_resolving_to_ipv6_without_ipv6():
     c = _ctr(["OSError: [Errno 99] Cannot assign requested address"], env_local_keys=["DB_HOST"])
     assert _diag(c)["cause"] == "localhost-in-container"
+
+
+def test_probe_candidates_keep_the_url_and_skip_the_missing_tool():
+    cands = cl.probe_candidates(["CMD", "curl", "-fsS", "http://localhost:8000/health"], missing_tool="curl")
+    assert [c[1] for c in cands] == ["python3", "python", "wget"]
+    assert all(c[-1] == "http://localhost:8000/health" for c in cands)
+    shell = cl.probe_candidates(["CMD-SHELL", "curl -f http://127.0.0.1:9000/ || exit 1"], missing_tool="curl")
+    assert shell[0][-1] == "http://127.0.0.1:9000/"
+    tcp = cl.probe_candidates(["CMD-SHELL", "nc -z localhost 5432 || nc -z localhost:5432"], missing_tool="nc")
+    assert tcp[0][-2:] == ["localhost", "5432"] and tcp[-1][1] == "bash"
+    assert cl.probe_candidates(["CMD", "pg_isready"]) == []
+
+
+def test_a_loop_caught_running_takes_its_exit_and_oom_from_the_events():
+    running = _ctr(["allocated 96 MiB"], state="running", exit_code=0,
+                   history={"last_exit_code": 137, "oom_kills": 2})
+    d = _diag(running)
+    assert d["cause"] == "oom-killed" and "2 oom event(s)" in d["confirmations"][0]
+    exited0 = _ctr([], state="running", exit_code=0, history={"last_exit_code": 0, "oom_kills": 0})
+    assert _diag(exited0)["cause"] == "exit0-no-foreground"

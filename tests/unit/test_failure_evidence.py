@@ -76,3 +76,14 @@ def test_host_facts_read_without_privileges(tmp_path):
     (tmp_path / "cpuinfo").write_text("flags\t\t: fpu sse sse2\n")
     assert dr.host_facts(str(tmp_path))["cpu_avx"] is False
     assert dr.host_facts(None) == {"cpu_avx": None, "max_map_count": None}
+
+
+def test_run_history_from_die_and_oom_events():
+    events = [{"Type": "container", "Action": "oom", "Actor": {"ID": "a" * 64}, "timeNano": 1},
+              {"Type": "container", "Action": "die", "Actor": {"ID": "a" * 64, "Attributes": {"exitCode": "137"}},
+               "timeNano": 2},
+              {"Type": "container", "Action": "die", "Actor": {"ID": "b" * 64, "Attributes": {"exitCode": "1"}},
+               "timeNano": 3}]
+    hist = dr.run_history(events)
+    assert hist["a" * 12] == {"last_exit_code": 137, "oom_kills": 1}
+    assert hist["b" * 12] == {"last_exit_code": 1, "oom_kills": 0}
