@@ -26,7 +26,7 @@ description:
     severity weights (critical 20, high 8, medium 3, low 1 by default, C(policy.score_weights)) and K
     is C(policy.score_scale) (100 by default). Saturating, not subtractive: a clean host scores 100,
     one critical finding 83, and the score approaches 0 without going below it; every fix raises it."
-version_added: "1.0.0"
+version_added: "0.1.0"
 author:
   - compose-doctor contributors
 options:
@@ -63,14 +63,13 @@ options:
     description:
       - ISO 8601 UTC timestamp recorded in the report; defaults to now.
     type: str
+extends_documentation_fragment:
+  - compose_doctor.attributes
+  - compose_doctor.info_module
 attributes:
-  check_mode:
-    support: full
-    description: Evaluates the same way in check mode; never changes anything.
-  diff_mode:
-    support: none
   platform:
-    platforms: posix
+    details:
+      - Pure computation; runs on the controller or the host.
 notes:
   - Severities critical, high, medium and low are shown as priorities P0, P1, P2 and P3.
 seealso:
