@@ -39,6 +39,7 @@ lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/ruff check --select F,E9 library module_utils plugins scripts tests
 	$(BIN)/ansible-lint
+	$(BIN)/python scripts/role_readme.py --check
 
 unit: setup
 	$(PYTEST) -q tests/unit
