@@ -117,10 +117,8 @@ def readme_text(role_dir):
     """The README as it should be: the generated section, then the hand-written part kept."""
     path = role_dir / "README.md"
     current = path.read_text() if path.exists() else ""
-    if END in current:
-        notes = current.split(END, 1)[1].lstrip("\n")
-    else:  # first run: the whole old README is kept as hand-written notes
-        notes = current
+    # first run (no markers yet): the whole old README is kept as hand-written notes
+    notes = current.split(END, 1)[1].lstrip("\n") if END in current else current
     text = generated(role_dir)
     return text + ("\n" + notes if notes.strip() else "")
 

@@ -25,9 +25,8 @@ def run_module(capsys):
         args = dict(args)
         args['_ansible_check_mode'] = check
         args['_ansible_diff'] = diff
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exc:
-                module.main()
+        with patch_module_args(args), pytest.raises(SystemExit) as exc:
+            module.main()
         result = json.loads(capsys.readouterr().out)
         assert exc.value.code == (1 if result.get('failed', False) else 0), (exc.value.code, result)
         return result

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import datetime
 import json
 import os
@@ -462,10 +463,7 @@ def normalize_volume(vol, used_by=None, dangling=None):
     """
     labels = vol.get("Labels") or {}
     used_by = sorted(used_by or [])
-    if dangling is not None:
-        in_use = vol.get("Name") not in dangling
-    else:
-        in_use = bool(used_by)
+    in_use = vol.get("Name") not in dangling if dangling is not None else bool(used_by)
     return {
         "name": vol.get("Name"),
         "driver": vol.get("Driver"),
@@ -719,10 +717,8 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
         return empty_runtime(docker_host, unreachable_error(docker_host, exc), sock)
     finally:
         if own_client:
-            try:
+            with contextlib.suppress(Exception):  # best effort
                 client.close()
-            except Exception:  # pragma: no cover - best effort
-                pass
 
 
 def read_memory(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total):

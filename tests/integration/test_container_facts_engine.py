@@ -2,6 +2,7 @@
 
 The integration stage starts the lab first, so the daemon and the base image are there. Every
 state that takes time to show (a container's memory, its log lines) is polled with a deadline."""
+import contextlib
 import json
 import uuid
 
@@ -31,10 +32,8 @@ def project(engine, request):
 
     def cleanup():
         for c in engine.containers.list(all=True, filters={"label": "com.docker.compose.project=" + name}):
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True)
-            except docker.errors.NotFound:
-                pass
 
     request.addfinalizer(cleanup)
 
