@@ -41,8 +41,9 @@ demo: lab-up
 
 lint: setup
 	$(BIN)/yamllint -s .
-	$(BIN)/ruff check --select F,E9 library module_utils plugins scripts tests
+	$(BIN)/ruff check library module_utils plugins scripts tests  # rules: ruff.toml
 	$(BIN)/ansible-lint
+	$(BIN)/python scripts/role_readme.py --check
 
 unit: setup
 	$(PYTEST) -q tests/unit

@@ -22,7 +22,7 @@ description:
     mode too, and always returns C(changed=false), so an audit stays read-only and C(changed=0) in
     normal and check mode. Put it on the controller (C(delegate_to=localhost)) or wherever reports
     belong.
-version_added: "1.0.0"
+version_added: "0.1.0"
 author:
   - compose-doctor contributors
 options:
@@ -75,16 +75,20 @@ options:
     description: Mark the remediation summary as a check-mode preview.
     type: bool
     default: false
+extends_documentation_fragment:
+  - compose_doctor.attributes
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Writes the report files in check mode as well (they are the audit's output) and reports
         C(changed=false).
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+  idempotent:
+    support: full
+    details:
+      - Always reports C(changed=false); the files are rewritten with the report given.
 seealso:
   - module: compose_audit
 """

@@ -22,9 +22,11 @@ description:
     returns C(changed=false).
   - When C(runtime.docker.reachable) is false only the file-based rules run, plus C(daemon-unreachable).
   - Findings never contain secret values, only key names and a fixed mask.
-  - "Score: 100 minus the weighted findings (critical 20, high 8, medium 3, low 1 by default,
-    C(policy.score_weights)), floored at 0."
-version_added: "1.0.0"
+  - "Score: 100 * K / (K + penalty), rounded to an integer, where penalty is the sum of the findings'
+    severity weights (critical 20, high 8, medium 3, low 1 by default, C(policy.score_weights)) and K
+    is C(policy.score_scale) (100 by default). Saturating, not subtractive: a clean host scores 100,
+    one critical finding 83, and the score approaches 0 without going below it; every fix raises it."
+version_added: "0.1.0"
 author:
   - compose-doctor contributors
 options:
@@ -48,8 +50,8 @@ options:
         C(disabled_rules), C(rule_severity) (rule id to critical, high, medium or low),
         C(sprawl_max_override_files), C(sprawl_min_running_pct), C(sprawl_max_dockerfiles),
         C(docker_socket_paths), C(docker_socket_names), C(log_drivers_needing_rotation), C(log_rotation_option),
-        C(rightsize_headroom), C(rightsize_floor), C(score_weights), C(crashloop_catalog) (the
-        crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml).
+        C(rightsize_headroom), C(rightsize_floor), C(score_weights), C(score_scale), C(crashloop_catalog)
+        (the crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml).
       - An unknown rule id in C(disabled_rules) or C(rule_severity), or a catalogue pattern that
         does not compile, is an error.
     type: dict
@@ -63,14 +65,13 @@ options:
     description:
       - ISO 8601 UTC timestamp recorded in the report; defaults to now.
     type: str
+extends_documentation_fragment:
+  - compose_doctor.attributes
+  - compose_doctor.info_module
 attributes:
-  check_mode:
-    support: full
-    description: Evaluates the same way in check mode; never changes anything.
-  diff_mode:
-    support: none
   platform:
-    platforms: posix
+    details:
+      - Pure computation; runs on the controller or the host.
 notes:
   - Severities critical, high, medium and low are shown as priorities P0, P1, P2 and P3.
 seealso:

@@ -28,7 +28,7 @@ description:
     (health-check commands, logging options, Compose's error) is scrubbed with every value classified secret.
   - A compose file that does not parse is reported in RV(compose.errors) with file, line and column; it
     never makes the module fail.
-version_added: "1.0.0"
+version_added: "0.1.0"
 author:
   - compose-doctor contributors
 options:
@@ -87,14 +87,9 @@ options:
         under a secret key. Default is the built-in list; the audit role passes C(audit_default_credentials).
     type: list
     elements: str
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment:
+  - compose_doctor.attributes
+  - compose_doctor.info_module
 notes:
   - Relative paths in the result are relative to O(project_dir).
   - Needs PyYAML on the managed host; the C(docker) CLI with the Compose v2 plugin is optional.

@@ -82,17 +82,13 @@ options:
       - Defaults to the patterns of the shared redaction helper.
     type: list
     elements: str
+extends_documentation_fragment:
+  - compose_doctor.attributes
+  - compose_doctor.info_module
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   platform:
-    platforms: posix
-    support: full
-    description: Runs where the Docker daemon socket (or C(docker_host)) is reachable.
+    details:
+      - Runs where the Docker daemon socket (or O(docker_host)) is reachable.
 requirements:
   - python >= 3.8
   - docker (Docker SDK for Python) >= 5.0

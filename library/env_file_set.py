@@ -70,17 +70,24 @@ options:
     default: [PASSWORD, PASSWD, PASS, SECRET, TOKEN, API_KEY, APIKEY, PRIVATE_KEY, CREDENTIAL, ACCESS_KEY, AUTH]
 extends_documentation_fragment:
   - compose_doctor.journal
+  - compose_doctor.attributes
 attributes:
   check_mode:
     support: full
-    description: Predicts C(changed) and the keys that would change; writes no file, backup or journal.
+    details:
+      - Predicts C(changed) and the keys that would change; writes no file, backup or journal.
   diff_mode:
     support: full
-    description: Returns the before and after text with every value of a set or secret-looking key masked.
+    details:
+      - Returns the before and after text with every value of a set or secret-looking key masked.
+  idempotent:
+    support: partial
+    details:
+      - Keys in O(generate) get a new random value on every run unless O(only_if_current_in) limits
+        the rotation to values not rotated yet.
   platform:
-    platforms: posix
-    support: full
-    description: Needs a POSIX filesystem (atomic rename, modes and owners).
+    details:
+      - Needs a POSIX filesystem (atomic rename, modes and owners).
 notes:
   - Use C(no_log) on the task anyway when I(values) comes from variables.
 seealso:

@@ -79,17 +79,13 @@ options:
         C(oom_bump_factor), C(pressure_pct), C(min_limit), C(band_low), C(band_high); sizes as
         C(64MiB), C(256m) or bytes.
     type: dict
+extends_documentation_fragment:
+  - compose_doctor.attributes
+  - compose_doctor.info_module
 attributes:
-  check_mode:
-    description: The module only reads; it behaves the same in check mode.
-    support: full
-  diff_mode:
-    description: Nothing is changed, so there is no diff.
-    support: none
   platform:
-    description: Runs where the Docker daemon socket (or O(docker_host)) is reachable.
-    platforms: posix
-    support: full
+    details:
+      - Runs where the Docker daemon socket (or O(docker_host)) is reachable.
 notes:
   - Takes about O(window) seconds. Requires read access to the Docker socket.
   - A container that is not running is returned with C(running=false) and no samples.

@@ -67,7 +67,7 @@ options:
         that ID, so the image survives the rebuild); rollback tags it back as C(image) and
         recreates the service from it.
       - C(type=live) with C(project_dir), C(service), C(container), C(memory_before) and
-        C(memory_swap_before) (bytes, 0 = no limit): a limit changed with C(docker update);
+        C(memory_swap_before) (bytes, 0 = no limit) is a limit changed with C(docker update);
         rollback puts it back live unless the service is recreated anyway.
     type: list
     elements: dict
@@ -89,21 +89,29 @@ options:
   from_entry:
     description:
       - For C(restore), undo only what I(run_id) recorded from this entry index on (no cascade),
-        e.g. the entry count C(action=show) returned before a fix started: how a fix that failed
+        e.g. the entry count C(action=show) returned before a fix started; that is how a fix that failed
         undoes its own changes and leaves the earlier fixes of the run in place.
       - A run that recorded nothing yet restores nothing.
     type: int
+extends_documentation_fragment:
+  - compose_doctor.attributes
 attributes:
   check_mode:
     support: full
-    description: C(record) and C(restore) predict C(changed) and what they would do, and write nothing.
+    details:
+      - C(record) and C(restore) predict C(changed) and what they would do, and write nothing.
   diff_mode:
     support: none
-    description: Restores are reported as lists of paths and actions; file contents are never shown.
-  platform:
-    platforms: posix
+    details:
+      - Restores are reported as lists of paths and actions; file contents are never shown.
+  idempotent:
     support: full
-    description: Needs a POSIX filesystem (atomic rename, modes and owners, symlinks).
+    details:
+      - C(start) writes nothing, C(record) does not add an entry twice, a second C(restore) or
+        C(prune) finds nothing left to do.
+  platform:
+    details:
+      - Needs a POSIX filesystem (atomic rename, modes and owners, symlinks).
 seealso:
   - module: requirement_line
   - module: compose_service_edit

@@ -57,17 +57,21 @@ options:
     default: false
 extends_documentation_fragment:
   - compose_doctor.journal
+  - compose_doctor.attributes
 attributes:
   check_mode:
     support: full
-    description: Predicts C(changed) and the new content; writes no file, backup or journal.
+    details:
+      - Predicts C(changed) and the new content; writes no file, backup or journal.
   diff_mode:
     support: full
-    description: Returns the before and after text; secret-looking values and URL credentials are masked.
-  platform:
-    platforms: posix
+    details:
+      - Returns the before and after text; secret-looking values and URL credentials are masked.
+  idempotent:
     support: full
-    description: Needs a POSIX filesystem (atomic rename, modes and owners).
+  platform:
+    details:
+      - Needs a POSIX filesystem (atomic rename, modes and owners).
 notes:
   - The file content is never returned, only the masked diff in diff mode.
   - C(-r)/C(-c) includes are not followed; only the given file is examined.

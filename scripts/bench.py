@@ -21,6 +21,7 @@ Usage: .venv/bin/python scripts/bench.py [--sizes 16,100] [--repeat 5]
                                           [--baseline-max N] [--audit-cmd 'make audit'] [--json out.json]
 """
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -83,10 +84,8 @@ def cleanup(client):
         return 0
 
     def rm(c):
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             c.remove(force=True)
-        except docker.errors.NotFound:
-            pass
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(rm, found))

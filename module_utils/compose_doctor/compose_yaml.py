@@ -210,9 +210,9 @@ def load_compose_text(text, file='<compose>', max_nodes=MAX_EXPANDED_NODES):
                                    'limit (audit_max_yaml_nodes); reading it would exhaust memory' % max_nodes, 1, 1)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        raise _yaml_error(file, exc)
+        raise _yaml_error(file, exc) from exc
     except (ValueError, TypeError, RecursionError) as exc:
-        raise ComposeFileError(file, 'cannot load YAML: %s' % type(exc).__name__)
+        raise ComposeFileError(file, 'cannot load YAML: %s' % type(exc).__name__) from exc
     finally:
         loader.dispose()
     if data is None:

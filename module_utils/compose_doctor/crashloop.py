@@ -58,7 +58,8 @@ def compile_catalog(catalog):
                 try:
                     compiled.append((source, re.compile(pattern, _FLAGS)))
                 except re.error as exc:
-                    raise ValueError("crash-loop catalogue: cause %s, pattern %r: %s" % (cause.get("id"), pattern, exc))
+                    raise ValueError("crash-loop catalogue: cause %s, pattern %r: %s"
+                                     % (cause.get("id"), pattern, exc)) from None
         item = dict(cause)
         item["patterns"] = compiled
         item["captures"] = [(source, re.compile(p, _FLAGS)) for source, ps in sorted((cause.get("capture") or {}).items())
@@ -82,9 +83,8 @@ def _search(cause, texts):
     """(evidence lines, captures) of the last matching line per pattern, or (None, None)."""
     lines, captures = [], {}
     for source, regex in cause["patterns"]:
-        found = None
-        for found in regex.finditer(texts.get(source) or ""):
-            pass
+        matches = list(regex.finditer(texts.get(source) or ""))
+        found = matches[-1] if matches else None
         if found is None:
             continue
         start = texts[source].rfind("\n", 0, found.start()) + 1
@@ -129,9 +129,7 @@ def _state_ok(cause, state, container):
         return False
     if when.get("oom_killed") is not None and bool(container.get("oom_killed")) != bool(when["oom_killed"]):
         return False
-    if when.get("restart_policy") and container.get("restart_policy") not in when["restart_policy"]:
-        return False
-    return True
+    return not (when.get("restart_policy") and container.get("restart_policy") not in when["restart_policy"])
 
 
 def diagnose(container, state, causes, view):
@@ -202,9 +200,9 @@ def _mount_over(container, path):
     best = None
     for m in container.get("mounts") or []:
         dest = (m.get("destination") or "").rstrip("/") or "/"
-        if path == dest or path.startswith(dest + "/"):
-            if best is None or len(dest) > len(best.get("destination") or ""):
-                best = m
+        covers = path == dest or path.startswith(dest + "/")
+        if covers and (best is None or len(dest) > len(best.get("destination") or "")):
+            best = m
     return best
 
 

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import datetime
 import json
 import io
@@ -497,10 +498,7 @@ def normalize_volume(vol, used_by=None, dangling=None):
     """
     labels = vol.get("Labels") or {}
     used_by = sorted(used_by or [])
-    if dangling is not None:
-        in_use = vol.get("Name") not in dangling
-    else:
-        in_use = bool(used_by)
+    in_use = vol.get("Name") not in dangling if dangling is not None else bool(used_by)
     return {
         "name": vol.get("Name"),
         "driver": vol.get("Driver"),
@@ -736,10 +734,8 @@ def run_history(events):
             item["oom_kills"] += 1
         elif action == "die":
             code = ((ev.get("Actor") or {}).get("Attributes") or {}).get("exitCode")
-            try:
+            if str(code or "").lstrip("-").isdigit():
                 item["last_exit_code"] = int(code)
-            except (TypeError, ValueError):
-                pass
     return out
 
 
@@ -790,10 +786,8 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
         return empty_runtime(docker_host, unreachable_error(docker_host, exc), sock)
     finally:
         if own_client:
-            try:
+            with contextlib.suppress(Exception):  # best effort
                 client.close()
-            except Exception:  # pragma: no cover - best effort
-                pass
 
 
 def read_memory(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total):

@@ -135,7 +135,7 @@ def set_values(text, values, only_if_current_in=None, missing='skip', casefold=T
         try:
             current, quote, _raw, tail = _parse_rest(match.group('rest'))
         except EnvFileError as exc:
-            raise EnvFileError('line %d (%s): %s' % (index + 1, key, exc))
+            raise EnvFileError('line %d (%s): %s' % (index + 1, key, exc)) from exc
         wanted = str(values[key])
         if current == wanted:
             continue

@@ -922,7 +922,7 @@ def to_prometheus(report):
     if (report.get("docker") or {}).get("reachable"):
         for st in sorted(states):
             L.append("compose_doctor_containers%s %d" % (_labels(state=st), states[st]))
-    L.append("# HELP compose_doctor_score Audit score 0-100 (100 minus weighted findings).")
+    L.append("# HELP compose_doctor_score Audit score 0-100: 100*K/(K+weighted findings), K=score_scale (100).")
     L.append("# TYPE compose_doctor_score gauge")
     L.append("compose_doctor_score %s" % int(s.get("score") or 0))
     L.append("# HELP compose_doctor_docker_up Whether the Docker daemon answered during the audit.")

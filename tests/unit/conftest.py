@@ -1,30 +1,7 @@
-"""Shared runner for Ansible module main() in unit tests."""
-import json
+"""Unit tests are hermetic: no docker compose and no Docker engine (run_module is in tests/conftest.py)."""
+import os
 
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
-
-
-@pytest.fixture
-def run_module(capsys):
-    """Return run(module, args, check=False, diff=False) -> the module's JSON result.
-
-    exit_json and fail_json both print JSON and raise SystemExit; a failure has
-    ``failed: true`` (and exits 1, a success exits 0 - checked here).
-    """
-    def run(module, args, check=False, diff=False):
-        args = dict(args)
-        args['_ansible_check_mode'] = check
-        args['_ansible_diff'] = diff
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exc:
-                module.main()
-        result = json.loads(capsys.readouterr().out)
-        assert exc.value.code == (1 if result.get('failed', False) else 0), (exc.value.code, result)
-        return result
-
-    return run
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +13,20 @@ def _compose_only_through_a_runner(monkeypatch):
         raise AssertionError('unit tests run docker compose only through an injected runner: %r' % (cmd,))
 
     monkeypatch.setattr(compose_model, '_run', refuse)
+
+
+@pytest.fixture(autouse=True)
+def _no_docker_engine(monkeypatch):
+    """Hermetic unit tests: a Docker client only for a socket that does not exist (the "daemon
+    unreachable" path) or through a fake; tests that need the engine live in tests/integration."""
+    from ansible.module_utils.compose_doctor import docker_runtime
+
+    real_connect = docker_runtime.connect
+
+    def connect(docker_host, *args, **kwargs):
+        path = docker_host[len('unix://'):] if docker_host and docker_host.startswith('unix://') else None
+        if path is None or os.path.exists(path):
+            raise AssertionError('unit tests never reach a Docker engine: %r' % (docker_host,))
+        return real_connect(docker_host, *args, **kwargs)
+
+    monkeypatch.setattr(docker_runtime, 'connect', connect)

@@ -3,6 +3,7 @@
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ def _tree(path):
     for root, _dirs, files in os.walk(str(path)):
         for name in files:
             full = os.path.join(root, name)
-            found[full] = open(full, 'rb').read()
+            found[full] = Path(full).read_bytes()
     return found
 
 
@@ -53,8 +54,8 @@ def test_requirement_line_check_apply_idempotent(proj, jdir, run_module):
     assert _tree(proj.parent) == before and not os.path.exists(jdir)
     res = run_module(requirement_line, args, diff=True)
     assert res['changed'] is True and res['journal_run_id'] == 'run-1'
-    assert open(path, 'rb').read() == REQS + b'psutil>=5.9.0\n'
-    assert open(res['backup'], 'rb').read() == REQS and _mode(res['backup']) == 0o600
+    assert Path(path).read_bytes() == REQS + b'psutil>=5.9.0\n'
+    assert Path(res['backup']).read_bytes() == REQS and _mode(res['backup']) == 0o600
     assert 'diff' in res
     res = run_module(requirement_line, args)
     assert res['changed'] is False and res['action'] == 'none' and 'already satisfies' in res['reason']
@@ -73,7 +74,7 @@ def test_requirement_line_errors(proj, jdir, run_module):
 def test_requirement_line_create_and_auto_run(proj, jdir, run_module):
     path = str(proj / 'new-reqs.txt')
     res = run_module(requirement_line, dict(path=path, name='psutil', spec='>=5.9.0', create=True, journal_dir=jdir))
-    assert res['changed'] and res['journal_run_id'] and open(path).read() == 'psutil>=5.9.0\n'
+    assert res['changed'] and res['journal_run_id'] and Path(path).read_text() == 'psutil>=5.9.0\n'
     assert os.readlink(os.path.join(jdir, 'latest')) == res['journal_run_id']
 
 
@@ -88,19 +89,19 @@ def test_compose_service_edit_check_apply_idempotent(proj, jdir, run_module):
     assert 's3cr3t-value' not in json.dumps(res)  # diff is masked
     res = run_module(compose_service_edit, args, diff=True)
     assert res['changed'] is True and 's3cr3t-value' not in json.dumps(res)
-    text = open(path, 'rb').read()
+    text = Path(path).read_bytes()
     assert text == COMPOSE.replace(b'      - "999"\n', b'      - "999"\n      - "105"\n')
     assert _mode(path) == 0o640
-    assert open(res['backup'], 'rb').read() == COMPOSE and _mode(res['backup']) == 0o600
+    assert Path(res['backup']).read_bytes() == COMPOSE and _mode(res['backup']) == 0o600
     res = run_module(compose_service_edit, args, diff=True)
-    assert res['changed'] is False and 'diff' not in res and open(path, 'rb').read() == text
+    assert res['changed'] is False and 'diff' not in res and Path(path).read_bytes() == text
 
 
 def test_compose_service_edit_unknown_service(proj, jdir, run_module):
     res = run_module(compose_service_edit, dict(path=str(proj / 'compose.yaml'), service='nope',
                                                 set={'mem_limit': '1g'}, journal_dir=jdir))
     assert res['failed'] and "'nope'" in res['msg'] and 'compose.yaml' in res['msg']
-    assert open(str(proj / 'compose.yaml'), 'rb').read() == COMPOSE and not os.path.exists(jdir)
+    assert Path(str(proj / 'compose.yaml')).read_bytes() == COMPOSE and not os.path.exists(jdir)
 
 
 def test_compose_service_edit_bad_yaml_no_secret_in_error(proj, jdir, run_module):
@@ -136,7 +137,7 @@ def test_journal_module_start_record_show_restore(proj, jdir, run_module):
     assert res['changed'] is True and _tree(proj) == before and _mode(str(env)) == 0o600
     res = run_module(remediation_journal, dict(action='restore', journal_dir=jdir))
     assert res['changed'] is True and res['run_ids'] == [run_id]
-    assert _mode(str(env)) == 0o644 and open(str(proj / 'compose.yaml'), 'rb').read() == COMPOSE
+    assert _mode(str(env)) == 0o644 and Path(str(proj / 'compose.yaml')).read_bytes() == COMPOSE
     assert res['projects'][0]['services'] == ['agent'] and res['projects'][0]['build'] == 'always'
     res = run_module(remediation_journal, dict(action='restore', journal_dir=jdir))
     assert res['changed'] is False and res['projects']

@@ -3,6 +3,7 @@
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from ansible.module_utils.compose_doctor.env_file import (
@@ -140,7 +141,7 @@ def test_module_check_apply_idempotent_rollbackable(envfile, tmp_path, run_modul
     new = get_value(envfile.read_text(), 'GRAFANA_ADMIN_PASSWORD')
     assert new != 'admin' and len(new) >= 32 and new not in json.dumps(applied)
     assert stat.S_IMODE(os.stat(str(envfile)).st_mode) == 0o600
-    assert open(applied['backup']).read() == ENV
+    assert Path(applied['backup']).read_text() == ENV
     assert stat.S_IMODE(os.stat(applied['backup']).st_mode) == 0o600
 
     again = run_module(env_file_set, args)

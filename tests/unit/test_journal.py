@@ -2,6 +2,7 @@
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -48,14 +49,14 @@ def test_record_file_edit_and_layout(tmp_path, project):
     entry = jr.record_file_edit(jdir, 'run1', str(env), b'DB_PASSWORD=new\n', tool='test')
     assert env.read_bytes() == b'DB_PASSWORD=new\n' and _mode(env) == 0o644
     assert entry['sha256_before'] != entry['sha256_after'] and entry['mode_before'] == '0644'
-    assert open(entry['backup'], 'rb').read() == original and _mode(entry['backup']) == 0o600
+    assert Path(entry['backup']).read_bytes() == original and _mode(entry['backup']) == 0o600
     assert _mode(jdir) == 0o700 and _mode(os.path.join(jdir, 'run1')) == 0o700
     jpath = os.path.join(jdir, 'run1', 'journal.json')
     assert _mode(jpath) == 0o600
-    data = json.load(open(jpath))
+    data = json.loads(Path(jpath).read_text())
     assert data['run_id'] == 'run1' and data['started'] and data['updated'] and len(data['entries']) == 1
     assert os.readlink(os.path.join(jdir, 'latest')) == 'run1'
-    assert 'hunter2' not in open(jpath).read()
+    assert 'hunter2' not in Path(jpath).read_text()
 
 
 def test_record_is_idempotent(tmp_path, project):

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from ansible.module_utils.compose_doctor.redact import (
@@ -74,8 +76,8 @@ def test_role_defaults_are_the_modules_defaults():
     import yaml
     from ansible.module_utils.compose_doctor import redact
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    audit = yaml.safe_load(open(os.path.join(root, "roles", "audit", "defaults", "main.yml")))
-    fix = yaml.safe_load(open(os.path.join(root, "roles", "env_secrets", "defaults", "main.yml")))
+    audit = yaml.safe_load(Path(os.path.join(root, "roles", "audit", "defaults", "main.yml")).read_text())
+    fix = yaml.safe_load(Path(os.path.join(root, "roles", "env_secrets", "defaults", "main.yml")).read_text())
     assert audit["audit_secret_key_patterns"] == list(redact.DEFAULT_SECRET_KEY_PATTERNS)
     assert audit["audit_secret_key_qualifiers"] == list(redact.DEFAULT_SECRET_KEY_QUALIFIERS)
     assert audit["audit_default_credentials"] == list(redact.DEFAULT_CREDENTIALS)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -69,7 +70,7 @@ def test_backup_is_private_and_exact(tmp_path):
     snap = backup_file(str(f), str(backups))
     assert snap['exists'] and snap['mode'] == '0644' and snap['sha256'] == sha256_file(str(f))
     assert snap['backup'].startswith(str(backups)) and snap['backup'].endswith('/proj/.env')
-    assert open(snap['backup'], 'rb').read() == b'DB_PASSWORD=hunter2\n'
+    assert Path(snap['backup']).read_bytes() == b'DB_PASSWORD=hunter2\n'
     assert _mode(snap['backup']) == 0o600
     assert _mode(backups) == 0o700 and _mode(os.path.dirname(snap['backup'])) == 0o700
     assert _mode(f) == 0o644  # original untouched
@@ -78,7 +79,7 @@ def test_backup_is_private_and_exact(tmp_path):
     f.write_bytes(b'DB_PASSWORD=other\n')
     second = backup_file(str(f), str(backups))
     assert second['backup'] == snap['backup'] + '.1'
-    assert open(snap['backup'], 'rb').read() == b'DB_PASSWORD=hunter2\n'
+    assert Path(snap['backup']).read_bytes() == b'DB_PASSWORD=hunter2\n'
 
 
 def test_backup_of_missing_file(tmp_path):
