@@ -13,9 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 
+from ansible.module_utils.compose_doctor import rightsizing
 from ansible.module_utils.compose_doctor.rules import (
     PRIORITY, SEVERITIES, SEVERITY_RANK, _container_mem, _name_matches, catalog, effective_policy, is_crash_looping,
-    recommend_limit, score as compute_score,
+    score as compute_score,
 )
 
 SCHEMA_VERSION = "1.0"
@@ -208,7 +209,7 @@ def _resources(compose, containers, findings, policy):
             status = "ok"
         rec = (f or {}).get("diagnosis", {}).get("recommended_limit_bytes") if f else None
         if rec is None and usage is not None and limit is None:
-            rec = recommend_limit(usage, policy)
+            rec = rightsizing.recommend(None, usage, policy=rightsizing.audit_policy(policy))["recommended"]
         rc = (f or {}).get("diagnosis", {}).get("reclaimable_bytes") if f else None
         used += usage or 0
         limits += limit or 0

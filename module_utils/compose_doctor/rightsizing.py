@@ -152,6 +152,16 @@ def recommend(current_bytes, peak_bytes, oom_killed=False, reasons=(), policy=No
                % (format_size(current), p["band_low"], p["band_high"], format_size(target)), target)
 
 
+def audit_policy(policy):
+    """The recommender's policy for the audit's estimates: headroom and floor from the audit
+    policy (``rightsize_headroom``/``rightsize_floor``), the rest the resource_limits defaults, so
+    a finding's recommended limit is what the fix would write."""
+    p = normalize_policy({"headroom": (policy or {}).get("rightsize_headroom"),
+                          "floor": (policy or {}).get("rightsize_floor")})
+    p["_normalized"] = True
+    return p
+
+
 def recommend_all(items, policy=None):
     """items: [{name, current, peak, oom_killed, reasons}] -> {name: recommendation}."""
     p = normalize_policy(policy)

@@ -23,11 +23,10 @@ Pure logic, stdlib only. ``evaluate(compose, runtime, policy)`` returns a list o
 from __future__ import absolute_import, division, print_function
 
 import copy
-import math
 import re
 from collections import namedtuple
 
-from ansible.module_utils.compose_doctor import crashloop
+from ansible.module_utils.compose_doctor import crashloop, rightsizing
 from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
@@ -88,7 +87,7 @@ DEFAULT_POLICY = {
     # log-rotation-missing: drivers that grow forever without this option
     "log_drivers_needing_rotation": ["json-file"],
     "log_rotation_option": "max-size",
-    # report estimate of a right-sized limit: max(usage * headroom, floor)
+    # the right-sized limit a finding recommends: rightsizing.recommend with this headroom and floor
     "rightsize_headroom": 1.15,
     "rightsize_floor": "64MiB",
     # severity weights of the score (see score())
@@ -161,12 +160,9 @@ def normalize_dist(name):
     return re.sub(r"[-_.]+", "-", str(name or "")).lower()
 
 
-def recommend_limit(usage_bytes, policy):
-    """Report-side estimate of a right-sized limit: max(usage x headroom, floor), MiB-rounded."""
-    floor = parse_size(policy["rightsize_floor"]) or 0
-    rec = max(float(usage_bytes or 0) * float(policy["rightsize_headroom"]), floor)
-    mib = 1024 ** 2
-    return int(math.ceil(rec / mib) * mib)
+def _recommended(ctx, current, usage, rule, oom=False):
+    """The limit the resource_limits fix would write (rightsizing.recommend), or None."""
+    return rightsizing.recommend(current, usage, oom, [rule], ctx.rightsizing)["recommended"]
 
 
 class _Ctx(object):
@@ -176,6 +172,7 @@ class _Ctx(object):
         self.compose = compose or {}
         self.runtime = runtime or {}
         self.policy = policy
+        self.rightsizing = rightsizing.audit_policy(policy)
         docker = self.runtime.get("docker") or {}
         self.reachable = bool(docker.get("reachable"))
         self.docker = docker
@@ -828,11 +825,11 @@ def rule_memory_pressure(ctx):
             c.get("name"), human_bytes(usage), human_bytes(limit), pct or 0, thr)
         if oom:
             ev += "; container was OOM-killed"
-        rec = recommend_limit(max(usage or 0, limit or 0) if oom else (usage or 0) * 100.0 / thr, ctx.policy)
+        rec = _recommended(ctx, limit, usage, "memory-pressure", oom)
         out.append(_finding(ctx, "memory-pressure", c.get("name"), ev, service=svc, container=c.get("name"),
                             diagnosis={"usage_bytes": usage, "limit_bytes": limit,
                                        "percent": round(pct, 1) if pct is not None else None,
-                                       "oom_killed": oom, "recommended_limit_bytes": max(rec, limit or 0)}))
+                                       "oom_killed": oom, "recommended_limit_bytes": rec}))
     return out
 
 
@@ -854,8 +851,7 @@ def rule_memory_no_limit(ctx):
         out.append(_finding(ctx, "memory-no-limit", name, ev, service=name,
                             container=cs[0].get("name") if cs else None,
                             diagnosis={"usage_bytes": usage,
-                                       "recommended_limit_bytes": recommend_limit(usage, ctx.policy)
-                                       if usage is not None else None}))
+                                       "recommended_limit_bytes": _recommended(ctx, None, usage, "memory-no-limit")}))
     return out
 
 
@@ -869,7 +865,7 @@ def rule_memory_overprovisioned(ctx):
         usage, limit, pct = _container_mem(c)
         if limit is None or usage is None or limit < min_limit or pct is None or pct >= thr:
             continue
-        rec = recommend_limit(usage, ctx.policy)
+        rec = _recommended(ctx, limit, usage, "memory-overprovisioned")
         ev = "%s uses %s of %s limit (%.1f%%, below %s%%); right-sizing to %s would reclaim %s" % (
             c.get("name"), human_bytes(usage), human_bytes(limit), pct, thr, human_bytes(rec),
             human_bytes(max(limit - rec, 0)))
