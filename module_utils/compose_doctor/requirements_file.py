@@ -14,6 +14,8 @@
 
 Comments, blank lines, options (``-r``, ``--index-url``) and order are never touched. Pure
 functions over text; version comparison is a small PEP 440 subset (release, pre/post/dev).
+``parse_requirements`` lists a file's distributions and ``-r`` includes (the audit's view); this
+is the one requirements parser and ``normalize_name`` the one PEP 503 normaliser.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -275,6 +277,28 @@ def _format(raw_name, extras, spec, marker='', comment='', indent=''):
     if marker:
         out += ' ' + marker.lstrip() if not marker.startswith(' ') else marker
     return out + comment
+
+
+_INCLUDE_RE = re.compile(r'^(?:-r|--requirement)(?:\s+|=)?(\S+)')
+
+
+def parse_requirements(text):
+    """(packages, includes) of a requirements file: normalised distribution names (first
+    spelling, no repeats) and ``-r`` files. URL/VCS lines count by ``#egg=`` or ``name @``."""
+    packages = []
+    includes = []
+    for _first, _last, joined in _logical_lines((text or '').splitlines(True)):
+        info = parse_line(joined)
+        body = _split_comment(joined)[0].strip()
+        if info['kind'] == 'option' or (body.startswith('-') and not body.startswith(('-e', '--editable'))):
+            inc = _INCLUDE_RE.match(body)
+            if inc:
+                includes.append(inc.group(1))
+            continue
+        name = info.get('name')
+        if name and name not in packages:
+            packages.append(name)
+    return packages, includes
 
 
 def ensure_requirement(text, name, spec=''):

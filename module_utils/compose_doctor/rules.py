@@ -30,6 +30,7 @@ from ansible.module_utils.compose_doctor import crashloop, rightsizing
 from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
+from ansible.module_utils.compose_doctor.requirements_file import normalize_name
 from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
 from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
 
@@ -154,10 +155,6 @@ def human_bytes(n):
     if n is None:
         return "n/a"
     return _format_size(n)
-
-
-def normalize_dist(name):
-    return re.sub(r"[-_.]+", "-", str(name or "")).lower()
 
 
 def _recommended(ctx, current, usage, rule, oom=False):
@@ -331,7 +328,7 @@ def diagnose_missing_module(ctx, service, lines):
             break
     if req is None and reqs:
         req = reqs[0]
-    listed = bool(req) and normalize_dist(dist) in [normalize_dist(p) for p in req.get("packages") or []]
+    listed = bool(req) and normalize_name(dist) in [normalize_name(p) for p in req.get("packages") or []]
     return {
         "cause": "missing-python-module",
         "module": top,
