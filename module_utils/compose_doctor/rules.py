@@ -29,7 +29,7 @@ from collections import namedtuple
 from ansible.module_utils.compose_doctor import crashloop, rightsizing
 from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
-from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
+from ansible.module_utils.compose_doctor.redact import redact_text
 from ansible.module_utils.compose_doctor.requirements_file import normalize_name
 from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
 from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
@@ -142,13 +142,6 @@ def effective_policy(policy=None):
 # ----------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------
-
-def mask_text(text, patterns):
-    """Mask ``KEY=value`` / ``KEY: value`` where KEY looks secret (redact.mask_text, line by line)."""
-    if not text:
-        return text
-    return "\n".join(_redact_mask_text(line, patterns) for line in str(text).split("\n"))
-
 
 def human_bytes(n):
     """Bytes for people ('512MiB', '1.5GiB'); 'n/a' for unknown."""
@@ -300,7 +293,7 @@ def _name_matches(service, names):
 
 
 def _log_excerpt(ctx, lines, limit=6):
-    lines = [mask_text(line, ctx.policy["secret_key_patterns"]) for line in (lines or []) if line]
+    lines = [redact_text(line, ctx.policy["secret_key_patterns"]) for line in (lines or []) if line]
     return "\n".join(lines[-limit:])
 
 
@@ -476,7 +469,7 @@ def rule_unhealthy(ctx):
         last = outputs[-1] if outputs else ""
         ev = "%s is unhealthy (failing streak %s)" % (c.get("name"), health.get("failing_streak"))
         if last:
-            ev += "; last health check output: %s" % mask_text(
+            ev += "; last health check output: %s" % redact_text(
                 str(last).strip(), ctx.policy["secret_key_patterns"])
         if doctor:
             ev += "\n" + diagnosis_text(doctor)
