@@ -12,7 +12,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible.module_utils.compose_doctor.rules import PRIORITY, RULE_ORDER, SEVERITIES, human_bytes
+from ansible.module_utils.compose_doctor.rules import PRIORITY, RULE_ORDER, SEVERITIES
+from ansible.module_utils.compose_doctor.sizes import format_size
+
+NA = "n/a"  # an unknown size in a report
 
 SEV_ICON = {"critical": "\U0001F534", "high": "\U0001F7E0", "medium": "\U0001F7E1", "low": "\U0001F535"}
 SEV_COLOR = {"critical": "#c62828", "high": "#ef6c00", "medium": "#f9a825", "low": "#1565c0"}
@@ -47,8 +50,9 @@ def _mem(used, limit):
     if used is None:
         return "n/a"
     if limit:
-        return "%s / %s (%s)" % (human_bytes(used), human_bytes(limit), _pct(100.0 * used / limit, 1))
-    return "%s / no limit" % human_bytes(used)
+        return "%s / %s (%s)" % (format_size(used, unknown=NA), format_size(limit, unknown=NA),
+                                 _pct(100.0 * used / limit, 1))
+    return "%s / no limit" % format_size(used, unknown=NA)
 
 
 def fix_command(fix, available_fixes=None):
@@ -167,7 +171,8 @@ def to_markdown(report):
             s.get("containers_total"), s.get("containers_healthy"), _pct(s.get("health_pct"), 1)))
         add("| Restarting / unhealthy | %s / %s |" % (s.get("containers_restarting"), s.get("containers_unhealthy")))
         add("| Memory utilisation | %s used of %s limits (%s) |" % (
-            human_bytes(s.get("memory_used_bytes")), human_bytes(s.get("memory_limit_bytes")),
+            format_size(s.get("memory_used_bytes"), unknown=NA),
+            format_size(s.get("memory_limit_bytes"), unknown=NA),
             _pct(s.get("memory_utilisation_pct"), 1)))
     else:
         add("| Services defined | %s (%s in the active files); runtime unknown |" % (
@@ -404,21 +409,23 @@ def to_markdown(report):
         add("Not available: the Docker daemon was unreachable.")
     else:
         add("- **Total memory usage:** %s across %d running containers" % (
-            human_bytes(res.get("used_bytes")), len(res.get("containers") or [])))
+            format_size(res.get("used_bytes"), unknown=NA), len(res.get("containers") or [])))
         add("- **Sum of limits:** %s (%s used); containers without a limit: %d" % (
-            human_bytes(res.get("limit_bytes")), _pct(res.get("utilisation_pct"), 1), res.get("unlimited_containers")))
-        add("- **Memory reserved (compose reservations):** %s" % human_bytes(res.get("reserved_bytes")))
-        add("- **Right-sizing over-provisioned limits would reclaim:** %s" % human_bytes(res.get("reclaimable_bytes")))
+            format_size(res.get("limit_bytes"), unknown=NA), _pct(res.get("utilisation_pct"), 1),
+            res.get("unlimited_containers")))
+        add("- **Memory reserved (compose reservations):** %s" % format_size(res.get("reserved_bytes"), unknown=NA))
+        add("- **Right-sizing over-provisioned limits would reclaim:** %s"
+            % format_size(res.get("reclaimable_bytes"), unknown=NA))
         add("")
         add("| Container | Used | Limit | % | Status | Recommended limit | Reclaimable |")
         add("|-----------|------|-------|---|--------|-------------------|-------------|")
         for r in res.get("containers") or []:
             add("| %s | %s | %s | %s | %s | %s | %s |" % (
-                _md(r.get("container")), human_bytes(r.get("usage_bytes")),
-                human_bytes(r.get("limit_bytes")) if r.get("limit_bytes") else "no limit",
+                _md(r.get("container")), format_size(r.get("usage_bytes"), unknown=NA),
+                format_size(r.get("limit_bytes")) if r.get("limit_bytes") else "no limit",
                 _pct(r.get("percent"), 1), _md(r.get("status")),
-                human_bytes(r.get("recommended_limit_bytes")) if r.get("recommended_limit_bytes") else "-",
-                human_bytes(r.get("reclaimable_bytes")) if r.get("reclaimable_bytes") else "-"))
+                format_size(r.get("recommended_limit_bytes")) if r.get("recommended_limit_bytes") else "-",
+                format_size(r.get("reclaimable_bytes")) if r.get("reclaimable_bytes") else "-"))
         pressure = _by_rule(report, "memory-pressure")
         over = _by_rule(report, "memory-overprovisioned")
         add("")
@@ -612,10 +619,11 @@ def _svg_memory(rows):
         parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="#eee" stroke="#999"%s/>' % (
             label_w, y, max(lw, 1), bar_h, "" if limit else ' stroke-dasharray="4 3"'))
         parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: %s of %s</title></rect>' % (
-            label_w, y, max(uw, 1), bar_h, color, _e(r.get("container")), _e(human_bytes(usage)),
-            _e(human_bytes(limit) if limit else "no limit")))
+            label_w, y, max(uw, 1), bar_h, color, _e(r.get("container")), _e(format_size(usage)),
+            _e(format_size(limit) if limit else "no limit")))
         parts.append('<text x="%d" y="%d" font-size="12">%s / %s%s</text>' % (
-            label_w + span + 8, y + 13, _e(human_bytes(usage)), _e(human_bytes(limit) if limit else "no limit"),
+            label_w + span + 8, y + 13, _e(format_size(usage)),
+            _e(format_size(limit) if limit else "no limit"),
             _e(" (%.0f%%)" % pct if pct is not None else "")))
     parts.append("</svg>")
     return "".join(parts)
@@ -658,8 +666,8 @@ def to_html(report):
             ("Health", _pct(s.get("health_pct"), 1)),
             ("Restarting", s.get("containers_restarting") if reachable else "?"),
             ("Unhealthy", s.get("containers_unhealthy") if reachable else "?"),
-            ("Memory used", "%s of %s" % (human_bytes(s.get("memory_used_bytes")),
-                                          human_bytes(s.get("memory_limit_bytes")))),
+            ("Memory used", "%s of %s" % (format_size(s.get("memory_used_bytes"), unknown=NA),
+                                          format_size(s.get("memory_limit_bytes"), unknown=NA))),
             ("Compose files", "%s (%s override)" % (s.get("compose_files"), s.get("override_files"))),
             ("Dockerfiles", s.get("dockerfiles"))]
     add('<div class="kpis">%s</div>' % "".join('<div class="kpi">%s<b>%s</b></div>' % (_e(k), _e(v)) for k, v in kpis))
@@ -721,8 +729,9 @@ def to_html(report):
     res = report.get("resources")
     if res:
         add("<p>Used %s of %s in limits; right-sizing would reclaim %s.</p>" % (
-            _e(human_bytes(res.get("used_bytes"))), _e(human_bytes(res.get("limit_bytes"))),
-            _e(human_bytes(res.get("reclaimable_bytes")))))
+            _e(format_size(res.get("used_bytes"), unknown=NA)),
+            _e(format_size(res.get("limit_bytes"), unknown=NA)),
+            _e(format_size(res.get("reclaimable_bytes"), unknown=NA))))
         add(_svg_memory(res.get("containers") or []))
     else:
         add("<p>Not available (daemon unreachable).</p>")

@@ -31,8 +31,7 @@ from ansible.module_utils.compose_doctor.compose_values import clean_host_path, 
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import redact_text
 from ansible.module_utils.compose_doctor.requirements_file import normalize_name
-from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
-from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
+from ansible.module_utils.compose_doctor.sizes import format_size, parse_size
 
 SEVERITIES = ("critical", "high", "medium", "low")
 PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3"}
@@ -105,11 +104,6 @@ _MERGED_KEYS = ("python_module_map", "fix_map", "rule_severity", "score_weights"
 _NUMERIC_KEYS = ("restart_threshold", "memory_pressure_pct", "overprovisioned_pct", "sprawl_max_override_files",
                  "sprawl_min_running_pct", "sprawl_max_dockerfiles", "rightsize_headroom")
 
-def parse_size(value):
-    """'512MiB' / '512m' / '2G' / 1024 -> bytes (docker semantics, binary units); see sizes.py."""
-    return _parse_size(value)
-
-
 def effective_policy(policy=None):
     """DEFAULT_POLICY with ``policy`` merged over it (dict-valued keys merged one level)."""
     eff = copy.deepcopy(DEFAULT_POLICY)
@@ -142,13 +136,6 @@ def effective_policy(policy=None):
 # ----------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------
-
-def human_bytes(n):
-    """Bytes for people ('512MiB', '1.5GiB'); 'n/a' for unknown."""
-    if n is None:
-        return "n/a"
-    return _format_size(n)
-
 
 def _recommended(ctx, current, usage, rule, oom=False):
     """The limit the resource_limits fix would write (rightsizing.recommend), or None."""
@@ -812,7 +799,7 @@ def rule_memory_pressure(ctx):
             continue
         svc = c.get("service")
         ev = "%s uses %s of %s limit (%.0f%%, threshold %s%%)" % (
-            c.get("name"), human_bytes(usage), human_bytes(limit), pct or 0, thr)
+            c.get("name"), format_size(usage, unknown="n/a"), format_size(limit, unknown="n/a"), pct or 0, thr)
         if oom:
             ev += "; container was OOM-killed"
         rec = _recommended(ctx, limit, usage, "memory-pressure", oom)
@@ -837,7 +824,7 @@ def rule_memory_no_limit(ctx):
             usage = _container_mem(cs[0])[0]
         ev = "service %s has no memory limit (deploy.resources.limits.memory / mem_limit)" % name
         if usage is not None:
-            ev += "; currently uses %s" % human_bytes(usage)
+            ev += "; currently uses %s" % format_size(usage)
         out.append(_finding(ctx, "memory-no-limit", name, ev, service=name,
                             container=cs[0].get("name") if cs else None,
                             diagnosis={"usage_bytes": usage,
@@ -857,8 +844,8 @@ def rule_memory_overprovisioned(ctx):
             continue
         rec = _recommended(ctx, limit, usage, "memory-overprovisioned")
         ev = "%s uses %s of %s limit (%.1f%%, below %s%%); right-sizing to %s would reclaim %s" % (
-            c.get("name"), human_bytes(usage), human_bytes(limit), pct, thr, human_bytes(rec),
-            human_bytes(max(limit - rec, 0)))
+            c.get("name"), format_size(usage), format_size(limit), pct, thr, format_size(rec),
+            format_size(max(limit - rec, 0)))
         out.append(_finding(ctx, "memory-overprovisioned", c.get("name"), ev, service=c.get("service"),
                             container=c.get("name"),
                             diagnosis={"usage_bytes": usage, "limit_bytes": limit, "percent": round(pct, 2),
