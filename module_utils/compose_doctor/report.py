@@ -15,8 +15,8 @@ import datetime
 
 from ansible.module_utils.compose_doctor import rightsizing
 from ansible.module_utils.compose_doctor.rules import (
-    PRIORITY, SEVERITIES, SEVERITY_RANK, _container_mem, _name_matches, catalog, effective_policy, is_crash_looping,
-    score as compute_score,
+    PRIORITY, SEVERITIES, SEVERITY_RANK, catalog, effective_policy, is_crash_looping,
+    name_matches, score as compute_score,
 )
 
 SCHEMA_VERSION = "1.0"
@@ -51,7 +51,7 @@ def _is_healthy(c):
 
 
 def _container_row(c):
-    usage, limit, pct = _container_mem(c)
+    usage, limit, pct = rightsizing.container_memory(c)
     return {
         "name": c.get("name"), "id": c.get("id"), "service": c.get("service"), "image": c.get("image"),
         "state": c.get("state"), "status": c.get("status"),
@@ -90,7 +90,7 @@ def _service_rows(compose, containers, findings):
         c = (running or cs or [None])[0]
         usage, limit = (None, None)
         if c:
-            usage, limit, _ = _container_mem(c)
+            usage, limit, _ = rightsizing.container_memory(c)
         compose_limit = (svc or {}).get("mem_limit_bytes")
         rows.append({
             "name": name,
@@ -197,7 +197,7 @@ def _resources(compose, containers, findings, policy):
     for c in containers:
         if c.get("state") != "running":
             continue
-        usage, limit, pct = _container_mem(c)
+        usage, limit, pct = rightsizing.container_memory(c)
         f = by_container.get(c.get("name"))
         if f and f["rule"] == "memory-pressure":
             status = "under-provisioned"
@@ -230,7 +230,7 @@ def _components(compose, containers, names):
     defined = set((compose or {}).get("services_defined") or []) | set(services)
     rows = []
     for comp in names:
-        matched = sorted(n for n in defined if _name_matches(n, [comp]))
+        matched = sorted(n for n in defined if name_matches(n, [comp]))
         if not matched:
             rows.append({"component": comp, "service": None, "defined": False, "active": False,
                          "running": False, "state": None, "health": None, "ports": []})
@@ -293,8 +293,8 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
     for f in findings:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
     healthy = [c for c in containers if _is_healthy(c)]
-    mem_used = sum(_container_mem(c)[0] or 0 for c in containers) if reachable else None
-    mem_limit = sum(_container_mem(c)[1] or 0 for c in containers) if reachable else None
+    mem_used = sum(rightsizing.container_memory(c)[0] or 0 for c in containers) if reachable else None
+    mem_limit = sum(rightsizing.container_memory(c)[1] or 0 for c in containers) if reachable else None
     summary = {
         "compose_files": len(files),
         "active_files": len(compose.get("active_files") or []),

@@ -92,6 +92,17 @@ def compose_value(num_bytes):
     return "%dM" % int(math.ceil(float(num_bytes) / MIB))
 
 
+def container_memory(container):
+    """(usage, limit, percent) of a container's memory facts (docker_runtime.memory_from_stats);
+    percent from usage/limit when the facts lack it, None values where unknown."""
+    mem = (container or {}).get("memory") or {}
+    usage, limit = mem.get("usage_bytes"), mem.get("limit_bytes")
+    pct = mem.get("percent")
+    if pct is None and usage is not None and limit:
+        pct = 100.0 * usage / limit
+    return usage, limit, pct
+
+
 def target_limit(peak_bytes, policy):
     """max(peak x headroom, peak / max_usage_pct, floor), rounded up."""
     peak = float(peak_bytes or 0)

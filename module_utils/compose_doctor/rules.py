@@ -269,7 +269,7 @@ def _is_socket_mount(ctx, source):
     return exposes_docker_socket(source, ctx.socket_paths, ctx.policy["docker_socket_names"])
 
 
-def _name_matches(service, names):
+def name_matches(service, names):
     """kong matches 'kong', 'sutazai-kong', 'sutazai_kong'; not 'kong-database'."""
     s = service.lower()
     for n in names:
@@ -484,9 +484,9 @@ def rule_start_error(ctx):
 
 def _covered_elsewhere(ctx, name):
     enabled = lambda r: r not in ctx.policy["disabled_rules"]  # noqa: E731
-    if enabled("mesh-not-running") and _name_matches(name, ctx.policy["mesh_services"]):
+    if enabled("mesh-not-running") and name_matches(name, ctx.policy["mesh_services"]):
         return True
-    if enabled("monitoring-down") and _name_matches(name, ctx.policy["monitoring_services"]):
+    if enabled("monitoring-down") and name_matches(name, ctx.policy["monitoring_services"]):
         return True
     return False
 
@@ -748,7 +748,7 @@ def rule_mesh_not_running(ctx):
     out = []
     defined = set(ctx.services_defined) | set(ctx.services)
     for mesh in ctx.policy["mesh_services"]:
-        for name in sorted(n for n in defined if _name_matches(n, [mesh])):
+        for name in sorted(n for n in defined if name_matches(n, [mesh])):
             if ctx.running(name):
                 continue
             active = name in ctx.services
@@ -766,7 +766,7 @@ def rule_monitoring_down(ctx):
     out = []
     defined = set(ctx.services_defined) | set(ctx.services)
     for name in sorted(defined):
-        comp = _name_matches(name, ctx.policy["monitoring_services"])
+        comp = name_matches(name, ctx.policy["monitoring_services"])
         if not comp:
             continue
         cs = ctx.containers_of(name)
@@ -780,20 +780,11 @@ def rule_monitoring_down(ctx):
     return out
 
 
-def _container_mem(c):
-    mem = c.get("memory") or {}
-    usage, limit = mem.get("usage_bytes"), mem.get("limit_bytes")
-    pct = mem.get("percent")
-    if pct is None and usage is not None and limit:
-        pct = 100.0 * usage / limit
-    return usage, limit, pct
-
-
 def rule_memory_pressure(ctx):
     out = []
     thr = ctx.policy["memory_pressure_pct"]
     for c in ctx.containers:
-        usage, limit, pct = _container_mem(c)
+        usage, limit, pct = rightsizing.container_memory(c)
         oom = bool(c.get("oom_killed"))
         if not oom and (limit is None or pct is None or pct < thr):
             continue
@@ -817,11 +808,11 @@ def rule_memory_no_limit(ctx):
         if svc.get("mem_limit_bytes"):
             continue
         cs = ctx.containers_of(name)
-        if any(_container_mem(c)[1] for c in cs):
+        if any(rightsizing.container_memory(c)[1] for c in cs):
             continue  # limited at runtime (docker update)
         usage = None
         if cs:
-            usage = _container_mem(cs[0])[0]
+            usage = rightsizing.container_memory(cs[0])[0]
         ev = "service %s has no memory limit (deploy.resources.limits.memory / mem_limit)" % name
         if usage is not None:
             ev += "; currently uses %s" % format_size(usage)
@@ -839,7 +830,7 @@ def rule_memory_overprovisioned(ctx):
     for c in ctx.containers:
         if c.get("state") != "running":
             continue
-        usage, limit, pct = _container_mem(c)
+        usage, limit, pct = rightsizing.container_memory(c)
         if limit is None or usage is None or limit < min_limit or pct is None or pct >= thr:
             continue
         rec = _recommended(ctx, limit, usage, "memory-overprovisioned")
