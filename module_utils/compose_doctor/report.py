@@ -275,16 +275,8 @@ def _model_note(compose):
             "or Compose's validation, so a value Compose would reject may be missing here." % why)
 
 
-def build_report(host, compose, runtime, findings, policy=None, generated_at=None):
-    """Assemble the audit.json dict (schema 1.0) from facts and evaluated findings."""
-    policy = effective_policy(policy)
-    compose = compose or {}
-    runtime = runtime or {}
-    docker = runtime.get("docker") or {}
-    reachable = bool(docker.get("reachable"))
-    if not runtime:
-        docker = {"reachable": False, "error": "runtime facts were not gathered"}
-    containers = _project_containers(compose, runtime)
+def _summary(compose, containers, findings, policy, reachable):
+    """The summary block: counts (None where runtime facts are missing), score, worst severity."""
     services = compose.get("services") or {}
     files = compose.get("files") or []
     running_services = set(c.get("service") for c in containers if c.get("state") == "running")
@@ -328,6 +320,20 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
             break
     summary["worst_severity"] = worst
     summary["worst_priority"] = PRIORITY[worst] if worst else None
+    return summary
+
+
+def build_report(host, compose, runtime, findings, policy=None, generated_at=None):
+    """Assemble the audit.json dict (schema 1.0) from facts and evaluated findings."""
+    policy = effective_policy(policy)
+    compose = compose or {}
+    runtime = runtime or {}
+    docker = runtime.get("docker") or {}
+    reachable = bool(docker.get("reachable"))
+    if not runtime:
+        docker = {"reachable": False, "error": "runtime facts were not gathered"}
+    containers = _project_containers(compose, runtime)
+    summary = _summary(compose, containers, findings, policy, reachable)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": dict(TOOL),
