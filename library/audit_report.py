@@ -137,14 +137,13 @@ remediation:
 
 import json
 import os
-import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.compose_doctor import render
 from ansible.module_utils.compose_doctor import remediation
 from ansible.module_utils.compose_doctor.report import fleet_report
+from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, atomic_write
 
 HOST_FILES = [
     ("json", "audit.json", lambda r: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),
@@ -156,27 +155,6 @@ HOST_FILES = [
 ]
 FILE_MODE = 0o600
 DIR_MODE = 0o700
-
-
-def atomic_write(path, text, mode=FILE_MODE):
-    """Write ``text`` to ``path`` via a temp file in the same directory and os.replace."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(to_bytes(text, errors="surrogate_or_strict"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        os.chmod(path, mode)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
 
 
 def ensure_dir(path):
@@ -232,8 +210,8 @@ def main():
     try:
         ensure_dir(dest)
         for name, text in outputs:
-            written.append(atomic_write(os.path.join(dest, name), text))
-    except (IOError, OSError) as exc:
+            written.append(atomic_write(os.path.join(dest, name), text, mode=FILE_MODE, module=module))
+    except (IOError, OSError, SafeWriteError) as exc:
         module.fail_json(msg="could not write reports into %s: %s" % (dest, exc), files=written)
     result = dict(changed=False, files=written, dest=dest)
     if module.params.get("before"):

@@ -194,6 +194,78 @@ def _prometheus_peak(module, name):
         module.fail_json(msg="Prometheus peak query for %s at %s failed: %s" % (name, p["prometheus_url"], exc))
 
 
+def _check_params(module):
+    p = module.params
+    if not docker_runtime.HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"),
+                         exception=docker_runtime.DOCKER_IMPORT_ERROR)
+    if p["samples"] < 1:
+        module.fail_json(msg="samples must be >= 1, got %d" % p["samples"])
+    if p["window"] < 0:
+        module.fail_json(msg="window must be >= 0, got %s" % p["window"])
+    if p["policy"] is not None:
+        try:
+            rightsizing.normalize_policy(p["policy"])
+        except ValueError as exc:
+            module.fail_json(msg="invalid policy: %s" % exc)
+
+
+def _connect(module):
+    """-> (client, memory source, host MemTotal); cgroup reads only where the socket is local."""
+    p = module.params
+    docker_host = p["docker_host"] or docker_runtime.default_docker_host()
+    memory_source = p["memory_source"]
+    if memory_source == "auto" and not docker_runtime.socket_facts(
+            docker_runtime.socket_path_from_host(docker_host)).get("exists"):
+        memory_source = "api"
+    try:
+        client = docker_runtime.connect(docker_host, timeout=p["timeout"])
+        mem_total = (client.info() or {}).get("MemTotal")
+    except (docker_runtime.DockerException, OSError) as exc:
+        module.fail_json(msg=docker_runtime.unreachable_error(docker_host, exc))
+    return client, memory_source, mem_total
+
+
+def _sample(module, client, attrs, running, memory_source, mem_total):
+    """-> ({name: [bytes, ...]}, {name: source}) over the window; the client is closed after."""
+    p = module.params
+    sources = {}
+
+    def read(name):
+        a = attrs[name]
+        stats, source = docker_runtime.read_memory(client, a["Id"], (a.get("State") or {}).get("Pid"),
+                                                   memory_source, "/sys/fs/cgroup", "/proc", mem_total)
+        mem = docker_runtime.memory_from_stats(stats, (a.get("HostConfig") or {}).get("Memory"), source)
+        sources[name] = source
+        return mem["usage_bytes"] if mem else None
+
+    try:
+        readings = rightsizing.sample_loop(read, running, p["samples"], p["window"])
+    finally:
+        client.close()
+    return readings, sources
+
+
+def _entry(module, name, a, values, source):
+    """One container's result: inspect facts, samples and the peak (Prometheus' too)."""
+    state = a.get("State") or {}
+    host = a.get("HostConfig") or {}
+    prom = None
+    if module.params["prometheus_url"] and a:
+        prom = _prometheus_peak(module, (a.get("Name") or name).lstrip("/"))
+    peaks = values + ([prom] if prom is not None else [])
+    return {
+        "name": name, "exists": bool(a), "id": a.get("Id"),
+        "running": bool(state.get("Running")), "state": state.get("Status"),
+        "started_at": state.get("StartedAt"), "restart_count": a.get("RestartCount"),
+        "oom_killed": bool(state.get("OOMKilled")),
+        "limit_bytes": host.get("Memory") or None, "memory_swap_bytes": host.get("MemorySwap") or None,
+        "samples": values, "peak_bytes": max(peaks) if peaks else None,
+        "last_bytes": values[-1] if values else None, "prometheus_peak_bytes": prom,
+        "source": source,
+    }
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -212,67 +284,17 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not docker_runtime.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"),
-                         exception=docker_runtime.DOCKER_IMPORT_ERROR)
-    if p["samples"] < 1:
-        module.fail_json(msg="samples must be >= 1, got %d" % p["samples"])
-    if p["window"] < 0:
-        module.fail_json(msg="window must be >= 0, got %s" % p["window"])
-    if p["policy"] is not None:
-        try:
-            rightsizing.normalize_policy(p["policy"])
-        except ValueError as exc:
-            module.fail_json(msg="invalid policy: %s" % exc)
-
-    docker_host = p["docker_host"] or docker_runtime.default_docker_host()
-    memory_source = p["memory_source"]
-    if memory_source == "auto" and not docker_runtime.socket_facts(
-            docker_runtime.socket_path_from_host(docker_host)).get("exists"):
-        memory_source = "api"
-    try:
-        client = docker_runtime.connect(docker_host, timeout=p["timeout"])
-        mem_total = (client.info() or {}).get("MemTotal")
-    except (docker_runtime.DockerException, OSError) as exc:
-        module.fail_json(msg=docker_runtime.unreachable_error(docker_host, exc))
-
+    _check_params(module)
+    client, memory_source, mem_total = _connect(module)
     names = list(dict.fromkeys(p["containers"]))
     attrs = dict((n, _inspect(client, n)) for n in names)
     running = [n for n in names if attrs[n] and (attrs[n].get("State") or {}).get("Running")]
-    sources = {}
-
-    def read(name):
-        a = attrs[name]
-        stats, source = docker_runtime.read_memory(client, a["Id"], (a.get("State") or {}).get("Pid"),
-                                                   memory_source, "/sys/fs/cgroup", "/proc", mem_total)
-        mem = docker_runtime.memory_from_stats(stats, (a.get("HostConfig") or {}).get("Memory"), source)
-        sources[name] = source
-        return mem["usage_bytes"] if mem else None
-
-    try:
-        readings = rightsizing.sample_loop(read, running, p["samples"], p["window"])
-    finally:
-        client.close()
+    readings, sources = _sample(module, client, attrs, running, memory_source, mem_total)
 
     out = []
     items = []
     for n in names:
-        a = attrs[n] or {}
-        state = a.get("State") or {}
-        host = a.get("HostConfig") or {}
-        values = readings.get(n) or []
-        prom = _prometheus_peak(module, (a.get("Name") or n).lstrip("/")) if p["prometheus_url"] and a else None
-        peaks = values + ([prom] if prom is not None else [])
-        entry = {
-            "name": n, "exists": bool(a), "id": a.get("Id"),
-            "running": bool(state.get("Running")), "state": state.get("Status"),
-            "started_at": state.get("StartedAt"), "restart_count": a.get("RestartCount"),
-            "oom_killed": bool(state.get("OOMKilled")),
-            "limit_bytes": host.get("Memory") or None, "memory_swap_bytes": host.get("MemorySwap") or None,
-            "samples": values, "peak_bytes": max(peaks) if peaks else None,
-            "last_bytes": values[-1] if values else None, "prometheus_peak_bytes": prom,
-            "source": sources.get(n),
-        }
+        entry = _entry(module, n, attrs[n] or {}, readings.get(n) or [], sources.get(n))
         out.append(entry)
         items.append({"name": n, "current": entry["limit_bytes"], "peak": entry["peak_bytes"],
                       "oom_killed": entry["oom_killed"], "reasons": p["reasons"].get(n) or []})
@@ -281,7 +303,6 @@ def main():
         for entry in out:
             entry["recommendation"] = recs.get(entry["name"])
     module.exit_json(changed=False, containers=out)
-
 
 if __name__ == "__main__":
     main()

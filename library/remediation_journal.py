@@ -269,7 +269,7 @@ def run_module():
             if params['from_entry'] is not None and wanted == LATEST:
                 module.fail_json(msg='from_entry needs the run_id of the run the fix recorded into', **result)
             outcome = restore(journal_dir, wanted, cascade=params['cascade'], force=params['force'],
-                              dry_run=module.check_mode, from_entry=params['from_entry'])
+                              dry_run=module.check_mode, from_entry=params['from_entry'], module=module)
             result.update(run_id=outcome['run_ids'][-1], run_dir=run_dir(journal_dir, outcome['run_ids'][-1]),
                           run_ids=outcome['run_ids'], restored=outcome['restored'], unchanged=outcome['unchanged'],
                           projects=outcome['projects'], conflicts=outcome['conflicts'], changed=outcome['changed'])

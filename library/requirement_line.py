@@ -144,9 +144,10 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
 from ansible.module_utils.compose_doctor.journal import JournalError, validate_run_id
+from ansible.module_utils.compose_doctor.redact import redact_text
 from ansible.module_utils.compose_doctor.requirements_file import RequirementError, ensure_requirement
 from ansible.module_utils.compose_doctor.safe_write import (
-    SafeWriteError, mask_for_diff, read_text, real_path, sha256_file)
+    SafeWriteError, read_text, real_path, sha256_file)
 
 
 def run_module():
@@ -182,8 +183,8 @@ def run_module():
     except (RequirementError, SafeWriteError, JournalError) as exc:
         module.fail_json(msg='%s: %s' % (path, exc), **result)
 
-    result.update(action=outcome['action'], reason=mask_for_diff(outcome['reason']),
-                  line=mask_for_diff(outcome['line']))
+    result.update(action=outcome['action'], reason=redact_text(outcome['reason']),
+                  line=redact_text(outcome['line']))
     finish_edit(module, result, path, before, outcome['text'],
                 outcome['changed'] or not os.path.exists(path), tool='requirement_line')
 

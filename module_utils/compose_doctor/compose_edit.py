@@ -395,6 +395,48 @@ def _same_tokens(a, b):
     return a.split() == b.split() or a.replace(' ', '') == b.replace(' ', '')
 
 
+def _remove_paths(remove):
+    """Key paths to remove ('a.b' or [a, b]) -> [[a, b], ...]; ComposeEditError on an empty part."""
+    remove_paths = []
+    for item in remove or []:
+        parts = item if isinstance(item, (list, tuple)) else str(item).split('.')
+        if not parts or any(p == '' for p in parts):
+            raise ComposeEditError('invalid key path to remove: %r' % (item,))
+        remove_paths.append(list(parts))
+    return remove_paths
+
+
+def _service_map(doc, service):
+    """-> (services, the service's mapping, created empty when it is null)."""
+    services = doc.get('services') if isinstance(doc, dict) else None
+    if not isinstance(services, dict) or service not in services:
+        names = sorted(str(k) for k in services.keys()) if isinstance(services, dict) else []
+        raise ServiceNotFound('service %r is not defined in this file (services here: %s)'
+                              % (service, ', '.join(names) if names else 'none'))
+    svc = services[service]
+    if svc is None:
+        svc = CommentedMap()
+        services[service] = svc
+    if not isinstance(svc, dict):
+        raise ComposeEditError('service %r is not a mapping' % service)
+    return services, svc
+
+
+def _restitch(orig_lines, rt_text, new_text, warnings):
+    """-> (text, layout): the original lines kept where the edit is elsewhere ('stitched'), or
+    ruamel's whole dump when its round trip re-flowed lines it cannot map back ('reformatted')."""
+    rt_lines, new_lines = rt_text.split('\n'), new_text.split('\n')
+    if len(rt_lines) == len(orig_lines) and all(_same_tokens(a, b) for a, b in zip(orig_lines, rt_lines)):
+        return '\n'.join(_stitch(orig_lines, rt_lines, new_lines)), 'stitched'
+    # the round trip re-flowed some lines: keep the original ones where the edit is elsewhere
+    mapped = _stitch_mapped(orig_lines, rt_lines, new_lines)
+    if mapped is not None:
+        return '\n'.join(mapped), 'stitched'
+    warnings.append('ruamel.yaml could not reproduce this file line for line; unrelated lines may be '
+                    're-indented or re-spaced (content and comments are kept)')
+    return new_text, 'reformatted'
+
+
 def set_service_keys(text, service, updates=None, list_merge='append_unique', remove=None):
     """Merge ``updates`` into ``services.<service>`` of compose ``text``.
 
@@ -407,12 +449,7 @@ def set_service_keys(text, service, updates=None, list_merge='append_unique', re
     updates = updates or {}
     if not isinstance(updates, dict):
         raise ComposeEditError('keys to set must be a mapping, got %s' % type(updates).__name__)
-    remove_paths = []
-    for item in remove or []:
-        parts = item if isinstance(item, (list, tuple)) else str(item).split('.')
-        if not parts or any(p == '' for p in parts):
-            raise ComposeEditError('invalid key path to remove: %r' % (item,))
-        remove_paths.append(list(parts))
+    remove_paths = _remove_paths(remove)
     newline = '\r\n' if '\r\n' in text else '\n'
     body = text.replace('\r\n', '\n')
     prefix = ''
@@ -420,17 +457,7 @@ def set_service_keys(text, service, updates=None, list_merge='append_unique', re
     if match:
         prefix, body = match.group(1), body[match.end():]
     doc = load(body)
-    services = doc.get('services') if isinstance(doc, dict) else None
-    if not isinstance(services, dict) or service not in services:
-        names = sorted(str(k) for k in services.keys()) if isinstance(services, dict) else []
-        raise ServiceNotFound('service %r is not defined in this file (services here: %s)'
-                              % (service, ', '.join(names) if names else 'none'))
-    svc = services[service]
-    if svc is None:
-        svc = CommentedMap()
-        services[service] = svc
-    if not isinstance(svc, dict):
-        raise ComposeEditError('service %r is not a mapping' % service)
+    services, svc = _service_map(doc, service)
     warnings = []
     if _is_anchored(svc):
         warnings.append('service %r carries a YAML anchor; services that merge it inherit this change' % service)
@@ -449,24 +476,7 @@ def set_service_keys(text, service, updates=None, list_merge='append_unique', re
         _remove(svc, parts, changed)
     if not changed:
         return {'text': text, 'changed': False, 'changed_keys': [], 'warnings': warnings, 'layout': 'unchanged'}
-    new_text = _dump(yml, doc)
-    rt_lines = rt_text.split('\n')
-    layout = 'stitched'
-    new_lines = new_text.split('\n')
-    mapped = None
-    if len(rt_lines) == len(orig_lines) and all(_same_tokens(a, b) for a, b in zip(orig_lines, rt_lines)):
-        result = '\n'.join(_stitch(orig_lines, rt_lines, new_lines))
-    else:
-        # the round trip re-flowed some lines: keep the original ones where the edit is elsewhere
-        mapped = _stitch_mapped(orig_lines, rt_lines, new_lines)
-    if mapped is not None:
-        result = '\n'.join(mapped)
-    elif layout == 'stitched' and not (len(rt_lines) == len(orig_lines)
-                                       and all(_same_tokens(a, b) for a, b in zip(orig_lines, rt_lines))):
-        layout = 'reformatted'
-        result = new_text
-        warnings.append('ruamel.yaml could not reproduce this file line for line; unrelated lines may be '
-                        're-indented or re-spaced (content and comments are kept)')
+    result, layout = _restitch(orig_lines, rt_text, _dump(yml, doc), warnings)
     result = prefix + result
     if newline != '\n':
         result = result.replace('\n', newline)

@@ -4,7 +4,7 @@
 ``dockerfile_instructions`` splits a Dockerfile into instructions (continuations joined, comments
 dropped); ``dockerfile_requirement_refs`` finds the requirement files a ``pip install -r`` names
 and the ``COPY``/``ADD`` that brings them in; ``requirements_for_build_fs`` reads them (with
-``-r`` includes) from a service's build context. Used by the missing-module diagnosis and the
+``-r`` includes, parsed by requirements_file) from a service's build context. Used by the missing-module diagnosis and the
 python_deps fix.
 """
 from __future__ import absolute_import, division, print_function
@@ -16,6 +16,7 @@ import os
 import re
 
 from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
+from ansible.module_utils.compose_doctor.requirements_file import parse_requirements
 
 
 
@@ -93,51 +94,6 @@ def candidate_paths(ref):
     """Context-relative candidates for an in-image path: /app/reqs/r.txt -> app/reqs/r.txt, reqs/r.txt, r.txt."""
     parts = [p for p in ref.replace('\\', '/').split('/') if p not in ('', '.')]
     return ['/'.join(parts[i:]) for i in range(len(parts))]
-
-
-def normalize_dist_name(name):
-    """PEP 503 normalisation: lowercase, runs of -_. -> '-'."""
-    return re.sub(r'[-_.]+', '-', name).lower()
-
-
-_REQ_NAME_RE = re.compile(r'^\s*([A-Za-z0-9][A-Za-z0-9._-]*)')
-_EGG_RE = re.compile(r'#egg=([A-Za-z0-9][A-Za-z0-9._-]*)')
-
-
-def parse_requirements(text):
-    """(packages, includes) of a requirements file: normalized distribution names and ``-r`` files.
-
-    Strips comments, version specifiers, extras, environment markers, hashes and options;
-    ``-e git+...#egg=name`` and ``name @ url`` give ``name``.
-    """
-    packages = []
-    includes = []
-    joined = re.sub(r'\\\r?\n', ' ', text)
-    for line in joined.splitlines():
-        line = re.sub(r'(^|\s)#.*$', '', line).strip()
-        if not line:
-            continue
-        if line.startswith('-'):
-            inc = re.match(r'^(?:-r|--requirement|-c|--constraint)(?:\s+|=)?(\S+)', line)
-            if inc and line.startswith(('-r', '--requirement')):
-                includes.append(inc.group(1))
-                continue
-            egg = _EGG_RE.search(line)
-            if egg and line.startswith(('-e', '--editable')):
-                packages.append(normalize_dist_name(egg.group(1)))
-            continue
-        egg = _EGG_RE.search(line)
-        if re.match(r'^[a-z+]+://', line):
-            if egg:
-                packages.append(normalize_dist_name(egg.group(1)))
-            continue
-        match = _REQ_NAME_RE.match(line)
-        if match:
-            name = normalize_dist_name(match.group(1))
-            if name not in packages:
-                packages.append(name)
-    return packages, includes
-
 
 
 def requirements_for_build_fs(project_dir, build):

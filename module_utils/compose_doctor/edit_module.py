@@ -6,7 +6,8 @@ __metaclass__ = type
 
 from ansible.module_utils.compose_doctor.journal import (
     DEFAULT_JOURNAL_DIR, JournalError, new_run_id, record_file_edit)
-from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, mask_for_diff, sha256_bytes
+from ansible.module_utils.compose_doctor.redact import redact_text
+from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, sha256_bytes
 
 JOURNAL_ARGUMENT_SPEC = dict(
     journal_run_id=dict(type='str'),
@@ -14,7 +15,7 @@ JOURNAL_ARGUMENT_SPEC = dict(
 )
 
 
-def finish_edit(module, result, path, before, after, changed, tool, masker=mask_for_diff, note=''):
+def finish_edit(module, result, path, before, after, changed, tool, masker=redact_text, note=''):
     """Complete ``result`` for an edit of ``path`` from ``before`` to ``after`` text and exit.
 
     Check mode predicts (``changed``, diff) and writes nothing; otherwise the file is backed up
@@ -29,7 +30,8 @@ def finish_edit(module, result, path, before, after, changed, tool, masker=mask_
     if changed and not module.check_mode:
         run_id = module.params['journal_run_id'] or new_run_id()
         try:
-            entry = record_file_edit(module.params['journal_dir'], run_id, path, after, tool=tool)
+            entry = record_file_edit(module.params['journal_dir'], run_id, path, after, tool=tool,
+                                     module=module)
         except (SafeWriteError, JournalError) as exc:
             module.fail_json(msg='%s: not changed: %s' % (path, exc), **result)
         result.update(backup=entry['backup'], journal_run_id=run_id)

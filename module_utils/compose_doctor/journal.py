@@ -349,10 +349,11 @@ def _merge(data, entries, backup_root, dry_run):
     return added
 
 
-def record_file_edit(journal_dir, run_id, path, new_data, tool=None):
+def record_file_edit(journal_dir, run_id, path, new_data, tool=None, module=None):
     """Back up ``path`` into the run, atomically write ``new_data`` and journal the edit.
 
-    Keeps the file's mode/owner. Returns the journal entry. The backup is taken before the
+    Keeps the file's mode/owner (and, through ``module``'s atomic_move, its SELinux context).
+    Returns the journal entry. The backup is taken before the
     write; when the write fails the file is untouched and nothing is journaled.
     """
     validate_run_id(run_id)
@@ -362,7 +363,7 @@ def record_file_edit(journal_dir, run_id, path, new_data, tool=None):
         data = load(journal_dir, run_id) or _empty(run_id)
         ensure_private_dir(run_dir(journal_dir, run_id))
         snap = backup_file(path, backups_dir(journal_dir, run_id))
-        written = atomic_write(snap['path'], new_data)
+        written = atomic_write(snap['path'], new_data, module=module)
         after = snapshot(written)
         entry = {'type': 'file', 'time': _iso(), 'path': snap['path'], 'backup': snap['backup'],
                  'existed_before': snap['exists'], 'sha256_before': snap['sha256'],
@@ -508,7 +509,7 @@ def plan_restore(journal_dir, run_id=None, cascade=True, from_entry=None):
     return {'run_ids': run_ids, 'files': files, 'projects': projects, 'conflicts': conflicts}
 
 
-def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False, from_entry=None):
+def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False, from_entry=None, module=None):
     """Restore the files of ``run_id`` (default: latest; with cascade also newer runs, newest first).
 
     Content comes back byte-for-byte from the backups (checksum verified first), then mode and
@@ -546,7 +547,8 @@ def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False, 
         if not dry_run:
             mode = parse_mode(item['mode']) if item['mode'] else None
             if action == 'content':
-                atomic_write(item['path'], payloads[item['path']], mode=mode, uid=item['uid'], gid=item['gid'])
+                atomic_write(item['path'], payloads[item['path']], mode=mode, uid=item['uid'], gid=item['gid'],
+                             module=module)
             elif action == 'remove':
                 os.unlink(item['path'])
             elif action == 'mode':

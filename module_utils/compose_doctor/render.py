@@ -12,7 +12,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible.module_utils.compose_doctor.rules import PRIORITY, RULE_ORDER, SEVERITIES, human_bytes
+from ansible.module_utils.compose_doctor.rules import PRIORITY, RULE_ORDER, SEVERITIES
+from ansible.module_utils.compose_doctor.sizes import format_size
+
+NA = "n/a"  # an unknown size in a report
 
 SEV_ICON = {"critical": "\U0001F534", "high": "\U0001F7E0", "medium": "\U0001F7E1", "low": "\U0001F535"}
 SEV_COLOR = {"critical": "#c62828", "high": "#ef6c00", "medium": "#f9a825", "low": "#1565c0"}
@@ -47,8 +50,9 @@ def _mem(used, limit):
     if used is None:
         return "n/a"
     if limit:
-        return "%s / %s (%s)" % (human_bytes(used), human_bytes(limit), _pct(100.0 * used / limit, 1))
-    return "%s / no limit" % human_bytes(used)
+        return "%s / %s (%s)" % (format_size(used, unknown=NA), format_size(limit, unknown=NA),
+                                 _pct(100.0 * used / limit, 1))
+    return "%s / no limit" % format_size(used, unknown=NA)
 
 
 def fix_command(fix, available_fixes=None):
@@ -118,32 +122,11 @@ def _assessment(report):
 # Markdown
 # ----------------------------------------------------------------------------------------
 
-def to_markdown(report):
+def _md_executive_summary(report, add):
     s = report.get("summary") or {}
-    proj = report.get("project") or {}
     docker = report.get("docker") or {}
     reachable = docker.get("reachable")
     fc = s.get("findings") or {}
-    L = []
-    add = L.append
-    add("# INFRASTRUCTURE & DEVOPS AUDIT REPORT: %s" % _md(proj.get("name") or "compose project"))
-    add("")
-    add("**Generated:** %s  " % _md(report.get("generated_at")))
-    add("**Host:** %s  " % _md(report.get("host")))
-    add("**Audit Scope:** Compose project `%s` in `%s` (model from %s)  " % (
-        _md(proj.get("name")), _md(proj.get("dir")), _md(report.get("model_source") or "n/a")))
-    if report.get("model_note"):
-        add("**Model:** %s  " % _md(report.get("model_note")))
-    if reachable:
-        add("**Docker Engine:** %s (API %s)  " % (_md(docker.get("version")), _md(docker.get("api_version"))))
-    else:
-        add("**Docker Engine:** UNREACHABLE (%s)  " % _md(docker.get("error")))
-    add("**Score:** %s/100  " % s.get("score"))
-    add("**Tool:** compose-doctor %s, report schema %s" % (
-        _md((report.get("tool") or {}).get("version")), _md(report.get("schema_version"))))
-    add("")
-
-    # --- executive summary
     add("## \U0001F6A8 EXECUTIVE SUMMARY")
     add("")
     add("Overall assessment: **%s**. The audit found %d findings: %s." % (
@@ -167,7 +150,8 @@ def to_markdown(report):
             s.get("containers_total"), s.get("containers_healthy"), _pct(s.get("health_pct"), 1)))
         add("| Restarting / unhealthy | %s / %s |" % (s.get("containers_restarting"), s.get("containers_unhealthy")))
         add("| Memory utilisation | %s used of %s limits (%s) |" % (
-            human_bytes(s.get("memory_used_bytes")), human_bytes(s.get("memory_limit_bytes")),
+            format_size(s.get("memory_used_bytes"), unknown=NA),
+            format_size(s.get("memory_limit_bytes"), unknown=NA),
             _pct(s.get("memory_utilisation_pct"), 1)))
     else:
         add("| Services defined | %s (%s in the active files); runtime unknown |" % (
@@ -192,7 +176,10 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- container health
+
+def _md_container_health(report, add):
+    s = report.get("summary") or {}
+    reachable = (report.get("docker") or {}).get("reachable")
     add("## \U0001F4CA CONTAINER HEALTH STATUS")
     add("")
     if not reachable:
@@ -213,7 +200,9 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- restart loops and unhealthy
+
+def _md_restart_loops_and_unhealthy(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
     add("## \U0001F527 RESTART LOOP & UNHEALTHY ANALYSIS")
     add("")
     loops = _by_rule(report, "restart-loop", "unhealthy")
@@ -244,7 +233,10 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- sprawl
+
+def _md_sprawl(report, add):
+    s = report.get("summary") or {}
+    reachable = (report.get("docker") or {}).get("reachable")
     add("## \U0001F3D7\uFE0F CONFIGURATION SPRAWL")
     add("")
     comp = report.get("compose") or {}
@@ -278,7 +270,9 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- port registry
+
+def _md_port_registry(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
     add("## \U0001F50C PORT REGISTRY")
     add("")
     ports = report.get("ports") or []
@@ -303,7 +297,9 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- security
+
+def _md_security(report, add):
+    comp = report.get("compose") or {}
     add("## \U0001F510 SECURITY AUDIT FINDINGS")
     add("")
     add("### Env and secret files")
@@ -337,7 +333,9 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- mesh
+
+def _md_mesh(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
     add("## \U0001F310 NETWORKING & SERVICE DISCOVERY")
     add("")
     mesh = report.get("mesh") or []
@@ -370,7 +368,8 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- volumes
+
+def _md_volumes(report, add):
     add("## \U0001F4BE DATA PERSISTENCE & VOLUMES")
     add("")
     vols = report.get("volumes") or []
@@ -396,7 +395,8 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- resources
+
+def _md_resources(report, add):
     add("## \U0001F4C8 RESOURCE UTILISATION & RIGHT-SIZING")
     add("")
     res = report.get("resources")
@@ -404,21 +404,23 @@ def to_markdown(report):
         add("Not available: the Docker daemon was unreachable.")
     else:
         add("- **Total memory usage:** %s across %d running containers" % (
-            human_bytes(res.get("used_bytes")), len(res.get("containers") or [])))
+            format_size(res.get("used_bytes"), unknown=NA), len(res.get("containers") or [])))
         add("- **Sum of limits:** %s (%s used); containers without a limit: %d" % (
-            human_bytes(res.get("limit_bytes")), _pct(res.get("utilisation_pct"), 1), res.get("unlimited_containers")))
-        add("- **Memory reserved (compose reservations):** %s" % human_bytes(res.get("reserved_bytes")))
-        add("- **Right-sizing over-provisioned limits would reclaim:** %s" % human_bytes(res.get("reclaimable_bytes")))
+            format_size(res.get("limit_bytes"), unknown=NA), _pct(res.get("utilisation_pct"), 1),
+            res.get("unlimited_containers")))
+        add("- **Memory reserved (compose reservations):** %s" % format_size(res.get("reserved_bytes"), unknown=NA))
+        add("- **Right-sizing over-provisioned limits would reclaim:** %s"
+            % format_size(res.get("reclaimable_bytes"), unknown=NA))
         add("")
         add("| Container | Used | Limit | % | Status | Recommended limit | Reclaimable |")
         add("|-----------|------|-------|---|--------|-------------------|-------------|")
         for r in res.get("containers") or []:
             add("| %s | %s | %s | %s | %s | %s | %s |" % (
-                _md(r.get("container")), human_bytes(r.get("usage_bytes")),
-                human_bytes(r.get("limit_bytes")) if r.get("limit_bytes") else "no limit",
+                _md(r.get("container")), format_size(r.get("usage_bytes"), unknown=NA),
+                format_size(r.get("limit_bytes")) if r.get("limit_bytes") else "no limit",
                 _pct(r.get("percent"), 1), _md(r.get("status")),
-                human_bytes(r.get("recommended_limit_bytes")) if r.get("recommended_limit_bytes") else "-",
-                human_bytes(r.get("reclaimable_bytes")) if r.get("reclaimable_bytes") else "-"))
+                format_size(r.get("recommended_limit_bytes")) if r.get("recommended_limit_bytes") else "-",
+                format_size(r.get("reclaimable_bytes")) if r.get("reclaimable_bytes") else "-"))
         pressure = _by_rule(report, "memory-pressure")
         over = _by_rule(report, "memory-overprovisioned")
         add("")
@@ -428,7 +430,9 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- monitoring
+
+def _md_monitoring(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
     add("## \U0001F4CA MONITORING & OBSERVABILITY")
     add("")
     mon = report.get("monitoring") or []
@@ -454,7 +458,8 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- findings by priority
+
+def _md_findings_by_priority(report, add):
     add("## \u26A0\uFE0F FINDINGS BY PRIORITY")
     add("")
     findings = report.get("findings") or []
@@ -490,7 +495,9 @@ def to_markdown(report):
     add("---")
     add("")
 
-    # --- action plan
+
+def _md_action_plan(report, add):
+    s = report.get("summary") or {}
     add("## \U0001F4CB ACTION PLAN PRIORITY MATRIX")
     add("")
     plan = action_plan(report)
@@ -520,6 +527,44 @@ def to_markdown(report):
     add("")
     add("**Report Generated:** %s by compose-doctor" % _md(report.get("generated_at")))
     add("")
+
+
+def to_markdown(report):
+    s = report.get("summary") or {}
+    proj = report.get("project") or {}
+    docker = report.get("docker") or {}
+    reachable = docker.get("reachable")
+    L = []
+    add = L.append
+    add("# INFRASTRUCTURE & DEVOPS AUDIT REPORT: %s" % _md(proj.get("name") or "compose project"))
+    add("")
+    add("**Generated:** %s  " % _md(report.get("generated_at")))
+    add("**Host:** %s  " % _md(report.get("host")))
+    add("**Audit Scope:** Compose project `%s` in `%s` (model from %s)  " % (
+        _md(proj.get("name")), _md(proj.get("dir")), _md(report.get("model_source") or "n/a")))
+    if report.get("model_note"):
+        add("**Model:** %s  " % _md(report.get("model_note")))
+    if reachable:
+        add("**Docker Engine:** %s (API %s)  " % (_md(docker.get("version")), _md(docker.get("api_version"))))
+    else:
+        add("**Docker Engine:** UNREACHABLE (%s)  " % _md(docker.get("error")))
+    add("**Score:** %s/100  " % s.get("score"))
+    add("**Tool:** compose-doctor %s, report schema %s" % (
+        _md((report.get("tool") or {}).get("version")), _md(report.get("schema_version"))))
+    add("")
+    for section in (_md_executive_summary,
+                    _md_container_health,
+                    _md_restart_loops_and_unhealthy,
+                    _md_sprawl,
+                    _md_port_registry,
+                    _md_security,
+                    _md_mesh,
+                    _md_volumes,
+                    _md_resources,
+                    _md_monitoring,
+                    _md_findings_by_priority,
+                    _md_action_plan):
+        section(report, add)
     return "\n".join(L)
 
 
@@ -612,10 +657,11 @@ def _svg_memory(rows):
         parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="#eee" stroke="#999"%s/>' % (
             label_w, y, max(lw, 1), bar_h, "" if limit else ' stroke-dasharray="4 3"'))
         parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: %s of %s</title></rect>' % (
-            label_w, y, max(uw, 1), bar_h, color, _e(r.get("container")), _e(human_bytes(usage)),
-            _e(human_bytes(limit) if limit else "no limit")))
+            label_w, y, max(uw, 1), bar_h, color, _e(r.get("container")), _e(format_size(usage)),
+            _e(format_size(limit) if limit else "no limit")))
         parts.append('<text x="%d" y="%d" font-size="12">%s / %s%s</text>' % (
-            label_w + span + 8, y + 13, _e(human_bytes(usage)), _e(human_bytes(limit) if limit else "no limit"),
+            label_w + span + 8, y + 13, _e(format_size(usage)),
+            _e(format_size(limit) if limit else "no limit"),
             _e(" (%.0f%%)" % pct if pct is not None else "")))
     parts.append("</svg>")
     return "".join(parts)
@@ -631,6 +677,122 @@ def _table(headers, rows):
 
 def _sev_badge(sev):
     return '<span class="sev %s">%s %s</span>' % (_e(sev), _e(PRIORITY.get(sev, "")), _e(sev))
+
+
+def _html_container_health(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
+    add("<h2>Container health</h2>")
+    if reachable:
+        add(_table(["Container", "Service", "State", "Health", "Restarts", "Memory"], [
+            [_e(c.get("name")), _e(c.get("service")), _e(c.get("state")), _e(c.get("health") or "none"),
+             _e(c.get("restart_count")), _e(_mem(c.get("mem_usage_bytes"), c.get("mem_limit_bytes")))]
+            for c in report.get("containers") or []]))
+    else:
+        add("<p>Not available (daemon unreachable).</p>")
+
+
+def _html_restart_loop_unhealthy_analysis(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
+    add("<h2>Restart loop &amp; unhealthy analysis</h2>")
+    loops = _by_rule(report, "restart-loop", "unhealthy")
+    if not loops:
+        add("<p class=\"ok\">None.</p>" if reachable else "<p>Not available.</p>")
+    for f in loops:
+        add("<h3>%s %s</h3><pre>%s</pre><p><b>Root cause:</b> %s</p><p><b>Fix:</b> %s</p>" % (
+            _sev_badge(f["severity"]), _e(f.get("container") or f.get("service")), _e(f.get("evidence")),
+            _e(_diag_text(f) or "not diagnosed"),
+            "<code>%s</code>" % _e(_cmd(report, f.get("fix"))) if f.get("fix") else _e(f.get("advice"))))
+
+
+def _html_configuration_sprawl(report, add):
+    add("<h2>Configuration sprawl</h2>")
+    add(_table(["File", "Kind", "Active", "Services", "Lines", "Status"], [
+        [_e(f.get("path")), _e(f.get("kind")), _e("yes" if f.get("active") else "no"), _e(f.get("services")),
+         _e(f.get("lines")), _e("parse error line %s: %s" % (f["error"].get("line"), f["error"].get("message"))
+                               if f.get("error") else "ok")]
+        for f in (report.get("compose") or {}).get("files") or []]))
+
+
+def _html_port_registry(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
+    add("<h2>Port registry</h2>")
+    add(_table(["Port", "Proto", "Service", "Bound to", "Listening", "Database"], [
+        [_e(p.get("port")), _e(p.get("protocol")), _e(p.get("service")), _e(p.get("host_ip") or "0.0.0.0 (all)"),
+         _e(("yes" if p.get("listening") else "no") if reachable else "unknown"), _e("yes" if p.get("database") else "")]
+        for p in report.get("ports") or []]))
+
+
+def _html_security(report, add):
+    add("<h2>Security</h2>")
+    comp = report.get("compose") or {}
+    add(_table(["File", "Mode", "Owner", "World-readable", "Group-readable", "Secret keys"], [
+        [_e(f.get("path")), _e(f.get("mode")), _e("%s:%s" % (f.get("owner"), f.get("group"))),
+         _e("yes" if f.get("world_readable") else "no"), _e("yes" if f.get("group_readable") else "no"),
+         _e(", ".join("%s=********" % k for k in f.get("secret_keys") or []))]
+        for f in (comp.get("env_files") or []) + (comp.get("secret_files") or [])]))
+
+
+def _html_service_mesh_discovery(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
+    add("<h2>Service mesh &amp; discovery</h2>")
+    add(_table(["Component", "Service", "Defined", "Running", "State"], [
+        [_e(m.get("component")), _e(m.get("service")), _e("yes" if m.get("defined") else "no"),
+         _e(("yes" if m.get("running") else "no") if reachable else "unknown"), _e(m.get("state"))]
+        for m in report.get("mesh") or []]))
+
+
+def _html_volumes(report, add):
+    add("<h2>Volumes</h2>")
+    add(_table(["Volume", "Declared", "In use", "Used by", "Status"], [
+        [_e(v.get("name")), _e(v.get("declared")), _e(v.get("in_use")), _e(", ".join(v.get("used_by") or [])),
+         _e(v.get("status"))] for v in report.get("volumes") or []]))
+
+
+def _html_resources(report, add):
+    add("<h2>Resources: memory use vs limit</h2>")
+    res = report.get("resources")
+    if res:
+        add("<p>Used %s of %s in limits; right-sizing would reclaim %s.</p>" % (
+            _e(format_size(res.get("used_bytes"), unknown=NA)),
+            _e(format_size(res.get("limit_bytes"), unknown=NA)),
+            _e(format_size(res.get("reclaimable_bytes"), unknown=NA))))
+        add(_svg_memory(res.get("containers") or []))
+    else:
+        add("<p>Not available (daemon unreachable).</p>")
+
+
+def _html_monitoring(report, add):
+    reachable = (report.get("docker") or {}).get("reachable")
+    add("<h2>Monitoring</h2>")
+    add(_table(["Component", "Service", "Defined", "Running", "Health"], [
+        [_e(m.get("component")), _e(m.get("service")), _e("yes" if m.get("defined") else "no"),
+         _e(("yes" if m.get("running") else "no") if reachable else "unknown"), _e(m.get("health"))]
+        for m in report.get("monitoring") or []]))
+
+
+def _html_findings_by_priority(report, add):
+    add("<h2>Findings by priority</h2>")
+    for f in report.get("findings") or []:
+        add("<h3>%s %s: <code>%s</code></h3>" % (_sev_badge(f["severity"]), _e(f.get("title")), _e(f.get("target"))))
+        add("<p><b>ID:</b> <code>%s</code> &middot; <b>Where:</b> %s%s</p>" % (
+            _e(f.get("id")), _e(f.get("file") or "-"), _e(":%s" % f["line"]) if f.get("line") else ""))
+        add("<pre>%s</pre>" % _e(f.get("evidence")))
+        cause = _diag_text(f)
+        if cause:
+            add("<p><b>Cause:</b> %s</p>" % _e(cause))
+        add("<p><b>Fix:</b> %s</p>" % ("<code>%s</code>" % _e(_cmd(report, f.get("fix"))) if f.get("fix")
+                                      else _e(f.get("advice"))))
+    if not report.get("findings"):
+        add('<p class="ok">No findings.</p>')
+
+
+def _html_action_plan(report, add):
+    add("<h2>Action plan</h2>")
+    add(_table(["Priority", "Finding", "Targets", "Impact", "Fix", "Command"], [
+        [_sev_badge(a["severity"]), _e(a["title"]), _e(a["targets"]), _e(a["impact"]),
+         _e("%s / %s" % (a["fix"]["role"], a["fix"]["tag"]) if a["fix"] else "manual"),
+         "<code>%s</code>" % _e(a["command"]) if a["command"] else _e(a["advice"])]
+        for a in action_plan(report)]))
 
 
 def to_html(report):
@@ -658,101 +820,25 @@ def to_html(report):
             ("Health", _pct(s.get("health_pct"), 1)),
             ("Restarting", s.get("containers_restarting") if reachable else "?"),
             ("Unhealthy", s.get("containers_unhealthy") if reachable else "?"),
-            ("Memory used", "%s of %s" % (human_bytes(s.get("memory_used_bytes")),
-                                          human_bytes(s.get("memory_limit_bytes")))),
+            ("Memory used", "%s of %s" % (format_size(s.get("memory_used_bytes"), unknown=NA),
+                                          format_size(s.get("memory_limit_bytes"), unknown=NA))),
             ("Compose files", "%s (%s override)" % (s.get("compose_files"), s.get("override_files"))),
             ("Dockerfiles", s.get("dockerfiles"))]
     add('<div class="kpis">%s</div>' % "".join('<div class="kpi">%s<b>%s</b></div>' % (_e(k), _e(v)) for k, v in kpis))
     add("<h3>Findings by severity</h3>")
     add(_svg_findings(fc))
-
-    add("<h2>Container health</h2>")
-    if reachable:
-        add(_table(["Container", "Service", "State", "Health", "Restarts", "Memory"], [
-            [_e(c.get("name")), _e(c.get("service")), _e(c.get("state")), _e(c.get("health") or "none"),
-             _e(c.get("restart_count")), _e(_mem(c.get("mem_usage_bytes"), c.get("mem_limit_bytes")))]
-            for c in report.get("containers") or []]))
-    else:
-        add("<p>Not available (daemon unreachable).</p>")
-
-    add("<h2>Restart loop &amp; unhealthy analysis</h2>")
-    loops = _by_rule(report, "restart-loop", "unhealthy")
-    if not loops:
-        add("<p class=\"ok\">None.</p>" if reachable else "<p>Not available.</p>")
-    for f in loops:
-        add("<h3>%s %s</h3><pre>%s</pre><p><b>Root cause:</b> %s</p><p><b>Fix:</b> %s</p>" % (
-            _sev_badge(f["severity"]), _e(f.get("container") or f.get("service")), _e(f.get("evidence")),
-            _e(_diag_text(f) or "not diagnosed"),
-            "<code>%s</code>" % _e(_cmd(report, f.get("fix"))) if f.get("fix") else _e(f.get("advice"))))
-
-    add("<h2>Configuration sprawl</h2>")
-    add(_table(["File", "Kind", "Active", "Services", "Lines", "Status"], [
-        [_e(f.get("path")), _e(f.get("kind")), _e("yes" if f.get("active") else "no"), _e(f.get("services")),
-         _e(f.get("lines")), _e("parse error line %s: %s" % (f["error"].get("line"), f["error"].get("message"))
-                               if f.get("error") else "ok")]
-        for f in (report.get("compose") or {}).get("files") or []]))
-
-    add("<h2>Port registry</h2>")
-    add(_table(["Port", "Proto", "Service", "Bound to", "Listening", "Database"], [
-        [_e(p.get("port")), _e(p.get("protocol")), _e(p.get("service")), _e(p.get("host_ip") or "0.0.0.0 (all)"),
-         _e(("yes" if p.get("listening") else "no") if reachable else "unknown"), _e("yes" if p.get("database") else "")]
-        for p in report.get("ports") or []]))
-
-    add("<h2>Security</h2>")
-    comp = report.get("compose") or {}
-    add(_table(["File", "Mode", "Owner", "World-readable", "Group-readable", "Secret keys"], [
-        [_e(f.get("path")), _e(f.get("mode")), _e("%s:%s" % (f.get("owner"), f.get("group"))),
-         _e("yes" if f.get("world_readable") else "no"), _e("yes" if f.get("group_readable") else "no"),
-         _e(", ".join("%s=********" % k for k in f.get("secret_keys") or []))]
-        for f in (comp.get("env_files") or []) + (comp.get("secret_files") or [])]))
-
-    add("<h2>Service mesh &amp; discovery</h2>")
-    add(_table(["Component", "Service", "Defined", "Running", "State"], [
-        [_e(m.get("component")), _e(m.get("service")), _e("yes" if m.get("defined") else "no"),
-         _e(("yes" if m.get("running") else "no") if reachable else "unknown"), _e(m.get("state"))]
-        for m in report.get("mesh") or []]))
-
-    add("<h2>Volumes</h2>")
-    add(_table(["Volume", "Declared", "In use", "Used by", "Status"], [
-        [_e(v.get("name")), _e(v.get("declared")), _e(v.get("in_use")), _e(", ".join(v.get("used_by") or [])),
-         _e(v.get("status"))] for v in report.get("volumes") or []]))
-
-    add("<h2>Resources: memory use vs limit</h2>")
-    res = report.get("resources")
-    if res:
-        add("<p>Used %s of %s in limits; right-sizing would reclaim %s.</p>" % (
-            _e(human_bytes(res.get("used_bytes"))), _e(human_bytes(res.get("limit_bytes"))),
-            _e(human_bytes(res.get("reclaimable_bytes")))))
-        add(_svg_memory(res.get("containers") or []))
-    else:
-        add("<p>Not available (daemon unreachable).</p>")
-
-    add("<h2>Monitoring</h2>")
-    add(_table(["Component", "Service", "Defined", "Running", "Health"], [
-        [_e(m.get("component")), _e(m.get("service")), _e("yes" if m.get("defined") else "no"),
-         _e(("yes" if m.get("running") else "no") if reachable else "unknown"), _e(m.get("health"))]
-        for m in report.get("monitoring") or []]))
-
-    add("<h2>Findings by priority</h2>")
-    for f in report.get("findings") or []:
-        add("<h3>%s %s: <code>%s</code></h3>" % (_sev_badge(f["severity"]), _e(f.get("title")), _e(f.get("target"))))
-        add("<p><b>ID:</b> <code>%s</code> &middot; <b>Where:</b> %s%s</p>" % (
-            _e(f.get("id")), _e(f.get("file") or "-"), _e(":%s" % f["line"]) if f.get("line") else ""))
-        add("<pre>%s</pre>" % _e(f.get("evidence")))
-        cause = _diag_text(f)
-        if cause:
-            add("<p><b>Cause:</b> %s</p>" % _e(cause))
-        add("<p><b>Fix:</b> %s</p>" % ("<code>%s</code>" % _e(_cmd(report, f.get("fix"))) if f.get("fix")
-                                      else _e(f.get("advice"))))
-    if not report.get("findings"):
-        add('<p class="ok">No findings.</p>')
-
-    add("<h2>Action plan</h2>")
-    add(_table(["Priority", "Finding", "Targets", "Impact", "Fix", "Command"], [
-        [_sev_badge(a["severity"]), _e(a["title"]), _e(a["targets"]), _e(a["impact"]),
-         _e("%s / %s" % (a["fix"]["role"], a["fix"]["tag"]) if a["fix"] else "manual"),
-         "<code>%s</code>" % _e(a["command"]) if a["command"] else _e(a["advice"])]
-        for a in action_plan(report)]))
+    for section in (_html_container_health,
+                    _html_restart_loop_unhealthy_analysis,
+                    _html_configuration_sprawl,
+                    _html_port_registry,
+                    _html_security,
+                    _html_service_mesh_discovery,
+                    _html_volumes,
+                    _html_resources,
+                    _html_monitoring,
+                    _html_findings_by_priority,
+                    _html_action_plan):
+        section(report, add)
     add("<p><small>compose-doctor %s &middot; schema %s</small></p></body></html>" % (
         _e((report.get("tool") or {}).get("version")), _e(report.get("schema_version"))))
     return "\n".join(H)

@@ -13,9 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 
+from ansible.module_utils.compose_doctor import rightsizing
 from ansible.module_utils.compose_doctor.rules import (
-    PRIORITY, SEVERITIES, SEVERITY_RANK, _container_mem, _name_matches, catalog, effective_policy, is_crash_looping,
-    recommend_limit, score as compute_score,
+    PRIORITY, SEVERITIES, SEVERITY_RANK, catalog, effective_policy, is_crash_looping,
+    name_matches, score as compute_score,
 )
 
 SCHEMA_VERSION = "1.0"
@@ -50,7 +51,7 @@ def _is_healthy(c):
 
 
 def _container_row(c):
-    usage, limit, pct = _container_mem(c)
+    usage, limit, pct = rightsizing.container_memory(c)
     return {
         "name": c.get("name"), "id": c.get("id"), "service": c.get("service"), "image": c.get("image"),
         "state": c.get("state"), "status": c.get("status"),
@@ -89,7 +90,7 @@ def _service_rows(compose, containers, findings):
         c = (running or cs or [None])[0]
         usage, limit = (None, None)
         if c:
-            usage, limit, _ = _container_mem(c)
+            usage, limit, _ = rightsizing.container_memory(c)
         compose_limit = (svc or {}).get("mem_limit_bytes")
         rows.append({
             "name": name,
@@ -196,7 +197,7 @@ def _resources(compose, containers, findings, policy):
     for c in containers:
         if c.get("state") != "running":
             continue
-        usage, limit, pct = _container_mem(c)
+        usage, limit, pct = rightsizing.container_memory(c)
         f = by_container.get(c.get("name"))
         if f and f["rule"] == "memory-pressure":
             status = "under-provisioned"
@@ -208,7 +209,7 @@ def _resources(compose, containers, findings, policy):
             status = "ok"
         rec = (f or {}).get("diagnosis", {}).get("recommended_limit_bytes") if f else None
         if rec is None and usage is not None and limit is None:
-            rec = recommend_limit(usage, policy)
+            rec = rightsizing.recommend(None, usage, policy=rightsizing.audit_policy(policy))["recommended"]
         rc = (f or {}).get("diagnosis", {}).get("reclaimable_bytes") if f else None
         used += usage or 0
         limits += limit or 0
@@ -229,7 +230,7 @@ def _components(compose, containers, names):
     defined = set((compose or {}).get("services_defined") or []) | set(services)
     rows = []
     for comp in names:
-        matched = sorted(n for n in defined if _name_matches(n, [comp]))
+        matched = sorted(n for n in defined if name_matches(n, [comp]))
         if not matched:
             rows.append({"component": comp, "service": None, "defined": False, "active": False,
                          "running": False, "state": None, "health": None, "ports": []})
@@ -274,16 +275,8 @@ def _model_note(compose):
             "or Compose's validation, so a value Compose would reject may be missing here." % why)
 
 
-def build_report(host, compose, runtime, findings, policy=None, generated_at=None):
-    """Assemble the audit.json dict (schema 1.0) from facts and evaluated findings."""
-    policy = effective_policy(policy)
-    compose = compose or {}
-    runtime = runtime or {}
-    docker = runtime.get("docker") or {}
-    reachable = bool(docker.get("reachable"))
-    if not runtime:
-        docker = {"reachable": False, "error": "runtime facts were not gathered"}
-    containers = _project_containers(compose, runtime)
+def _summary(compose, containers, findings, policy, reachable):
+    """The summary block: counts (None where runtime facts are missing), score, worst severity."""
     services = compose.get("services") or {}
     files = compose.get("files") or []
     running_services = set(c.get("service") for c in containers if c.get("state") == "running")
@@ -292,8 +285,8 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
     for f in findings:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
     healthy = [c for c in containers if _is_healthy(c)]
-    mem_used = sum(_container_mem(c)[0] or 0 for c in containers) if reachable else None
-    mem_limit = sum(_container_mem(c)[1] or 0 for c in containers) if reachable else None
+    mem_used = sum(rightsizing.container_memory(c)[0] or 0 for c in containers) if reachable else None
+    mem_limit = sum(rightsizing.container_memory(c)[1] or 0 for c in containers) if reachable else None
     summary = {
         "compose_files": len(files),
         "active_files": len(compose.get("active_files") or []),
@@ -327,6 +320,20 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
             break
     summary["worst_severity"] = worst
     summary["worst_priority"] = PRIORITY[worst] if worst else None
+    return summary
+
+
+def build_report(host, compose, runtime, findings, policy=None, generated_at=None):
+    """Assemble the audit.json dict (schema 1.0) from facts and evaluated findings."""
+    policy = effective_policy(policy)
+    compose = compose or {}
+    runtime = runtime or {}
+    docker = runtime.get("docker") or {}
+    reachable = bool(docker.get("reachable"))
+    if not runtime:
+        docker = {"reachable": False, "error": "runtime facts were not gathered"}
+    containers = _project_containers(compose, runtime)
+    summary = _summary(compose, containers, findings, policy, reachable)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": dict(TOOL),

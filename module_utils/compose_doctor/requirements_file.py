@@ -13,7 +13,10 @@
 * a URL / VCS / editable requirement for the distribution is left alone (cannot be compared).
 
 Comments, blank lines, options (``-r``, ``--index-url``) and order are never touched. Pure
-functions over text; version comparison is a small PEP 440 subset (release, pre/post/dev).
+functions over text; version comparison is a small PEP 440 subset (release, pre/post/dev, exclusive </> as
+packaging reads them; tests/unit/test_requirements_versions.py checks it against packaging).
+``parse_requirements`` lists a file's distributions and ``-r`` includes (the audit's view); this
+is the one requirements parser and ``normalize_name`` the one PEP 503 normaliser.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -81,6 +84,27 @@ def _bump(release_text, keep):
     return parse_version('.'.join(str(p) for p in parts) + '.dev0')
 
 
+def _release_text(ver):
+    """'1!2.3rc1.post2' -> '2.3' (the release segments of a version)."""
+    return _VERSION_RE.match(ver.strip()).group('release')
+
+
+_INF = float('inf')
+
+
+def _exclusive_bound(op, key):
+    """PEP 440 (as packaging reads it): ``<V`` leaves out V's pre-releases (V.dev0 and up) unless V
+    is a pre-release; ``>V`` leaves out V's post-releases unless V is a post or dev release."""
+    epoch, release, pre, post, dev = key
+    if op == '<':
+        if pre[0] == 0 or dev != _INF:
+            return key
+        return (epoch, release, (-1, '', 0), -1, 0) if post == -1 else (epoch, release, pre, post, 0)
+    if post != -1 or dev != _INF:
+        return key
+    return (epoch, release, pre, _INF, _INF)
+
+
 def parse_spec(spec):
     """'>=5.9.0,<7' -> [(op, version_text)]; '' -> []. RequirementError when invalid."""
     clauses = []
@@ -95,7 +119,7 @@ def parse_spec(spec):
             raise RequirementError('wildcard only allowed as ==X.* or !=X.* in %r' % spec)
         if op != '===':
             parse_version(ver[:-2] if ver.endswith('.*') else ver)
-        if op == '~=' and '.' not in ver:
+        if op == '~=' and '.' not in _release_text(ver):
             raise RequirementError('~= needs at least two release segments in %r' % spec)
         clauses.append((op, ver))
     return clauses
@@ -144,16 +168,17 @@ def _interval(clauses):
         elif op == '>=':
             box.add_lower(value, True)
         elif op == '>':
-            box.add_lower(value, False)
+            box.add_lower(_exclusive_bound(op, value), False)
         elif op == '<=':
             box.add_upper(value, True)
         elif op == '<':
-            box.add_upper(value, False)
+            box.add_upper(_exclusive_bound(op, value), False)
         elif op == '!=':
             box.excluded.append(('point', value, value))
         elif op == '~=':
             box.add_lower(value, True)
-            box.add_upper(_bump(ver, len(ver.split('.')) - 1), False)
+            release = _release_text(ver)
+            box.add_upper(_bump(release, len(release.split('.')) - 1), False)
     return box
 
 
@@ -275,6 +300,28 @@ def _format(raw_name, extras, spec, marker='', comment='', indent=''):
     if marker:
         out += ' ' + marker.lstrip() if not marker.startswith(' ') else marker
     return out + comment
+
+
+_INCLUDE_RE = re.compile(r'^(?:-r|--requirement)(?:\s+|=)?(\S+)')
+
+
+def parse_requirements(text):
+    """(packages, includes) of a requirements file: normalised distribution names (first
+    spelling, no repeats) and ``-r`` files. URL/VCS lines count by ``#egg=`` or ``name @``."""
+    packages = []
+    includes = []
+    for _first, _last, joined in _logical_lines((text or '').splitlines(True)):
+        info = parse_line(joined)
+        body = _split_comment(joined)[0].strip()
+        if info['kind'] == 'option' or (body.startswith('-') and not body.startswith(('-e', '--editable'))):
+            inc = _INCLUDE_RE.match(body)
+            if inc:
+                includes.append(inc.group(1))
+            continue
+        name = info.get('name')
+        if name and name not in packages:
+            packages.append(name)
+    return packages, includes
 
 
 def ensure_requirement(text, name, spec=''):

@@ -92,6 +92,17 @@ def compose_value(num_bytes):
     return "%dM" % int(math.ceil(float(num_bytes) / MIB))
 
 
+def container_memory(container):
+    """(usage, limit, percent) of a container's memory facts (docker_runtime.memory_from_stats);
+    percent from usage/limit when the facts lack it, None values where unknown."""
+    mem = (container or {}).get("memory") or {}
+    usage, limit = mem.get("usage_bytes"), mem.get("limit_bytes")
+    pct = mem.get("percent")
+    if pct is None and usage is not None and limit:
+        pct = 100.0 * usage / limit
+    return usage, limit, pct
+
+
 def target_limit(peak_bytes, policy):
     """max(peak x headroom, peak / max_usage_pct, floor), rounded up."""
     peak = float(peak_bytes or 0)
@@ -150,6 +161,16 @@ def recommend(current_bytes, peak_bytes, oom_killed=False, reasons=(), policy=No
                       format_size(p["min_limit"])), target)
     return out("keep", current, "limit %s is within [%g, %g] x the recommendation %s: kept (hysteresis)"
                % (format_size(current), p["band_low"], p["band_high"], format_size(target)), target)
+
+
+def audit_policy(policy):
+    """The recommender's policy for the audit's estimates: headroom and floor from the audit
+    policy (``rightsize_headroom``/``rightsize_floor``), the rest the resource_limits defaults, so
+    a finding's recommended limit is what the fix would write."""
+    p = normalize_policy({"headroom": (policy or {}).get("rightsize_headroom"),
+                          "floor": (policy or {}).get("rightsize_floor")})
+    p["_normalized"] = True
+    return p
 
 
 def recommend_all(items, policy=None):

@@ -23,16 +23,15 @@ Pure logic, stdlib only. ``evaluate(compose, runtime, policy)`` returns a list o
 from __future__ import absolute_import, division, print_function
 
 import copy
-import math
 import re
 from collections import namedtuple
 
-from ansible.module_utils.compose_doctor import crashloop
+from ansible.module_utils.compose_doctor import crashloop, rightsizing
 from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
-from ansible.module_utils.compose_doctor.redact import mask_text as _redact_mask_text
-from ansible.module_utils.compose_doctor.sizes import format_size as _format_size
-from ansible.module_utils.compose_doctor.sizes import parse_size as _parse_size
+from ansible.module_utils.compose_doctor.redact import redact_text
+from ansible.module_utils.compose_doctor.requirements_file import normalize_name
+from ansible.module_utils.compose_doctor.sizes import format_size, parse_size
 
 SEVERITIES = ("critical", "high", "medium", "low")
 PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3"}
@@ -90,7 +89,7 @@ DEFAULT_POLICY = {
     # log-rotation-missing: drivers that grow forever without this option
     "log_drivers_needing_rotation": ["json-file"],
     "log_rotation_option": "max-size",
-    # report estimate of a right-sized limit: max(usage * headroom, floor)
+    # the right-sized limit a finding recommends: rightsizing.recommend with this headroom and floor
     "rightsize_headroom": 1.15,
     "rightsize_floor": "64MiB",
     # severity weights of the score (see score())
@@ -106,11 +105,6 @@ DEFAULT_POLICY = {
 _MERGED_KEYS = ("python_module_map", "fix_map", "rule_severity", "score_weights")
 _NUMERIC_KEYS = ("restart_threshold", "memory_pressure_pct", "overprovisioned_pct", "sprawl_max_override_files",
                  "sprawl_min_running_pct", "sprawl_max_dockerfiles", "rightsize_headroom")
-
-def parse_size(value):
-    """'512MiB' / '512m' / '2G' / 1024 -> bytes (docker semantics, binary units); see sizes.py."""
-    return _parse_size(value)
-
 
 def effective_policy(policy=None):
     """DEFAULT_POLICY with ``policy`` merged over it (dict-valued keys merged one level)."""
@@ -145,30 +139,9 @@ def effective_policy(policy=None):
 # helpers
 # ----------------------------------------------------------------------------------------
 
-def mask_text(text, patterns):
-    """Mask ``KEY=value`` / ``KEY: value`` where KEY looks secret (redact.mask_text, line by line)."""
-    if not text:
-        return text
-    return "\n".join(_redact_mask_text(line, patterns) for line in str(text).split("\n"))
-
-
-def human_bytes(n):
-    """Bytes for people ('512MiB', '1.5GiB'); 'n/a' for unknown."""
-    if n is None:
-        return "n/a"
-    return _format_size(n)
-
-
-def normalize_dist(name):
-    return re.sub(r"[-_.]+", "-", str(name or "")).lower()
-
-
-def recommend_limit(usage_bytes, policy):
-    """Report-side estimate of a right-sized limit: max(usage x headroom, floor), MiB-rounded."""
-    floor = parse_size(policy["rightsize_floor"]) or 0
-    rec = max(float(usage_bytes or 0) * float(policy["rightsize_headroom"]), floor)
-    mib = 1024 ** 2
-    return int(math.ceil(rec / mib) * mib)
+def _recommended(ctx, current, usage, rule, oom=False):
+    """The limit the resource_limits fix would write (rightsizing.recommend), or None."""
+    return rightsizing.recommend(current, usage, oom, [rule], ctx.rightsizing)["recommended"]
 
 
 class _Ctx(object):
@@ -178,6 +151,7 @@ class _Ctx(object):
         self.compose = compose or {}
         self.runtime = runtime or {}
         self.policy = policy
+        self.rightsizing = rightsizing.audit_policy(policy)
         docker = self.runtime.get("docker") or {}
         self.reachable = bool(docker.get("reachable"))
         self.docker = docker
@@ -297,7 +271,7 @@ def _is_socket_mount(ctx, source):
     return exposes_docker_socket(source, ctx.socket_paths, ctx.policy["docker_socket_names"])
 
 
-def _name_matches(service, names):
+def name_matches(service, names):
     """kong matches 'kong', 'sutazai-kong', 'sutazai_kong'; not 'kong-database'."""
     s = service.lower()
     for n in names:
@@ -308,7 +282,7 @@ def _name_matches(service, names):
 
 
 def _log_excerpt(ctx, lines, limit=6):
-    lines = [mask_text(line, ctx.policy["secret_key_patterns"]) for line in (lines or []) if line]
+    lines = [redact_text(line, ctx.policy["secret_key_patterns"]) for line in (lines or []) if line]
     return "\n".join(lines[-limit:])
 
 
@@ -336,7 +310,7 @@ def diagnose_missing_module(ctx, service, lines):
             break
     if req is None and reqs:
         req = reqs[0]
-    listed = bool(req) and normalize_dist(dist) in [normalize_dist(p) for p in req.get("packages") or []]
+    listed = bool(req) and normalize_name(dist) in [normalize_name(p) for p in req.get("packages") or []]
     return {
         "cause": "missing-python-module",
         "module": top,
@@ -484,7 +458,7 @@ def rule_unhealthy(ctx):
         last = outputs[-1] if outputs else ""
         ev = "%s is unhealthy (failing streak %s)" % (c.get("name"), health.get("failing_streak"))
         if last:
-            ev += "; last health check output: %s" % mask_text(
+            ev += "; last health check output: %s" % redact_text(
                 str(last).strip(), ctx.policy["secret_key_patterns"])
         if doctor:
             ev += "\n" + diagnosis_text(doctor)
@@ -512,9 +486,9 @@ def rule_start_error(ctx):
 
 def _covered_elsewhere(ctx, name):
     enabled = lambda r: r not in ctx.policy["disabled_rules"]  # noqa: E731
-    if enabled("mesh-not-running") and _name_matches(name, ctx.policy["mesh_services"]):
+    if enabled("mesh-not-running") and name_matches(name, ctx.policy["mesh_services"]):
         return True
-    if enabled("monitoring-down") and _name_matches(name, ctx.policy["monitoring_services"]):
+    if enabled("monitoring-down") and name_matches(name, ctx.policy["monitoring_services"]):
         return True
     return False
 
@@ -776,7 +750,7 @@ def rule_mesh_not_running(ctx):
     out = []
     defined = set(ctx.services_defined) | set(ctx.services)
     for mesh in ctx.policy["mesh_services"]:
-        for name in sorted(n for n in defined if _name_matches(n, [mesh])):
+        for name in sorted(n for n in defined if name_matches(n, [mesh])):
             if ctx.running(name):
                 continue
             active = name in ctx.services
@@ -794,7 +768,7 @@ def rule_monitoring_down(ctx):
     out = []
     defined = set(ctx.services_defined) | set(ctx.services)
     for name in sorted(defined):
-        comp = _name_matches(name, ctx.policy["monitoring_services"])
+        comp = name_matches(name, ctx.policy["monitoring_services"])
         if not comp:
             continue
         cs = ctx.containers_of(name)
@@ -808,33 +782,24 @@ def rule_monitoring_down(ctx):
     return out
 
 
-def _container_mem(c):
-    mem = c.get("memory") or {}
-    usage, limit = mem.get("usage_bytes"), mem.get("limit_bytes")
-    pct = mem.get("percent")
-    if pct is None and usage is not None and limit:
-        pct = 100.0 * usage / limit
-    return usage, limit, pct
-
-
 def rule_memory_pressure(ctx):
     out = []
     thr = ctx.policy["memory_pressure_pct"]
     for c in ctx.containers:
-        usage, limit, pct = _container_mem(c)
+        usage, limit, pct = rightsizing.container_memory(c)
         oom = bool(c.get("oom_killed"))
         if not oom and (limit is None or pct is None or pct < thr):
             continue
         svc = c.get("service")
         ev = "%s uses %s of %s limit (%.0f%%, threshold %s%%)" % (
-            c.get("name"), human_bytes(usage), human_bytes(limit), pct or 0, thr)
+            c.get("name"), format_size(usage, unknown="n/a"), format_size(limit, unknown="n/a"), pct or 0, thr)
         if oom:
             ev += "; container was OOM-killed"
-        rec = recommend_limit(max(usage or 0, limit or 0) if oom else (usage or 0) * 100.0 / thr, ctx.policy)
+        rec = _recommended(ctx, limit, usage, "memory-pressure", oom)
         out.append(_finding(ctx, "memory-pressure", c.get("name"), ev, service=svc, container=c.get("name"),
                             diagnosis={"usage_bytes": usage, "limit_bytes": limit,
                                        "percent": round(pct, 1) if pct is not None else None,
-                                       "oom_killed": oom, "recommended_limit_bytes": max(rec, limit or 0)}))
+                                       "oom_killed": oom, "recommended_limit_bytes": rec}))
     return out
 
 
@@ -845,19 +810,18 @@ def rule_memory_no_limit(ctx):
         if svc.get("mem_limit_bytes"):
             continue
         cs = ctx.containers_of(name)
-        if any(_container_mem(c)[1] for c in cs):
+        if any(rightsizing.container_memory(c)[1] for c in cs):
             continue  # limited at runtime (docker update)
         usage = None
         if cs:
-            usage = _container_mem(cs[0])[0]
+            usage = rightsizing.container_memory(cs[0])[0]
         ev = "service %s has no memory limit (deploy.resources.limits.memory / mem_limit)" % name
         if usage is not None:
-            ev += "; currently uses %s" % human_bytes(usage)
+            ev += "; currently uses %s" % format_size(usage)
         out.append(_finding(ctx, "memory-no-limit", name, ev, service=name,
                             container=cs[0].get("name") if cs else None,
                             diagnosis={"usage_bytes": usage,
-                                       "recommended_limit_bytes": recommend_limit(usage, ctx.policy)
-                                       if usage is not None else None}))
+                                       "recommended_limit_bytes": _recommended(ctx, None, usage, "memory-no-limit")}))
     return out
 
 
@@ -868,13 +832,13 @@ def rule_memory_overprovisioned(ctx):
     for c in ctx.containers:
         if c.get("state") != "running":
             continue
-        usage, limit, pct = _container_mem(c)
+        usage, limit, pct = rightsizing.container_memory(c)
         if limit is None or usage is None or limit < min_limit or pct is None or pct >= thr:
             continue
-        rec = recommend_limit(usage, ctx.policy)
+        rec = _recommended(ctx, limit, usage, "memory-overprovisioned")
         ev = "%s uses %s of %s limit (%.1f%%, below %s%%); right-sizing to %s would reclaim %s" % (
-            c.get("name"), human_bytes(usage), human_bytes(limit), pct, thr, human_bytes(rec),
-            human_bytes(max(limit - rec, 0)))
+            c.get("name"), format_size(usage), format_size(limit), pct, thr, format_size(rec),
+            format_size(max(limit - rec, 0)))
         out.append(_finding(ctx, "memory-overprovisioned", c.get("name"), ev, service=c.get("service"),
                             container=c.get("name"),
                             diagnosis={"usage_bytes": usage, "limit_bytes": limit, "percent": round(pct, 2),

@@ -11,7 +11,7 @@ Every remediation edit goes through here:
   directory, so a reader sees either the old or the new file, never a partial one.
 
 Symlinks are followed: the real file is edited and the link is left alone.
-Only the standard library is used.
+Only the standard library is used (and, given one, the AnsibleModule's atomic_move).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -172,12 +172,33 @@ def _fsync_dir(dirname):
         os.close(fd)
 
 
-def atomic_write(path, data, mode=None, uid=None, gid=None):
+def _module_move(module, tmp, path, mode, uid, gid):
+    """``module.atomic_move`` (SELinux context, file systems where a rename is refused), then
+    the mode/owner we chose: it copies the old file's, or gives a new one 0666 & ~umask."""
+    umask = os.umask(0o077)  # a new file is never readable by others, not even for a moment
+    try:
+        module.atomic_move(tmp, path)
+    except OSError:
+        raise
+    except Exception as exc:  # atomic_move's own failures are plain Exceptions
+        raise SafeWriteError('%s: atomic write failed: %s' % (path, exc))
+    finally:
+        os.umask(umask)
+    st = os.stat(path)
+    if stat.S_IMODE(st.st_mode) != mode:
+        os.chmod(path, mode)
+    want = (st.st_uid if uid is None else uid, st.st_gid if gid is None else gid)
+    if want != (st.st_uid, st.st_gid):
+        os.chown(path, want[0], want[1])
+
+
+def atomic_write(path, data, mode=None, uid=None, gid=None, module=None):
     """Atomically replace ``path`` with ``data`` (bytes or str, str is UTF-8 encoded).
 
     The new file keeps the target's current mode, owner and group unless ``mode``/``uid``/
     ``gid`` are given; a new file defaults to 0644 (minus nothing: we never widen to
-    group/world-writable) owned by the caller. Returns the real path written.
+    group/world-writable) owned by the caller. With an AnsibleModule ``module`` the temp file
+    is moved into place by ``module.atomic_move``. Returns the real path written.
     """
     if isinstance(data, str):
         data = data.encode('utf-8')
@@ -216,7 +237,10 @@ def atomic_write(path, data, mode=None, uid=None, gid=None):
         os.fchmod(fd, mode)
         os.close(fd)
         fd = None
-        os.replace(tmp, path)
+        if module is None:
+            os.replace(tmp, path)
+        else:
+            _module_move(module, tmp, path, mode, uid, gid)
         tmp = None
         _fsync_dir(dirname)
     except OSError as exc:
@@ -292,34 +316,3 @@ def set_mode_owner(path, mode=None, uid=None, gid=None):
         raise SafeWriteError('%s: cannot set mode/owner: %s' % (path, exc.strerror or exc))
     return changed
 
-
-def mask_for_diff(text, patterns=None):
-    """Text safe to show in a diff: secret-looking values and URL credentials masked.
-
-    Uses the shared redaction helper line by line; if it is not importable, every value of a
-    ``KEY=VALUE`` / ``KEY: VALUE`` pair whose key looks secret is masked by a local fallback.
-    """
-    if text is None:
-        return None
-    try:
-        from ansible.module_utils.compose_doctor.redact import mask_text
-    except ImportError:  # pragma: no cover - redact ships with the project
-        mask_text = _fallback_mask_text
-    return '\n'.join(mask_text(line, patterns) if patterns is not None else mask_text(line)
-                     for line in str(text).split('\n'))
-
-
-_FALLBACK_SECRET = ('PASSWORD', 'PASSWD', 'PASS', 'SECRET', 'TOKEN', 'API_KEY', 'APIKEY', 'PRIVATE_KEY',
-                    'CREDENTIAL', 'ACCESS_KEY', 'AUTH')
-
-
-def _fallback_mask_text(line, patterns=None):
-    import re
-    pats = [p.upper() for p in (patterns or _FALLBACK_SECRET)]
-    line = re.sub(r'(://[^\s:/@]*:)[^\s@/]+@', r'\1********@', line)
-
-    def _repl(match):
-        if any(p in match.group(1).upper() for p in pats):
-            return match.group(1) + match.group(2) + '********'
-        return match.group(0)
-    return re.sub(r'''([A-Za-z_][A-Za-z0-9_.-]*["']?)(\s*[=:]\s*)(\S.*)$''', _repl, line)

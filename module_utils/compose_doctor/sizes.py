@@ -53,10 +53,11 @@ def try_parse_size(value):
         return None
 
 
-def format_size(num_bytes, precision=1):
-    """Render bytes with binary units: 536870912 -> '512MiB', 1610612736 -> '1.5GiB'."""
+def format_size(num_bytes, precision=1, unknown=None):
+    """Render bytes with binary units: 536870912 -> '512MiB', 1610612736 -> '1.5GiB'; None ->
+    ``unknown`` (reports pass 'n/a')."""
     if num_bytes is None:
-        return None
+        return unknown
     num = int(num_bytes)
     sign = '-' if num < 0 else ''
     num = abs(num)
@@ -65,7 +66,3 @@ def format_size(num_bytes, precision=1):
             text = ('%.*f' % (precision, num / factor)).rstrip('0').rstrip('.')
             return '%s%s%s' % (sign, text, unit)
     return '%s%dB' % (sign, num)
-
-
-# the names other helpers may expect
-format_bytes = format_size

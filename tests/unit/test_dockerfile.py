@@ -2,6 +2,7 @@
 import pytest
 
 from ansible.module_utils.compose_doctor import compose_model, dockerfile as df
+from ansible.module_utils.compose_doctor.requirements_file import normalize_name, parse_requirements
 
 
 DOCKERFILE = """\
@@ -45,7 +46,7 @@ requests
 
 
 def test_parse_requirements():
-    packages, includes = df.parse_requirements(REQS)
+    packages, includes = parse_requirements(REQS)
     assert packages == ['requests', 'pyyaml', 'flask', 'python-dateutil', 'zope-interface', 'my-pkg', 'mylib',
                         'opencv-python-headless']
     assert includes == ['base.txt']
@@ -54,7 +55,7 @@ def test_parse_requirements():
 @pytest.mark.parametrize('name, expected', [('PyYAML', 'pyyaml'), ('python_dateutil', 'python-dateutil'),
                                             ('zope.interface', 'zope-interface'), ('A__b--C', 'a-b-c')])
 def test_normalize_dist_name(name, expected):
-    assert df.normalize_dist_name(name) == expected
+    assert normalize_name(name) == expected
 
 
 def test_requirements_for_build_fs(tmp_path):

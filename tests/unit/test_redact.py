@@ -82,3 +82,12 @@ def test_role_defaults_are_the_modules_defaults():
     assert audit["audit_secret_key_qualifiers"] == list(redact.DEFAULT_SECRET_KEY_QUALIFIERS)
     assert audit["audit_default_credentials"] == list(redact.DEFAULT_CREDENTIALS)
     assert fix["env_secrets_default_credentials"] == list(redact.DEFAULT_CREDENTIALS)
+
+
+def test_redact_text_hides_secrets_in_a_diff():
+    """The diff masker of the file-edit modules (edit_module.finish_edit, requirement_line)."""
+    text = 'DB_PASSWORD=hunter2\nimage: nginx\n      AGENT_TOKEN: "s3cr3t"\nurl: postgres://u:pw123@db/x'
+    masked = redact_text(text)
+    for secret in ('hunter2', 's3cr3t', 'pw123'):
+        assert secret not in masked
+    assert 'image: nginx' in masked and masked.count('\n') == text.count('\n')

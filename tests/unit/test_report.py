@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ansible.module_utils.compose_doctor import report as rp
-from ansible.module_utils.compose_doctor import rules
+from ansible.module_utils.compose_doctor import rightsizing, rules
 
 import audit_fixtures as fx
 
@@ -136,6 +136,35 @@ def test_resources(lab):
     assert by["shop-redis-1"]["status"] == "no limit"
     assert res["reclaimable_bytes"] == sum(r["reclaimable_bytes"] or 0 for r in res["containers"]) > 0
     assert res["unlimited_containers"] == 1
+
+
+_FIX_REASON = {"under-provisioned": "memory-pressure", "over-provisioned": "memory-overprovisioned",
+               "no limit": "memory-no-limit"}
+
+
+def test_report_recommends_what_the_fix_writes(lab):
+    """The report's recommended limit (and so its reclaimable memory) is rightsizing's for the same peak."""
+    checked = 0
+    for row in lab["resources"]["containers"]:
+        if row["status"] not in _FIX_REASON:
+            continue
+        fix = rightsizing.recommend(row["limit_bytes"], row["usage_bytes"], False, [_FIX_REASON[row["status"]]])
+        assert row["recommended_limit_bytes"] == fix["recommended"], row["container"]
+        if row["status"] == "over-provisioned":
+            assert row["reclaimable_bytes"] == row["limit_bytes"] - fix["recommended"]
+        checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("peak_mib", [1, 14, 63, 64, 100, 300, 470, 1000, 4000])
+def test_no_limit_recommendation_is_rightsizings(peak_mib):
+    compose, runtime = fx.clean_compose(), fx.clean_runtime()
+    compose["services"]["web"]["mem_limit_bytes"] = None
+    runtime["containers"][0]["memory"] = {"usage_bytes": peak_mib * MiB, "limit_bytes": None, "percent": None}
+    row = build(compose, runtime)["resources"]["containers"][0]
+    assert row["recommended_limit_bytes"] == rightsizing.recommend(None, peak_mib * MiB)["recommended"]
+    assert row["recommended_limit_bytes"] == max(rightsizing.target_limit(peak_mib * MiB, rightsizing.normalize_policy()),
+                                                 256 * MiB)
 
 
 def test_mesh_and_monitoring(lab):

@@ -132,3 +132,14 @@ def test_parse_prometheus_response(data, expected):
 def test_parse_prometheus_errors(data, text):
     with pytest.raises(ValueError, match=text):
         rs.parse_prometheus_response(data)
+
+
+@pytest.mark.parametrize("facts, expected", [
+    ({"memory": {"usage_bytes": 50 * M, "limit_bytes": 100 * M, "percent": 50.0}}, (50 * M, 100 * M, 50.0)),
+    ({"memory": {"usage_bytes": 25 * M, "limit_bytes": 100 * M}}, (25 * M, 100 * M, 25.0)),
+    ({"memory": {"usage_bytes": 25 * M, "limit_bytes": None, "percent": None}}, (25 * M, None, None)),
+    ({"memory": None}, (None, None, None)),
+    ({}, (None, None, None)),
+])
+def test_container_memory(facts, expected):
+    assert rs.container_memory(facts) == expected

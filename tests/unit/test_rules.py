@@ -3,7 +3,8 @@
 
 import pytest
 
-from ansible.module_utils.compose_doctor import rules
+from ansible.module_utils.compose_doctor import rightsizing, rules
+from ansible.module_utils.compose_doctor.sizes import parse_size
 
 import audit_fixtures as fx
 
@@ -532,10 +533,11 @@ def test_fix_map_from_policy_overrides_registry():
 
 
 def test_parse_size_and_recommendation():
-    assert rules.parse_size("512MiB") == 512 * MiB
-    pol = rules.effective_policy({})
-    assert rules.recommend_limit(100 * MiB, pol) == 115 * MiB
-    assert rules.recommend_limit(1 * MiB, pol) == 64 * MiB
+    assert parse_size("512MiB") == 512 * MiB
+    pol = rightsizing.audit_policy(rules.effective_policy({}))
+    # the fix's formula: max(peak x 1.15, peak / 0.70, 64MiB) rounded up to 16MiB
+    assert rightsizing.target_limit(100 * MiB, pol) == 144 * MiB
+    assert rightsizing.target_limit(1 * MiB, pol) == 64 * MiB
 
 
 def test_hardcoded_secret_in_env_file_fires_masked():

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ansible.module_utils.compose_doctor.safe_write import (
-    SafeWriteError, atomic_write, backup_file, mask_for_diff, sha256_bytes, sha256_file, snapshot)
+    SafeWriteError, atomic_write, backup_file, sha256_bytes, sha256_file, snapshot)
 
 
 def _mode(path):
@@ -95,9 +95,41 @@ def test_snapshot_fields(tmp_path):
     assert snap['mode'] == '0600' and snap['uid'] == os.getuid() and snap['owner'] and snap['group']
 
 
-def test_mask_for_diff_hides_secrets():
-    text = 'DB_PASSWORD=hunter2\nimage: nginx\n      AGENT_TOKEN: "s3cr3t"\nurl: postgres://u:pw123@db/x'
-    masked = mask_for_diff(text)
-    for secret in ('hunter2', 's3cr3t', 'pw123'):
-        assert secret not in masked
-    assert 'image: nginx' in masked and masked.count('\n') == text.count('\n')
+@pytest.fixture
+def module():
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible.module_utils.testing import patch_module_args
+    with patch_module_args({}):
+        return AnsibleModule(argument_spec={})
+
+
+def test_atomic_write_through_module_atomic_move(tmp_path, module, monkeypatch):
+    moves = []
+    real_move = module.atomic_move
+    monkeypatch.setattr(module, 'atomic_move', lambda src, dest: moves.append(dest) or real_move(src, dest))
+    f = tmp_path / 'compose.yaml'
+    f.write_text('old\n')
+    os.chmod(str(f), 0o640)
+    before = os.stat(str(f))
+    atomic_write(str(f), 'new\n', module=module)
+    after = os.stat(str(f))
+    assert f.read_text() == 'new\n' and moves == [str(f)]
+    assert _mode(f) == 0o640 and (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)
+    assert after.st_ino != before.st_ino
+    atomic_write(str(f), 'x', mode=0o600, module=module)  # an explicit mode wins over the old file's
+    assert _mode(f) == 0o600
+    g = tmp_path / 'report.json'
+    atomic_write(str(g), b'{}', mode=0o600, module=module)  # atomic_move would give 0666 & ~umask
+    assert g.read_bytes() == b'{}' and _mode(g) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['compose.yaml', 'report.json']
+
+
+def test_atomic_write_module_move_failure_names_the_path(tmp_path, module, monkeypatch):
+    def refuse(src, dest):
+        raise Exception('Could not replace %r' % dest)
+    monkeypatch.setattr(module, 'atomic_move', refuse)
+    f = tmp_path / 'compose.yaml'
+    f.write_text('old\n')
+    with pytest.raises(SafeWriteError, match='compose.yaml'):
+        atomic_write(str(f), 'new\n', module=module)
+    assert f.read_text() == 'old\n' and [p.name for p in tmp_path.iterdir()] == ['compose.yaml']
