@@ -54,7 +54,8 @@ safe_lab_dir() {
 
 sync_lab() {
   mkdir -p "$LAB_DIR"
-  rsync -a --delete "$SRC/" "$LAB_DIR/"
+  # lab/crashloops is its own project (scripts/crashloop_lab.sh), not part of the seed's tree.
+  rsync -a --delete --delete-excluded --exclude=/crashloops/ "$SRC/" "$LAB_DIR/"
   # git does not keep modes: set the ones the lab is about explicitly.
   chmod 0644 "$LAB_DIR/.env"                  # world-readable .env (the finding)
   chmod 0700 "$LAB_DIR/secrets"               # secrets dir correctly protected

@@ -108,7 +108,7 @@ def load(text):
     except YAMLError as exc:
         mark = getattr(exc, 'problem_mark', None)
         where = ' at line %d column %d' % (mark.line + 1, mark.column + 1) if mark is not None else ''
-        raise ComposeEditError('not valid YAML%s: %s' % (where, getattr(exc, 'problem', None) or exc))
+        raise ComposeEditError('not valid YAML%s: %s' % (where, getattr(exc, 'problem', None) or exc)) from exc
 
 
 # ------------------------------------------------------------------ merging
@@ -410,7 +410,7 @@ def _service_map(doc, service):
     """-> (services, the service's mapping, created empty when it is null)."""
     services = doc.get('services') if isinstance(doc, dict) else None
     if not isinstance(services, dict) or service not in services:
-        names = sorted(str(k) for k in services.keys()) if isinstance(services, dict) else []
+        names = sorted(str(k) for k in services) if isinstance(services, dict) else []
         raise ServiceNotFound('service %r is not defined in this file (services here: %s)'
                               % (service, ', '.join(names) if names else 'none'))
     svc = services[service]
@@ -483,7 +483,7 @@ def set_service_keys(text, service, updates=None, list_merge='append_unique', re
     try:
         load(result.replace('\r\n', '\n')[len(prefix):])
     except ComposeEditError as exc:  # pragma: no cover - defensive
-        raise ComposeEditError('edit produced invalid YAML, nothing written: %s' % exc)
+        raise ComposeEditError('edit produced invalid YAML, nothing written: %s' % exc) from exc
     return {'text': result, 'changed': result != text, 'changed_keys': changed, 'warnings': warnings,
             'layout': layout}
 

@@ -110,9 +110,9 @@ def load(journal_dir, run_id):
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return None
-        raise JournalError('%s: cannot read: %s' % (path, exc.strerror or exc))
+        raise JournalError('%s: cannot read: %s' % (path, exc.strerror or exc)) from exc
     except ValueError as exc:
-        raise JournalError('%s: not valid JSON: %s' % (path, exc))
+        raise JournalError('%s: not valid JSON: %s' % (path, exc)) from exc
     if not isinstance(data, dict) or not isinstance(data.get('entries'), list):
         raise JournalError('%s: not a compose-doctor journal' % path)
     return data
@@ -143,7 +143,7 @@ def _set_latest(journal_dir, run_id):
         os.symlink(run_id, tmp)
         os.replace(tmp, link)
     except OSError as exc:
-        raise JournalError('%s: cannot update the latest pointer: %s' % (link, exc.strerror or exc))
+        raise JournalError('%s: cannot update the latest pointer: %s' % (link, exc.strerror or exc)) from exc
 
 
 class _Lock(object):
@@ -175,7 +175,7 @@ def list_runs(journal_dir):
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return []
-        raise JournalError('%s: cannot list: %s' % (journal_dir, exc.strerror or exc))
+        raise JournalError('%s: cannot list: %s' % (journal_dir, exc.strerror or exc)) from exc
     for name in names:
         if name == LATEST or not RUN_ID_RE.match(name):
             continue
@@ -333,9 +333,9 @@ def record(journal_dir, run_id, entries, dry_run=False):
 def _merge(data, entries, backup_root, dry_run):
     added = []
     for raw in entries or []:
-        if isinstance(raw, dict) and raw.get('type') == 'file' and 'sha256_before' not in raw and raw.get('path'):
-            if _has_path(data, real_path(raw['path'])):
-                continue
+        if (isinstance(raw, dict) and raw.get('type') == 'file' and 'sha256_before' not in raw
+                and raw.get('path') and _has_path(data, real_path(raw['path']))):
+            continue
         entry = normalize_entry(raw, backup_root, dry_run)
         ident = _identity(entry)
         existing = [e for e in data['entries'] if e.get('type') == entry['type'] and _identity(e) == ident]
@@ -534,7 +534,7 @@ def restore(journal_dir, run_id=None, cascade=True, force=False, dry_run=False, 
             try:
                 data = read_bytes(item['backup'])
             except SafeWriteError as exc:
-                raise JournalError('%s: backup unreadable: %s' % (item['path'], exc))
+                raise JournalError('%s: backup unreadable: %s' % (item['path'], exc)) from exc
             if sha256_bytes(data) != item['sha256']:
                 raise JournalError('%s: backup %s does not match its recorded checksum' % (item['path'], item['backup']))
             payloads[item['path']] = data

@@ -345,7 +345,7 @@ def ensure_requirement(text, name, spec=''):
         info = parse_line(joined)
         if info.get('name') == key:
             found.append((first, last, joined, info))
-    for first, last, joined, info in found:
+    for first, _last, joined, info in found:
         if info['kind'] == 'url':
             return {'text': text, 'changed': False, 'action': 'unverifiable', 'line': joined.strip(),
                     'reason': '%s is installed from a URL/VCS reference (line %d); left unchanged' % (name, first + 1)}

@@ -63,12 +63,12 @@ def normalize_policy(policy=None):
         try:
             out[key] = parse_size(out[key]) or 0
         except ValueError as exc:
-            raise ValueError("policy %s: %s" % (key, exc))
+            raise ValueError("policy %s: %s" % (key, exc)) from exc
     for key in _NUM_KEYS:
         try:
             out[key] = float(out[key])
         except (TypeError, ValueError):
-            raise ValueError("policy %s: not a number: %r" % (key, out[key]))
+            raise ValueError("policy %s: not a number: %r" % (key, out[key])) from None
     if out["headroom"] < 1:
         raise ValueError("policy headroom must be >= 1, got %s" % out["headroom"])
     if not 0 < out["max_usage_pct"] <= 100:

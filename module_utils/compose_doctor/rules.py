@@ -120,7 +120,7 @@ def effective_policy(policy=None):
         try:
             eff[key] = float(eff[key]) if "." in str(eff[key]) else int(eff[key])
         except (TypeError, ValueError):
-            raise ValueError("policy %s=%r is not a number" % (key, eff[key]))
+            raise ValueError("policy %s=%r is not a number" % (key, eff[key])) from None
     eff["database_ports"] = [int(p) for p in eff["database_ports"]]
     eff["disabled_rules"] = list(eff["disabled_rules"] or [])
     unknown = [r for r in list(eff["disabled_rules"]) + list(eff["rule_severity"]) if r not in RULES]
@@ -488,9 +488,7 @@ def _covered_elsewhere(ctx, name):
     enabled = lambda r: r not in ctx.policy["disabled_rules"]  # noqa: E731
     if enabled("mesh-not-running") and name_matches(name, ctx.policy["mesh_services"]):
         return True
-    if enabled("monitoring-down") and name_matches(name, ctx.policy["monitoring_services"]):
-        return True
-    return False
+    return enabled("monitoring-down") and name_matches(name, ctx.policy["monitoring_services"])
 
 
 def rule_not_running(ctx):
@@ -859,9 +857,8 @@ def _volume_keys(ctx):
 def _volume_key_of(name, keys):
     best = None
     for key in keys:
-        if name == key or name.endswith("_" + key):
-            if best is None or len(key) > len(best):
-                best = key
+        if (name == key or name.endswith("_" + key)) and (best is None or len(key) > len(best)):
+            best = key
     return best
 
 

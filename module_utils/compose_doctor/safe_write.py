@@ -49,7 +49,7 @@ def sha256_file(path):
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return None
-        raise SafeWriteError('%s: cannot read: %s' % (path, exc.strerror or exc))
+        raise SafeWriteError('%s: cannot read: %s' % (path, exc.strerror or exc)) from exc
     return digest.hexdigest()
 
 
@@ -92,7 +92,7 @@ def resolve_uid(owner):
     try:
         return pwd.getpwnam(str(owner)).pw_uid
     except KeyError:
-        raise SafeWriteError('unknown user %r' % owner)
+        raise SafeWriteError('unknown user %r' % owner) from None
 
 
 def resolve_gid(group):
@@ -104,7 +104,7 @@ def resolve_gid(group):
     try:
         return grp.getgrnam(str(group)).gr_gid
     except KeyError:
-        raise SafeWriteError('unknown group %r' % group)
+        raise SafeWriteError('unknown group %r' % group) from None
 
 
 def real_path(path):
@@ -124,7 +124,7 @@ def snapshot(path, allow_dir=False):
         if exc.errno == errno.ENOENT:
             return {'path': path, 'exists': False, 'sha256': None, 'mode': None,
                     'uid': None, 'gid': None, 'owner': None, 'group': None}
-        raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc))
+        raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc)) from exc
     is_dir = stat.S_ISDIR(st.st_mode)
     if not (stat.S_ISREG(st.st_mode) or (allow_dir and is_dir)):
         raise SafeWriteError('%s: not a regular file' % path)
@@ -137,7 +137,7 @@ def read_bytes(path):
         with open(path, 'rb') as handle:
             return handle.read()
     except (IOError, OSError) as exc:
-        raise SafeWriteError('%s: cannot read: %s' % (path, exc.strerror or exc))
+        raise SafeWriteError('%s: cannot read: %s' % (path, exc.strerror or exc)) from exc
 
 
 def read_text(path):
@@ -145,7 +145,7 @@ def read_text(path):
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError:
-        raise SafeWriteError('%s: not UTF-8 text' % path)
+        raise SafeWriteError('%s: not UTF-8 text' % path) from None
 
 
 def ensure_private_dir(path):
@@ -155,7 +155,7 @@ def ensure_private_dir(path):
             os.makedirs(path, BACKUP_DIR_MODE)
         os.chmod(path, BACKUP_DIR_MODE)
     except OSError as exc:
-        raise SafeWriteError('%s: cannot create directory: %s' % (path, exc.strerror or exc))
+        raise SafeWriteError('%s: cannot create directory: %s' % (path, exc.strerror or exc)) from exc
     return path
 
 
@@ -181,7 +181,7 @@ def _module_move(module, tmp, path, mode, uid, gid):
     except OSError:
         raise
     except Exception as exc:  # atomic_move's own failures are plain Exceptions
-        raise SafeWriteError('%s: atomic write failed: %s' % (path, exc))
+        raise SafeWriteError('%s: atomic write failed: %s' % (path, exc)) from exc
     finally:
         os.umask(umask)
     st = os.stat(path)
@@ -211,7 +211,7 @@ def atomic_write(path, data, mode=None, uid=None, gid=None, module=None):
         current = os.stat(path)
     except OSError as exc:
         if exc.errno != errno.ENOENT:
-            raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc))
+            raise SafeWriteError('%s: cannot stat: %s' % (path, exc.strerror or exc)) from exc
     if current is not None and not stat.S_ISREG(current.st_mode):
         raise SafeWriteError('%s: not a regular file' % path)
     if mode is None:
@@ -244,7 +244,7 @@ def atomic_write(path, data, mode=None, uid=None, gid=None, module=None):
         tmp = None
         _fsync_dir(dirname)
     except OSError as exc:
-        raise SafeWriteError('%s: atomic write failed: %s' % (path, exc.strerror or exc))
+        raise SafeWriteError('%s: atomic write failed: %s' % (path, exc.strerror or exc)) from exc
     finally:
         if fd is not None:
             os.close(fd)
@@ -313,6 +313,6 @@ def set_mode_owner(path, mode=None, uid=None, gid=None):
             os.chown(path, want_uid, want_gid)
             changed = True
     except OSError as exc:
-        raise SafeWriteError('%s: cannot set mode/owner: %s' % (path, exc.strerror or exc))
+        raise SafeWriteError('%s: cannot set mode/owner: %s' % (path, exc.strerror or exc)) from exc
     return changed
 
