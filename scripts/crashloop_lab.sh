@@ -29,7 +29,8 @@ states() {
     '{{index .Config.Labels "com.docker.compose.service"}} {{.RestartCount}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{.State.ExitCode}}'
 }
 
-# Every looping service has restarted enough, the health-check case is unhealthy, dep-db runs.
+# Every looping service has restarted enough, the health-check case is unhealthy, dep-db runs,
+# dep-not-ready gave up (exited).
 visible() {
   local services missing=0 name restarts state health
   services=$(compose config --services)
@@ -37,6 +38,7 @@ visible() {
     case "$name" in
       healthcheck-tool-missing) [ "$health" = unhealthy ] || missing=1 ;;
       dep-db) [ "$state" = running ] || missing=1 ;;
+      dep-not-ready) [ "$state" = exited ] || missing=1 ;;
       *) [ "$restarts" -ge "$CRASHLAB_RESTARTS" ] || missing=1 ;;
     esac
   done < <(states)

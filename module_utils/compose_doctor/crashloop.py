@@ -273,6 +273,9 @@ def c_dependency_not_gated(container, captures, view):
     for target in targets:
         cond = deps.get(target)
         if cond != "service_healthy":
+            # the fix (role crashloop) gates this dependency: name it and the file defining it
+            captures["dependency"] = target
+            captures["dependency_file"] = (view.services.get(target) or {}).get("file")
             return "%s depends on %s %s, so it starts before %s is ready%s" % (
                 container.get("service"), target, "with condition %s" % cond if cond else "not at all",
                 target, "" if view.has_healthcheck(target) else " (%s has no healthcheck)" % target)
@@ -473,3 +476,49 @@ def probe_candidates(test, missing_tool=None):
             out = [["CMD", "python3", "-c", _PY_TCP, host, port], ["CMD", "python", "-c", _PY_TCP, host, port],
                    ["CMD", "bash", "-c", "exec 3<>/dev/tcp/%s/%s" % (host, port)]]
     return [c for c in out if c[1] != missing_tool]
+
+
+# Probes a database image answers with its own client, by the port it serves (tried first).
+_PORT_CLIENTS = {
+    5432: [["CMD", "pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]],
+    3306: [["CMD", "mysqladmin", "ping", "-h", "127.0.0.1", "--silent"]],
+    6379: [["CMD", "redis-cli", "-h", "127.0.0.1", "ping"]],
+}
+
+
+def port_probe_candidates(port):
+    """Health-check tests for a service that listens on TCP ``port`` (int or str), best first: the
+    database's own client for its well-known port, then a TCP connect with python3, python or bash.
+    Like probe_candidates, each must be run once in the container before it is written.
+    Returns [] for a port that is not an integer in 1..65535."""
+    try:
+        number = int(str(port).split("/")[0])
+    except (TypeError, ValueError):
+        return []
+    if not 0 < number < 65536:
+        return []
+    p = str(number)
+    return [list(c) for c in _PORT_CLIENTS.get(number, [])] + [
+        ["CMD", "python3", "-c", _PY_TCP, "127.0.0.1", p], ["CMD", "python", "-c", _PY_TCP, "127.0.0.1", p],
+        ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%s" % p]]
+
+
+def gated_depends_on(effective, target):
+    """The ``depends_on`` mapping that gates ``target`` on ``condition: service_healthy``.
+
+    ``effective``: the service's depends_on as Compose's effective model gives it (``docker
+    compose config --format json``: {service: {condition, required, restart}}), or the short list
+    form. The other dependencies keep their condition; ``required: false`` and ``restart: true``
+    are kept where set (Compose's defaults are left out). Returns {service: {condition, ...}}."""
+    if isinstance(effective, (list, tuple)):
+        effective = {name: {} for name in effective}
+    out = {}
+    for name, spec in list((effective or {}).items()) + ([(target, {})] if target not in (effective or {}) else []):
+        spec = spec if isinstance(spec, dict) else {}
+        entry = {"condition": "service_healthy" if name == target else spec.get("condition") or "service_started"}
+        if spec.get("required") is False:
+            entry["required"] = False
+        if spec.get("restart") is True:
+            entry["restart"] = True
+        out[name] = entry
+    return out

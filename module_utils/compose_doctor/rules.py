@@ -517,7 +517,8 @@ def rule_not_running(ctx):
             if diag:
                 fix = ctx.policy["fix_map"].get("restart-loop")
             elif doctor:
-                diag = doctor  # why it exited; parking (the rule's fix) stays on offer
+                # why it exited: the doctor's fix when the cause has one, else parking (the rule's fix)
+                diag, fix = doctor, ctx.fix_of(doctor) or True
                 ev += "\n" + diagnosis_text(doctor)
             excerpt = _log_excerpt(ctx, c.get("log_tail"), limit=3)
             if excerpt:

@@ -27,7 +27,7 @@ _MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.
 if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.compose_doctor.crashloop import probe_candidates  # noqa: E402
+from ansible.module_utils.compose_doctor.crashloop import gated_depends_on, port_probe_candidates, probe_candidates  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 
 _ERROR_RE = re.compile(r'error|failed|denied|not found|no such|unable|cannot|could not|no matching', re.IGNORECASE)
@@ -81,6 +81,17 @@ def healthcheck_candidates(test, missing_tool=None):
     return probe_candidates(test, missing_tool)
 
 
+def port_healthcheck_candidates(port):
+    """Health-check tests for a service listening on ``port`` (crashloop.port_probe_candidates)."""
+    return port_probe_candidates(port)
+
+
+def gate_dependency(depends_on, target):
+    """depends_on with ``target`` gated on service_healthy (crashloop.gated_depends_on)."""
+    return gated_depends_on(depends_on, target)
+
+
 class FilterModule(object):
     def filters(self):
-        return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates}
+        return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates,
+                'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency}

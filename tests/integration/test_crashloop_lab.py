@@ -46,8 +46,10 @@ def test_the_audit_names_the_cause(crash_audit, cause):
 def test_only_causes_with_a_fix_offer_one(crash_audit):
     report, _ = crash_audit
     offered = {f["service"]: (f.get("fix") or {}).get("tag") for f in report["findings"]
-               if f["rule"] in ("restart-loop", "unhealthy", "start-error") and f.get("fix")}
-    assert offered == {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop"}
+               if f["rule"] in ("restart-loop", "unhealthy", "start-error", "not-running") and f.get("fix")
+               and (f.get("diagnosis") or {}).get("cause") not in (None, "unknown")}
+    crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop"}
+    assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
 def test_the_dependency_is_not_blamed(crash_audit):
@@ -56,10 +58,11 @@ def test_the_dependency_is_not_blamed(crash_audit):
                 and f["rule"] in ("restart-loop", "unhealthy", "start-error")]
 
 
-def test_zz_the_health_check_fix_proves_its_probe_then_rollback_restores(crash_audit, tmp_path):
-    """Runs last in this module (it changes the lab): remediate --tags crashloop rewrites the
-    curl health check with a probe the image has, the service becomes healthy; rollback restores
-    the file byte for byte."""
+def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_audit, tmp_path):
+    """Runs last in this module (it changes the lab): remediate --tags crashloop rewrites the curl
+    health check with a probe the image has (the service becomes healthy) and gates dep-not-ready
+    on a health check proven in dep-db (it starts once dep-db answers and stays up); a second run
+    changes nothing; rollback restores the files byte for byte and the old failures return."""
     import docker
     from conftest import tree_state, wait_for
     client = docker.from_env()
@@ -67,14 +70,23 @@ def test_zz_the_health_check_fix_proves_its_probe_then_rollback_restores(crash_a
     common = ["-e", f"compose_project_dir={LAB}", "-e", f"audit_reports_dir={tmp_path / 'r'}",
               "-e", f"compose_doctor_journal_dir={tmp_path / 'journal'}"]
     check = run_playbook("remediate.yml", "--check", "--diff", "--tags", "crashloop", *common)
-    assert tree_state(LAB) == before and "python3" in check.stdout
+    assert tree_state(LAB) == before and "python3" in check.stdout and "service_healthy" in check.stdout
     run_playbook("remediate.yml", "--tags", "crashloop", *common)
-    health = lambda: client.containers.get("cdcrash-healthcheck-tool-missing-1").attrs["State"]["Health"]["Status"]  # noqa: E731
+    attrs = lambda name: client.containers.get(f"cdcrash-{name}-1").attrs  # noqa: E731
+    health = lambda: attrs("healthcheck-tool-missing")["State"]["Health"]["Status"]  # noqa: E731
     wait_for(health, until=lambda s: s == "healthy", what="the service healthy with the new probe")
-    test = yaml.safe_load((LAB / "compose.yaml").read_text())["services"]["healthcheck-tool-missing"]["healthcheck"]["test"]
+    services = yaml.safe_load((LAB / "compose.yaml").read_text())["services"]
+    test = services["healthcheck-tool-missing"]["healthcheck"]["test"]
     assert test[:2] == ["CMD", "python3"] and test[-1] == "http://localhost:8000/"
+    assert services["dep-not-ready"]["depends_on"] == {"dep-db": {"condition": "service_healthy"}}
+    assert services["dep-db"]["healthcheck"]["test"][-2:] == ["127.0.0.1", "5432"]
+    gated = attrs("dep-not-ready")
+    assert gated["State"]["Status"] == "running" and gated["RestartCount"] == 0
+    assert attrs("dep-db")["State"]["Health"]["Status"] == "healthy"
     again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
     run_playbook("rollback.yml", *common)
     assert tree_state(LAB) == before
     wait_for(health, until=lambda s: s == "unhealthy", what="the service back to its old probe (unhealthy)")
+    wait_for(lambda: attrs("dep-not-ready")["State"]["Status"], until=lambda s: s == "exited",
+             what="dep-not-ready started too early again (no gate)")

@@ -277,3 +277,39 @@ def test_a_loop_caught_running_takes_its_exit_and_oom_from_the_events():
     assert d["cause"] == "oom-killed" and "2 oom event(s)" in d["confirmations"][0]
     exited0 = _ctr([], state="running", exit_code=0, history={"last_exit_code": 0, "oom_kills": 0})
     assert _diag(exited0)["cause"] == "exit0-no-foreground"
+
+
+def test_dependency_not_ready_names_the_dependency_and_its_file_for_the_fix():
+    dep = _ctr(["Error: connect ECONNREFUSED db:5432"], service="api", state="exited", restart_policy="on-failure")
+    view = _view(services={"api": {"depends_on": ["db"]}, "db": {"file": "compose.base.yml"}})
+    d = _diag(dep, view)
+    assert d["cause"] == "dep-not-ready" and d["fix_tag"] == "crashloop"
+    assert d["captures"]["dependency"] == "db" and d["captures"]["dependency_file"] == "compose.base.yml"
+    assert d["captures"]["port"] == "5432"
+
+
+@pytest.mark.parametrize("port,first", [(5432, "pg_isready"), ("3306/tcp", "mysqladmin"), ("6379", "redis-cli"),
+                                        (8080, "python3")])
+def test_port_probe_candidates_try_the_database_client_first(port, first):
+    cands = cl.port_probe_candidates(port)
+    assert cands[0][0] == "CMD" and cands[0][1] == first
+    number = str(port).split("/")[0]
+    assert ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%s" % number] in cands
+    assert all(c[1] != "curl" for c in cands)
+
+
+@pytest.mark.parametrize("port", [None, "", "http", 0, 70000])
+def test_port_probe_candidates_refuse_what_is_not_a_port(port):
+    assert cl.port_probe_candidates(port) == []
+
+
+def test_gated_depends_on_from_the_short_and_the_long_form():
+    assert cl.gated_depends_on(["db", "cache"], "db") == {
+        "db": {"condition": "service_healthy"}, "cache": {"condition": "service_started"}}
+    effective = {"db": {"condition": "service_started", "required": True},
+                 "migrate": {"condition": "service_completed_successfully", "required": False, "restart": True}}
+    assert cl.gated_depends_on(effective, "db") == {
+        "db": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully", "required": False, "restart": True}}
+    assert cl.gated_depends_on({}, "db") == {"db": {"condition": "service_healthy"}}
+    assert cl.gated_depends_on(None, "db") == {"db": {"condition": "service_healthy"}}
