@@ -55,6 +55,10 @@ cmd_up() {
   install -d -m 0755 "$CRASHLAB_DIR/src"                    # empty: hides the image's /app
   install -d -m 0755 "$CRASHLAB_DIR/pids"
   echo 7 > "$CRASHLAB_DIR/pids/server.pid"                   # left by an unclean stop
+  # scripts as a Windows checkout leaves them: CRLF endings, no execute bit
+  printf '#!/bin/sh\r\necho started\r\nexec sleep infinity\r\n' > "$CRASHLAB_DIR/crlf-entrypoint/entrypoint.sh"
+  chmod 0755 "$CRASHLAB_DIR/crlf-entrypoint/entrypoint.sh"
+  chmod 0644 "$CRASHLAB_DIR/entrypoint-not-executable/start.sh"
   compose down --remove-orphans --timeout 1 >/dev/null 2>&1 || true
   log "building and starting ($CRASHLAB_DIR)"
   compose build -q 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e COMPOSE_BAKE -e '^ *$' >&2)

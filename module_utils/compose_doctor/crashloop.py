@@ -522,3 +522,18 @@ def gated_depends_on(effective, target):
             entry["restart"] = True
         out[name] = entry
     return out
+
+
+def executable_mode(mode):
+    """The mode that lets whoever may read a script execute it: ``"0644"`` -> ``"0755"``,
+    ``"0600"`` -> ``"0700"``, ``"0640"`` -> ``"0750"`` (mode as an octal string or int).
+    Returns None when the result would be world-writable (never made executable for everyone:
+    fix that file's mode by hand) or the mode does not parse."""
+    try:
+        value = int(str(mode), 8) if not isinstance(mode, int) else mode
+    except ValueError:
+        return None
+    new = value | ((value & 0o444) >> 2)
+    if new & 0o002:
+        return None
+    return "%04o" % new

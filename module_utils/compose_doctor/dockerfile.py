@@ -146,3 +146,81 @@ def _read_requirements_fs(path, seen, depth=0):
             if name not in packages:
                 packages.append(name)
     return packages
+
+
+def _copy_flags(args):
+    """{'chmod': '755', 'from': 'builder', ...} from COPY/ADD --flag=value options."""
+    flags = {}
+    for token in args.split():
+        if not token.startswith('--'):
+            break
+        key, _, value = token[2:].partition('=')
+        flags[key.lower()] = value
+    return flags
+
+
+def _copy_dest(args):
+    args = args.strip()
+    if args.startswith('['):
+        try:
+            return str(json.loads(args)[-1])
+        except (ValueError, IndexError):
+            return None
+    tokens = [t for t in args.split() if not t.startswith('--')]
+    return tokens[-1] if len(tokens) >= 2 else None
+
+
+def _in_image(workdir, dest):
+    path = dest if dest.startswith('/') else os.path.join(workdir or '/', dest)
+    return os.path.normpath(path), dest.endswith('/') or dest in ('.', './')
+
+
+def _source_for(src, dest, is_dir_dest, many, image_path):
+    """The context-relative source that becomes image_path through one COPY source, or None."""
+    src = src.rstrip('/') or '.'
+    if not is_dir_dest and not many:
+        if dest == image_path:
+            return src  # COPY start.sh /app/start.sh (or a directory copied onto dest)
+        if image_path.startswith(dest + '/'):
+            return os.path.join(src, os.path.relpath(image_path, dest))
+        return None
+    if (os.path.dirname(image_path) == dest and not any(c in src for c in '*?[')
+            and os.path.basename(src) == os.path.basename(image_path)):
+        return src
+    if image_path.startswith(dest.rstrip('/') + '/'):
+        return os.path.join(src, os.path.relpath(image_path, dest))  # a directory's contents
+    return None
+
+
+def copied_from_context(text, image_path):
+    """Which build-context file becomes ``image_path`` in the image a Dockerfile builds.
+
+    ``text``: the Dockerfile; ``image_path``: an absolute path in the image (e.g. the entrypoint
+    named by a crash log). Follows WORKDIR and COPY/ADD (the last one that writes the path wins; a
+    ``--from`` stage copy or a URL source is not from the context). Returns
+    ``{'source': context-relative path, 'chmod': the --chmod value or None, 'instruction': line,
+    'changed_after': True when a later RUN names the file (chmod, sed, ...)}``, or None when no
+    COPY/ADD of the context writes it (the image's own file, or created by RUN)."""
+    workdir, found = '/', None
+    base = os.path.basename(image_path)
+    for instr, args in dockerfile_instructions(text or ''):
+        if instr == 'FROM':
+            workdir, found = '/', None  # a new stage: only the last stage is the image
+        elif instr == 'WORKDIR':
+            workdir = os.path.normpath(os.path.join(workdir, args.strip().strip('"\'')))
+        elif instr in ('COPY', 'ADD'):
+            flags = _copy_flags(args)
+            dest_raw, sources = _copy_dest(args), _copy_sources(args)
+            if flags.get('from') or not dest_raw:
+                continue
+            dest, is_dir = _in_image(workdir, dest_raw)
+            for src in sources:
+                if '://' in src:
+                    continue
+                hit = _source_for(src, dest, is_dir, len(sources) > 1, image_path)
+                if hit is not None:
+                    found = {'source': os.path.normpath(hit), 'chmod': flags.get('chmod') or None,
+                             'instruction': '%s %s' % (instr, args.strip()), 'changed_after': False}
+        elif instr == 'RUN' and found and (image_path in args or re.search(r'(?:^|[\s/])%s\b' % re.escape(base), args)):
+            found['changed_after'] = True
+    return found

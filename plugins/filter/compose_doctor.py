@@ -27,7 +27,9 @@ _MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.
 if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.compose_doctor.crashloop import gated_depends_on, port_probe_candidates, probe_candidates  # noqa: E402
+from ansible.module_utils.compose_doctor.crashloop import (  # noqa: E402
+    executable_mode, gated_depends_on, port_probe_candidates, probe_candidates)
+from ansible.module_utils.compose_doctor.dockerfile import copied_from_context  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 
 _ERROR_RE = re.compile(r'error|failed|denied|not found|no such|unable|cannot|could not|no matching', re.IGNORECASE)
@@ -91,7 +93,18 @@ def gate_dependency(depends_on, target):
     return gated_depends_on(depends_on, target)
 
 
+def script_executable_mode(mode):
+    """Mode with execute where read is allowed, '' when that would be world-writable (crashloop.executable_mode)."""
+    return executable_mode(mode) or ''
+
+
+def dockerfile_source(text, image_path):
+    """The build-context file a Dockerfile copies to ``image_path`` (dockerfile.copied_from_context)."""
+    return copied_from_context(text, image_path)
+
+
 class FilterModule(object):
     def filters(self):
         return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates,
-                'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency}
+                'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency,
+                'dockerfile_source': dockerfile_source, 'executable_mode': script_executable_mode}

@@ -48,7 +48,8 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
     offered = {f["service"]: (f.get("fix") or {}).get("tag") for f in report["findings"]
                if f["rule"] in ("restart-loop", "unhealthy", "start-error", "not-running") and f.get("fix")
                and (f.get("diagnosis") or {}).get("cause") not in (None, "unknown")}
-    crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop"}
+    crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop",
+                       "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop"}
     assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
@@ -60,8 +61,10 @@ def test_the_dependency_is_not_blamed(crash_audit):
 
 def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_audit, tmp_path):
     """Runs last in this module (it changes the lab): remediate --tags crashloop rewrites the curl
-    health check with a probe the image has (the service becomes healthy) and gates dep-not-ready
-    on a health check proven in dep-db (it starts once dep-db answers and stays up); a second run
+    health check with a probe the image has (the service becomes healthy), gates dep-not-ready
+    on a health check proven in dep-db (it starts once dep-db answers and stays up), makes the
+    entrypoint script executable and strips the CRLF of the other in their build contexts, then
+    rebuilds both (they run and stay up); a second run
     changes nothing; rollback restores the files byte for byte and the old failures return."""
     import docker
     from conftest import tree_state, wait_for
@@ -82,6 +85,11 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     assert services["dep-db"]["healthcheck"]["test"][-2:] == ["127.0.0.1", "5432"]
     gated = attrs("dep-not-ready")
     assert gated["State"]["Status"] == "running" and gated["RestartCount"] == 0
+    start = LAB / "entrypoint-not-executable" / "start.sh"
+    assert oct(start.stat().st_mode & 0o777) == "0o755"
+    assert b"\r" not in (LAB / "crlf-entrypoint" / "entrypoint.sh").read_bytes()
+    for name in ("entrypoint-not-executable", "crlf-entrypoint"):  # rebuilt: the script runs, no restart
+        assert attrs(name)["State"]["Status"] == "running" and attrs(name)["RestartCount"] == 0, name
     assert attrs("dep-db")["State"]["Health"]["Status"] == "healthy"
     again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
@@ -90,3 +98,5 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     wait_for(health, until=lambda s: s == "unhealthy", what="the service back to its old probe (unhealthy)")
     wait_for(lambda: attrs("dep-not-ready")["State"]["Status"], until=lambda s: s == "exited",
              what="dep-not-ready started too early again (no gate)")
+    for name in ("entrypoint-not-executable", "crlf-entrypoint"):  # the old image is back (rollback tag)
+        wait_for(lambda n=name: attrs(n)["RestartCount"], until=lambda c: c >= 1, what=f"{name} failing again")

@@ -313,3 +313,9 @@ def test_gated_depends_on_from_the_short_and_the_long_form():
         "migrate": {"condition": "service_completed_successfully", "required": False, "restart": True}}
     assert cl.gated_depends_on({}, "db") == {"db": {"condition": "service_healthy"}}
     assert cl.gated_depends_on(None, "db") == {"db": {"condition": "service_healthy"}}
+
+
+@pytest.mark.parametrize("mode,new", [("0644", "0755"), ("0600", "0700"), ("0640", "0750"), ("644", "0755"),
+                                      (0o444, "0555"), ("0755", "0755"), ("0666", None), ("x", None)])
+def test_executable_mode_follows_the_read_bits_and_never_world_writable(mode, new):
+    assert cl.executable_mode(mode) == new

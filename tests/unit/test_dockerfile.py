@@ -71,3 +71,36 @@ def test_requirements_for_build_fs(tmp_path):
         {'path': 'agents/a/requirements.txt', 'packages': ['requests', 'pyyaml']},
         {'path': 'agents/a/requirements/prod.txt', 'packages': ['psutil']},
     ]
+
+
+@pytest.mark.parametrize("text,image_path,source", [
+    ("FROM x\nWORKDIR /app\nCOPY start.sh .\n", "/app/start.sh", "start.sh"),
+    ("FROM x\nCOPY docker/entrypoint.sh /entrypoint.sh\n", "/entrypoint.sh", "docker/entrypoint.sh"),
+    ("FROM x\nCOPY ./docker/entrypoint.sh /usr/local/bin/\n", "/usr/local/bin/entrypoint.sh", "docker/entrypoint.sh"),
+    ("FROM x\nCOPY a.sh b.sh /usr/local/bin/\n", "/usr/local/bin/b.sh", "b.sh"),
+    ("FROM x\nCOPY . /app\n", "/app/bin/run.sh", "bin/run.sh"),
+    ("FROM x\nWORKDIR /srv\nWORKDIR app\nCOPY [\"scripts/run.sh\", \"run.sh\"]\n", "/srv/app/run.sh", "scripts/run.sh"),
+    ("FROM x\nADD --chown=app:app start.sh /start.sh\n", "/start.sh", "start.sh"),
+    ("FROM x\nCOPY old.sh /start.sh\nCOPY new.sh /start.sh\n", "/start.sh", "new.sh"),
+])
+def test_copied_from_context_finds_the_source(text, image_path, source):
+    found = df.copied_from_context(text, image_path)
+    assert found["source"] == source and found["changed_after"] is False
+
+
+@pytest.mark.parametrize("text", [
+    "FROM x\nRUN printf '#!/bin/sh' > /start.sh\n",                    # created by RUN
+    "FROM x AS build\nCOPY start.sh /start.sh\nFROM y\nCOPY --from=build /start.sh /start.sh\n",  # another stage
+    "FROM x\nADD https://example.com/start.sh /start.sh\n",             # a URL
+    "FROM x\nCOPY other.sh /srv/\n",                                     # another file
+    "",
+])
+def test_copied_from_context_none_when_not_from_the_context(text):
+    assert df.copied_from_context(text, "/start.sh") is None
+
+
+def test_copied_from_context_reports_chmod_and_later_changes():
+    found = df.copied_from_context("FROM x\nCOPY --chmod=644 start.sh /start.sh\n", "/start.sh")
+    assert found["chmod"] == "644"
+    later = df.copied_from_context("FROM x\nCOPY start.sh /start.sh\nRUN chmod 644 /start.sh\n", "/start.sh")
+    assert later["changed_after"] is True and later["chmod"] is None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import compose_service_edit
+import line_endings
 import remediation_journal
 import requirement_line
 
@@ -148,3 +149,28 @@ def test_journal_module_errors(jdir, run_module):
     assert res['failed'] and 'no remediation run' in res['msg']
     res = run_module(remediation_journal, dict(action='record', run_id='../evil', entries=[], journal_dir=jdir))
     assert res['failed'] and 'invalid run id' in res['msg']
+
+
+def test_line_endings_check_apply_idempotent_and_restore(proj, jdir, run_module):
+    script = proj / 'entrypoint.sh'
+    crlf = b'#!/bin/sh\r\nexport TOKEN=s3cr3t-value\r\necho "a\rb"\r\nexec app\r'
+    script.write_bytes(crlf)
+    os.chmod(str(script), 0o755)
+    args = dict(path=str(script), journal_dir=jdir, journal_run_id='run-1')
+    before = _tree(proj.parent)
+    res = run_module(line_endings, args, check=True, diff=True)
+    assert res['changed'] is True and res['crlf_lines'] == 4 and res['backup'] is None
+    assert 's3cr3t-value' not in json.dumps(res)  # the masked diff
+    assert _tree(proj.parent) == before and not os.path.exists(jdir)
+    res = run_module(line_endings, args)
+    assert res['changed'] is True and script.read_bytes() == b'#!/bin/sh\nexport TOKEN=s3cr3t-value\necho "a\rb"\nexec app\n'
+    assert _mode(str(script)) == 0o755 and Path(res['backup']).read_bytes() == crlf
+    again = run_module(line_endings, args)
+    assert again['changed'] is False and again['crlf_lines'] == 0
+    restored = run_module(remediation_journal, dict(action='restore', journal_dir=jdir))
+    assert restored['changed'] is True and script.read_bytes() == crlf
+
+
+def test_line_endings_refuses_what_is_not_a_file(proj, jdir, run_module):
+    res = run_module(line_endings, dict(path=str(proj), journal_dir=jdir))
+    assert res['failed'] and 'not a regular file' in res['msg']

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo worker started
+exec sleep infinity
