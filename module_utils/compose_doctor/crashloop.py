@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 STATES = ("restart-loop", "exited", "start-error", "unhealthy")
@@ -537,3 +538,23 @@ def executable_mode(mode):
     if new & 0o002:
         return None
     return "%04o" % new
+
+
+def mounted_host_path(mounts, path):
+    """Where a container path lives on the host, through the mount that covers it.
+
+    ``mounts``: the engine's ``.Mounts`` ([{Type, Source, Destination, RW}], inspect form) or the
+    evidence form ([{type, source, destination, rw}]); ``path``: an absolute container path.
+    Returns {'host_path', 'type', 'rw', 'destination'} for a bind or volume mount (the deepest
+    that covers the path), or None when the path is in the container's own layer."""
+    best = None
+    for m in mounts or []:
+        get = (lambda k, m=m: m.get(k) if k in m else m.get(k.lower()))  # inspect or evidence keys
+        dest = (get("Destination") or "").rstrip("/") or "/"
+        covers = path == dest or (path or "").startswith(dest.rstrip("/") + "/")
+        if covers and get("Type") in ("bind", "volume") and get("Source") and (
+                best is None or len(dest) > len(best["destination"])):
+            rel = os.path.relpath(path, dest) if path != dest else ""
+            best = {"host_path": os.path.normpath(os.path.join(get("Source"), rel)), "type": get("Type"),
+                    "rw": bool(get("RW") if get("RW") is not None else True), "destination": dest}
+    return best

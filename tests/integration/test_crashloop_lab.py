@@ -49,7 +49,8 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
                if f["rule"] in ("restart-loop", "unhealthy", "start-error", "not-running") and f.get("fix")
                and (f.get("diagnosis") or {}).get("cause") not in (None, "unknown")}
     crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop",
-                       "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop"}
+                       "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop",
+                       "stale-pid-file": "crashloop"}
     assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
@@ -64,7 +65,8 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     health check with a probe the image has (the service becomes healthy), gates dep-not-ready
     on a health check proven in dep-db (it starts once dep-db answers and stays up), makes the
     entrypoint script executable and strips the CRLF of the other in their build contexts, then
-    rebuilds both (they run and stay up); a second run
+    rebuilds both (they run and stay up), removes the stale PID file (backed up) while its container
+    is stopped and starts it; a second run
     changes nothing; rollback restores the files byte for byte and the old failures return."""
     import docker
     from conftest import tree_state, wait_for
@@ -90,6 +92,7 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     assert b"\r" not in (LAB / "crlf-entrypoint" / "entrypoint.sh").read_bytes()
     for name in ("entrypoint-not-executable", "crlf-entrypoint"):  # rebuilt: the script runs, no restart
         assert attrs(name)["State"]["Status"] == "running" and attrs(name)["RestartCount"] == 0, name
+    assert attrs("stale-pid-file")["State"]["Status"] == "running"  # started without the stale file
     assert attrs("dep-db")["State"]["Health"]["Status"] == "healthy"
     again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
@@ -98,5 +101,5 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     wait_for(health, until=lambda s: s == "unhealthy", what="the service back to its old probe (unhealthy)")
     wait_for(lambda: attrs("dep-not-ready")["State"]["Status"], until=lambda s: s == "exited",
              what="dep-not-ready started too early again (no gate)")
-    for name in ("entrypoint-not-executable", "crlf-entrypoint"):  # the old image is back (rollback tag)
+    for name in ("entrypoint-not-executable", "crlf-entrypoint", "stale-pid-file"):  # old image / the PID file back
         wait_for(lambda n=name: attrs(n)["RestartCount"], until=lambda c: c >= 1, what=f"{name} failing again")

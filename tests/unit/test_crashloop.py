@@ -319,3 +319,18 @@ def test_gated_depends_on_from_the_short_and_the_long_form():
                                       (0o444, "0555"), ("0755", "0755"), ("0666", None), ("x", None)])
 def test_executable_mode_follows_the_read_bits_and_never_world_writable(mode, new):
     assert cl.executable_mode(mode) == new
+
+
+def test_mounted_host_path_through_the_deepest_bind_or_volume():
+    mounts = [{"Type": "bind", "Source": "/srv/app", "Destination": "/app", "RW": True},
+              {"Type": "volume", "Source": "/var/lib/docker/volumes/p_tmp/_data", "Destination": "/app/tmp", "RW": True},
+              {"Type": "tmpfs", "Source": "", "Destination": "/run", "RW": True}]
+    assert cl.mounted_host_path(mounts, "/app/tmp/server.pid") == {
+        "host_path": "/var/lib/docker/volumes/p_tmp/_data/server.pid", "type": "volume", "rw": True,
+        "destination": "/app/tmp"}
+    assert cl.mounted_host_path(mounts, "/app/conf/x.pid")["host_path"] == "/srv/app/conf/x.pid"
+    assert cl.mounted_host_path(mounts, "/apps/x.pid") is None      # not under /app
+    assert cl.mounted_host_path(mounts, "/run/x.pid") is None       # tmpfs: gone with the container
+    evidence = [{"type": "bind", "source": "/h/pids", "destination": "/app/tmp", "rw": False}]
+    assert cl.mounted_host_path(evidence, "/app/tmp/server.pid") == {
+        "host_path": "/h/pids/server.pid", "type": "bind", "rw": False, "destination": "/app/tmp"}
