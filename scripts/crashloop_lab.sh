@@ -37,7 +37,7 @@ visible() {
   while read -r name restarts state health _; do
     case "$name" in
       healthcheck-tool-missing) [ "$health" = unhealthy ] || missing=1 ;;
-      dep-db) [ "$state" = running ] || missing=1 ;;
+      dep-db|dns-target) [ "$state" = running ] || missing=1 ;;
       dep-not-ready) [ "$state" = exited ] || missing=1 ;;
       *) [ "$restarts" -ge "$CRASHLAB_RESTARTS" ] || missing=1 ;;
     esac

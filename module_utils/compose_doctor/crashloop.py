@@ -169,9 +169,12 @@ def _result(cause, confidence, lines, confirms, captures, container, view):
         action = (cause.get("action") or "").format_map(_Blank(captures))
     except (ValueError, IndexError, AttributeError):
         action = cause.get("action") or ""
+    # a cause with several sub-causes offers its fix only for the one it fixes (fix_needs: captures)
+    fixable = all(captures.get(name) for name in cause.get("fix_needs") or [])
     return {"cause": cause["id"], "title": cause.get("title") or cause["id"], "confidence": confidence,
             "evidence": lines, "confirmations": confirms, "captures": captures, "action": action,
-            "fix": cause.get("fix") or "report", "fix_tag": cause.get("fix_tag"), "upstream": upstream}
+            "fix": (cause.get("fix") or "report") if fixable else "report",
+            "fix_tag": cause.get("fix_tag") if fixable else None, "upstream": upstream}
 
 
 class _Blank(dict):
@@ -256,6 +259,7 @@ def c_no_shared_network(container, captures, view):
         return None
     mine, theirs = set(container.get("networks") or []), view.networks_of(host)
     if mine and theirs and not mine & theirs:
+        captures["network_of"] = host  # the fix (role crashloop) joins one of its networks
         return "%s (networks %s) shares no network with %s (networks %s)" % (
             container.get("service"), ", ".join(sorted(mine)), host, ", ".join(sorted(theirs)))
     return None
@@ -558,3 +562,16 @@ def mounted_host_path(mounts, path):
             best = {"host_path": os.path.normpath(os.path.join(get("Source"), rel)), "type": get("Type"),
                     "rw": bool(get("RW") if get("RW") is not None else True), "destination": dest}
     return best
+
+
+def joined_networks(effective, network):
+    """The ``networks`` mapping of a service that also joins ``network``.
+
+    ``effective``: the service's networks as Compose's effective model gives them ({name: settings
+    or None}; a service without ``networks:`` is on ``default``), or the short list form. Every
+    network it is on keeps its settings (aliases, addresses). Returns {name: settings or None}."""
+    if isinstance(effective, (list, tuple)):
+        effective = {name: None for name in effective}
+    out = dict(effective or {"default": None})
+    out.setdefault(network, None)
+    return out

@@ -28,7 +28,7 @@ if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
 from ansible.module_utils.compose_doctor.crashloop import (  # noqa: E402
-    executable_mode, gated_depends_on, mounted_host_path, port_probe_candidates, probe_candidates)
+    executable_mode, gated_depends_on, joined_networks, mounted_host_path, port_probe_candidates, probe_candidates)
 from ansible.module_utils.compose_doctor.dockerfile import copied_from_context  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 
@@ -103,6 +103,11 @@ def host_path_in_mounts(mounts, path):
     return mounted_host_path(mounts, path)
 
 
+def join_network(networks, network):
+    """A service's networks with ``network`` added, settings kept (crashloop.joined_networks)."""
+    return joined_networks(networks, network)
+
+
 def dockerfile_source(text, image_path):
     """The build-context file a Dockerfile copies to ``image_path`` (dockerfile.copied_from_context)."""
     return copied_from_context(text, image_path)
@@ -113,4 +118,4 @@ class FilterModule(object):
         return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates,
                 'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency,
                 'dockerfile_source': dockerfile_source, 'executable_mode': script_executable_mode,
-                'host_path_in_mounts': host_path_in_mounts}
+                'host_path_in_mounts': host_path_in_mounts, 'join_network': join_network}

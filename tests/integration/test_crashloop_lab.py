@@ -10,7 +10,8 @@ import yaml
 from conftest import ROOT, run_playbook
 
 LAB = ROOT / ".lab-crashloops"
-NOT_A_CAUSE = {"dep-db"}   # the dependency dep-not-ready starts too early against
+NOT_A_CAUSE = {"dep-db", "dns-target"}   # dependencies: not failing themselves
+CAUSE_OF = {"dns-other-network": "service-dns-unresolvable"}   # a second case of one cause
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def test_the_audit_names_the_cause(crash_audit, cause):
              and f["rule"] in ("restart-loop", "unhealthy", "start-error", "not-running")]
     assert found, f"no failure finding for {cause}"
     diag = found[0]["diagnosis"] or {}
-    assert diag.get("cause") == cause, found[0]["evidence"]
+    assert diag.get("cause") == CAUSE_OF.get(cause, cause), found[0]["evidence"]
     assert diag["confidence"] in ("confirmed", "log") and diag["evidence"] + diag["confirmations"]
     assert "cause: " in found[0]["evidence"] and "what to do: " in found[0]["evidence"]
 
@@ -50,7 +51,7 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
                and (f.get("diagnosis") or {}).get("cause") not in (None, "unknown")}
     crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop",
                        "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop",
-                       "stale-pid-file": "crashloop"}
+                       "stale-pid-file": "crashloop", "dns-other-network": "crashloop"}
     assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
@@ -66,7 +67,7 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     on a health check proven in dep-db (it starts once dep-db answers and stays up), makes the
     entrypoint script executable and strips the CRLF of the other in their build contexts, then
     rebuilds both (they run and stay up), removes the stale PID file (backed up) while its container
-    is stopped and starts it; a second run
+    is stopped and starts it, joins dns-other-network to dns-target's network; a second run
     changes nothing; rollback restores the files byte for byte and the old failures return."""
     import docker
     from conftest import tree_state, wait_for
@@ -93,6 +94,10 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     for name in ("entrypoint-not-executable", "crlf-entrypoint"):  # rebuilt: the script runs, no restart
         assert attrs(name)["State"]["Status"] == "running" and attrs(name)["RestartCount"] == 0, name
     assert attrs("stale-pid-file")["State"]["Status"] == "running"  # started without the stale file
+    joined = attrs("dns-other-network")
+    assert services["dns-other-network"]["networks"] == {"front": None, "back": None}
+    assert set(joined["NetworkSettings"]["Networks"]) == {"cdcrash_front", "cdcrash_back"}
+    assert joined["State"]["Status"] == "running" and joined["RestartCount"] == 0
     assert attrs("dep-db")["State"]["Health"]["Status"] == "healthy"
     again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
@@ -101,5 +106,5 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     wait_for(health, until=lambda s: s == "unhealthy", what="the service back to its old probe (unhealthy)")
     wait_for(lambda: attrs("dep-not-ready")["State"]["Status"], until=lambda s: s == "exited",
              what="dep-not-ready started too early again (no gate)")
-    for name in ("entrypoint-not-executable", "crlf-entrypoint", "stale-pid-file"):  # old image / the PID file back
+    for name in ("entrypoint-not-executable", "crlf-entrypoint", "stale-pid-file", "dns-other-network"):
         wait_for(lambda n=name: attrs(n)["RestartCount"], until=lambda c: c >= 1, what=f"{name} failing again")

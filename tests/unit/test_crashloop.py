@@ -334,3 +334,22 @@ def test_mounted_host_path_through_the_deepest_bind_or_volume():
     evidence = [{"type": "bind", "source": "/h/pids", "destination": "/app/tmp", "rw": False}]
     assert cl.mounted_host_path(evidence, "/app/tmp/server.pid") == {
         "host_path": "/h/pids/server.pid", "type": "bind", "rw": False, "destination": "/app/tmp"}
+
+
+def test_dns_fix_offered_only_when_no_network_is_shared():
+    log = ["connecting to api:8080", "socket.gaierror: [Errno -2] Name or service not known"]
+    client = _ctr(log, networks=["p_front"])
+    api = _ctr([], service="api", name="p-api-1", state="running", networks=["p_back"])
+    d = _diag(client, _view(services={"app": {}, "api": {}}, containers=[client, api]))
+    assert d["cause"] == "service-dns-unresolvable" and d["fix_tag"] == "crashloop"
+    assert d["captures"]["network_of"] == "api" and "shares no network" in " ".join(d["confirmations"])
+    typo = _ctr(["connecting to apj:8080", "socket.gaierror: [Errno -2] Name or service not known"])
+    t = _diag(typo, _view(services={"app": {}, "api": {}}, containers=[typo, api]))
+    assert t["cause"] == "service-dns-unresolvable" and t["fix_tag"] is None and t["fix"] == "report"
+
+
+def test_joined_networks_keeps_every_network_and_its_settings():
+    assert cl.joined_networks({"front": {"aliases": ["web"]}}, "back") == {"front": {"aliases": ["web"]}, "back": None}
+    assert cl.joined_networks(["front"], "back") == {"front": None, "back": None}
+    assert cl.joined_networks(None, "back") == {"default": None, "back": None}
+    assert cl.joined_networks({"back": {"ipv4_address": "10.0.0.5"}}, "back") == {"back": {"ipv4_address": "10.0.0.5"}}
