@@ -172,7 +172,11 @@ compose:
           build (context, dockerfile, requirements), user, privileged, network_mode, cap_add, group_add, ports,
           expose, mem_limit_bytes, mem_reservation_bytes, limit_source, mounts, environment (per key - class and
           length, never a value), secret_env (per secret setting - key, file, line, literal, class, length),
-          healthcheck, profiles, restart, logging, labels (keys), env_file, depends_on and problems.
+          healthcheck, profiles, restart, logging, labels (keys), env_file, depends_on, problems, and for the
+          container-runtime checks cap_drop, security_opt, pid, ipc, uts, userns_mode, devices, read_only,
+          pids_limit, cpus, cpu_quota, cpu_shares, cpuset and restart_policy.
+        - C(devices) entries are C({source, target, permissions}); C(restart_policy) is C({name, max_retries,
+          source}) (C(max_retries) 0 is unlimited), from C(restart) or else C(deploy.restart_policy).
         - C(ports) entries are C({host_ip, published, published_end, target, target_end, protocol,
           all_interfaces, ephemeral}); C(published) is null when Docker picks a random host port.
         - C(problems) are C({key, shape, message, file, line}) for values that could not be read.

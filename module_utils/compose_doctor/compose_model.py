@@ -32,8 +32,8 @@ import subprocess
 
 from ansible.module_utils.compose_doctor import compose_fallback, env_file
 from ansible.module_utils.compose_doctor.compose_values import (
-    environment_to_dict, env_file_entries, has_reference, mapping, referenced_names, normalize_mounts, normalize_ports,
-    scalar_str, shape, size_or_problem, string_list,
+    environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names, normalize_mounts,
+    normalize_ports, scalar_str, shape, size_or_problem, string_list,
 )
 from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
 from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
@@ -445,7 +445,7 @@ def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, p
     env = environment_to_dict(svc.get('environment'), env_lookup)
     user = svc.get('user')
     image = svc.get('image')
-    return {
+    facts = {
         'image': str(image) if isinstance(image, (str, int, float)) and not isinstance(image, bool) else None,
         'build': normalize_build(svc.get('build'), project_dir, problems),
         'user': scalar_str(user) if isinstance(user, (str, int)) and user != '' else None,
@@ -469,6 +469,8 @@ def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, p
         'depends_on': _depends_on_names(svc.get('depends_on')),
         'problems': problems,
     }
+    facts.update(isolation_facts(svc, problems))
+    return facts
 
 
 def layer_env_files(project_dir, layers, env):

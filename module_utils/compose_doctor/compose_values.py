@@ -360,3 +360,108 @@ def env_file_entries(value):
         elif isinstance(item, (str, int)) and not isinstance(item, bool):
             out.append({'path': str(item), 'required': True})
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# isolation, privileges and limits (the CIS Docker Benchmark's container runtime section)
+# ---------------------------------------------------------------------------------------------
+
+def _silent_mapping(value):
+    """A dict, or {} without a problem (the key's shape is reported where it is read first)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _flag(value):
+    """Compose booleans: True, 'true' (any case); everything else is False."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == 'true')
+
+
+def number_or_problem(value, key, problems):
+    """A Compose number (``cpus: 0.5``, ``"0.5"``, ``pids_limit: 100``) -> float, or None (+ problem)."""
+    if value is None or value == '':
+        return None
+    if isinstance(value, bool):
+        _problem(problems, key, value, 'expected a number')
+        return None
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        _problem(problems, key, value, 'expected a number')
+        return None
+
+
+def normalize_devices(devices, problems):
+    """Service ``devices``: short (``/dev/x[:/dev/y[:rwm]]``) or long ({source, target, permissions},
+    as newer Compose writes them) -> [{source, target, permissions}]."""
+    items = devices if isinstance(devices, list) else ([] if devices is None else [devices])
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get('source'), str) and item.get('source'):
+            out.append({'source': item['source'], 'target': str(item.get('target') or item['source']),
+                        'permissions': str(item.get('permissions') or 'rwm')})
+        elif isinstance(item, str) and item.strip():
+            parts = item.strip().split(':')
+            out.append({'source': parts[0], 'target': parts[1] if len(parts) > 1 and parts[1] else parts[0],
+                        'permissions': parts[2] if len(parts) > 2 and parts[2] else 'rwm'})
+        else:
+            _problem(problems, 'devices', item, 'not a device mapping')
+    return out
+
+
+def restart_policy(restart, deploy):
+    """The restart policy Compose gives the container: ``restart`` (``no``, ``always``,
+    ``unless-stopped``, ``on-failure[:N]``) wins over ``deploy.restart_policy`` ({condition,
+    max_attempts}) -> {name, max_retries (0: unlimited), source} or None."""
+    if isinstance(restart, str) and restart.strip():
+        name, _, count = restart.strip().partition(':')
+        try:
+            retries = int(count) if count.strip() else 0
+        except ValueError:
+            retries = 0
+        return {'name': name, 'max_retries': retries, 'source': 'restart'}
+    policy = _silent_mapping(_silent_mapping(deploy).get('restart_policy'))
+    condition = policy.get('condition')
+    if not isinstance(condition, str) or not condition:
+        return None
+    name = {'none': 'no', 'any': 'always'}.get(condition, condition)
+    attempts = policy.get('max_attempts')
+    retries = int(attempts) if isinstance(attempts, (int, float)) and not isinstance(attempts, bool) else 0
+    return {'name': name, 'max_retries': retries, 'source': 'deploy.restart_policy'}
+
+
+def _namespace(value):
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def isolation_facts(svc, problems):
+    """The fields the CIS container checks read: options, namespaces, devices and limits.
+
+    ``cap_drop``/``security_opt`` as written (spelling is the rules' business), namespaces
+    (``pid``, ``ipc``, ``uts``, ``userns_mode``) as strings, ``pids_limit`` (service or
+    ``deploy.resources.limits.pids``), CPU settings (``cpus`` or ``deploy.resources.limits.cpus``,
+    ``cpu_quota``, ``cpu_shares``, ``cpuset``) and the effective restart policy."""
+    limits = _silent_mapping(_silent_mapping(_silent_mapping(svc.get('deploy')).get('resources')).get('limits'))
+    pids = number_or_problem(svc.get('pids_limit'), 'pids_limit', problems)
+    if pids is None:
+        pids = number_or_problem(limits.get('pids'), 'deploy.resources.limits.pids', problems)
+    cpus = number_or_problem(svc.get('cpus'), 'cpus', problems)
+    if not cpus:
+        cpus = number_or_problem(limits.get('cpus'), 'deploy.resources.limits.cpus', problems)
+    cpuset = svc.get('cpuset')
+    return {
+        'cap_drop': string_list(svc.get('cap_drop'), 'cap_drop', problems),
+        'security_opt': string_list(svc.get('security_opt'), 'security_opt', problems),
+        'pid': _namespace(svc.get('pid')),
+        'ipc': _namespace(svc.get('ipc')),
+        'uts': _namespace(svc.get('uts')),
+        'userns_mode': _namespace(svc.get('userns_mode')),
+        'devices': normalize_devices(svc.get('devices'), problems),
+        'read_only': _flag(svc.get('read_only')),
+        'pids_limit': int(pids) if pids is not None else None,
+        'cpus': cpus,
+        'cpu_quota': number_or_problem(svc.get('cpu_quota'), 'cpu_quota', problems),
+        'cpu_shares': number_or_problem(svc.get('cpu_shares'), 'cpu_shares', problems),
+        'cpuset': str(cpuset) if isinstance(cpuset, (str, int)) and not isinstance(cpuset, bool) and cpuset != ''
+        else None,
+        'restart_policy': restart_policy(svc.get('restart'), svc.get('deploy')),
+    }

@@ -623,3 +623,14 @@ def test_oversized_file_is_refused_and_compose_not_run(tmp_path):
     assert calls == []   # Compose is not started on a file we refused
     assert 'refused:' in facts['errors'][0]['message'] and facts['errors'][0]['file'] == 'compose.yaml'
     assert facts['cli_error'].startswith('not run:')
+
+
+def test_normalize_service_carries_the_isolation_facts():
+    svc = {'image': 'x', 'security_opt': ['apparmor:unconfined'], 'cap_drop': ['ALL'], 'pid': 'host',
+           'devices': ['/dev/fuse'], 'read_only': 'true', 'pids_limit': 64, 'restart': 'on-failure:3'}
+    out = cm.normalize_service('x', svc, '/proj')
+    assert out['problems'] == []
+    assert (out['security_opt'], out['cap_drop'], out['pid'], out['read_only'], out['pids_limit']) == (
+        ['apparmor:unconfined'], ['ALL'], 'host', True, 64)
+    assert out['devices'] == [{'source': '/dev/fuse', 'target': '/dev/fuse', 'permissions': 'rwm'}]
+    assert out['restart_policy'] == {'name': 'on-failure', 'max_retries': 3, 'source': 'restart'}

@@ -303,3 +303,63 @@ def test_env_file_entries():
 @pytest.mark.parametrize('value, expected', [(True, 'true'), (False, 'false'), (None, None), (5, '5'), ('x', 'x')])
 def test_scalar_str(value, expected):
     assert cv.scalar_str(value) == expected
+
+
+# --- isolation, privileges and limits (CIS container runtime checks) --------------------------
+
+def test_isolation_facts_from_compose_json():
+    """Compose's JSON shapes: numbers as numbers, devices in the long form, deploy limits."""
+    svc = {'cap_drop': ['ALL'], 'security_opt': ['no-new-privileges:true', 'seccomp=unconfined'], 'pid': 'host',
+           'ipc': 'host', 'uts': 'host', 'userns_mode': 'host', 'read_only': True, 'pids_limit': 100,
+           'devices': [{'source': '/dev/fuse', 'target': '/dev/fuse', 'permissions': 'rwm'}],
+           'deploy': {'resources': {'limits': {'cpus': 0.5}}, 'restart_policy': {'condition': 'on-failure'}},
+           'restart': 'on-failure:10', 'cpu_shares': 512, 'cpuset': '0-1'}
+    problems = []
+    out = cv.isolation_facts(svc, problems)
+    assert problems == []
+    assert out == {'cap_drop': ['ALL'], 'security_opt': ['no-new-privileges:true', 'seccomp=unconfined'],
+                   'pid': 'host', 'ipc': 'host', 'uts': 'host', 'userns_mode': 'host',
+                   'devices': [{'source': '/dev/fuse', 'target': '/dev/fuse', 'permissions': 'rwm'}],
+                   'read_only': True, 'pids_limit': 100, 'cpus': 0.5, 'cpu_quota': None, 'cpu_shares': 512.0,
+                   'cpuset': '0-1', 'restart_policy': {'name': 'on-failure', 'max_retries': 10, 'source': 'restart'}}
+
+
+def test_isolation_facts_defaults_and_odd_values():
+    problems = []
+    out = cv.isolation_facts({}, problems)
+    assert problems == [] and out['devices'] == [] and out['security_opt'] == [] and out['read_only'] is False
+    assert (out['pid'], out['pids_limit'], out['cpus'], out['restart_policy']) == (None, None, None, None)
+    out = cv.isolation_facts({'pids_limit': 'lots', 'cpus': True, 'devices': [5], 'read_only': 'TRUE',
+                              'deploy': [1], 'pid': ''}, problems)
+    assert sorted(p['key'] for p in problems) == ['cpus', 'devices', 'pids_limit']  # deploy: memory_limits' own
+    assert out['read_only'] is True and out['pid'] is None and out['pids_limit'] is None
+
+
+def test_isolation_facts_deploy_pids_and_string_numbers():
+    out = cv.isolation_facts({'deploy': {'resources': {'limits': {'pids': '200', 'cpus': '1.5'}}}}, [])
+    assert (out['pids_limit'], out['cpus']) == (200, 1.5)
+
+
+@pytest.mark.parametrize('item, expected', [
+    ('/dev/ttyUSB0', {'source': '/dev/ttyUSB0', 'target': '/dev/ttyUSB0', 'permissions': 'rwm'}),
+    ('/dev/sda:/dev/xvda:r', {'source': '/dev/sda', 'target': '/dev/xvda', 'permissions': 'r'}),
+    ({'source': '/dev/dri'}, {'source': '/dev/dri', 'target': '/dev/dri', 'permissions': 'rwm'}),
+])
+def test_normalize_devices(item, expected):
+    assert cv.normalize_devices([item], []) == [expected]
+
+
+@pytest.mark.parametrize('restart, deploy, expected', [
+    ('on-failure:6', None, {'name': 'on-failure', 'max_retries': 6, 'source': 'restart'}),
+    ('on-failure', None, {'name': 'on-failure', 'max_retries': 0, 'source': 'restart'}),
+    ('always', {'restart_policy': {'condition': 'on-failure', 'max_attempts': 9}},
+     {'name': 'always', 'max_retries': 0, 'source': 'restart'}),
+    (None, {'restart_policy': {'condition': 'on-failure', 'max_attempts': 9}},
+     {'name': 'on-failure', 'max_retries': 9, 'source': 'deploy.restart_policy'}),
+    (None, {'restart_policy': {'condition': 'any'}}, {'name': 'always', 'max_retries': 0,
+                                                      'source': 'deploy.restart_policy'}),
+    (None, {'restart_policy': {}}, None),
+    (None, None, None),
+])
+def test_restart_policy(restart, deploy, expected):
+    assert cv.restart_policy(restart, deploy) == expected
