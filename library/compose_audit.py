@@ -52,6 +52,9 @@ options:
         C(docker_socket_paths), C(docker_socket_names), C(log_drivers_needing_rotation), C(log_rotation_option),
         C(rightsize_headroom), C(rightsize_floor), C(score_weights), C(score_scale), C(crashloop_catalog)
         (the crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml).
+      - For the CIS Docker Benchmark container checks, C(dangerous_capabilities) (capability to severity,
+        merged over the defaults), C(sensitive_host_paths), C(sensitive_mount_read_only_severity),
+        C(sensitive_mount_exempt_read_only), C(privileged_port_max) and C(restart_max_retries).
       - An unknown rule id in C(disabled_rules) or C(rule_severity), or a catalogue pattern that
         does not compile, is an error.
     type: dict
@@ -165,6 +168,10 @@ findings:
     fix:
       description: Remediation role and tag that fix it, or null when the finding is report-only.
       type: dict
+    cis:
+      description: The CIS Docker Benchmark recommendation the rule checks (docker-bench-security's numbering), or null.
+      type: str
+      sample: "5.4"
 summary:
   description: Copy of C(report.summary) for convenient conditionals.
   returned: always

@@ -99,12 +99,38 @@ DEFAULT_POLICY = {
     # the crash-loop doctor's catalogue (roles/audit/files/crashloop_catalog.yml); None: no diagnosis
     # beyond the two built-in ones (missing Python module, Docker socket permission)
     "crashloop_catalog": None,
+    # --- CIS Docker Benchmark section 5 (container runtime), the compose-file side -----------
+    # capability-added (5.4): capability (any case, with or without CAP_) -> severity of a service
+    # that adds it; a finding takes its worst capability. ALL, SYS_ADMIN, SYS_MODULE and
+    # DAC_READ_SEARCH are known container escapes (mount/cgroup release_agent, kernel modules,
+    # open_by_handle_at); the rest widen what a compromised process can do to the host.
+    # Capabilities Docker grants by default (NET_RAW, CHOWN, ...) add nothing and are not listed.
+    "dangerous_capabilities": {
+        "ALL": "high", "SYS_ADMIN": "high", "SYS_MODULE": "high", "DAC_READ_SEARCH": "high",
+        "SYS_PTRACE": "medium", "NET_ADMIN": "medium", "SYS_RAWIO": "medium", "SYS_BOOT": "medium",
+        "SYS_TIME": "medium", "MAC_ADMIN": "medium", "MAC_OVERRIDE": "medium", "BPF": "medium",
+        "PERFMON": "medium", "SYSLOG": "medium", "LINUX_IMMUTABLE": "medium", "SYS_RESOURCE": "medium",
+    },
+    # sensitive-host-mount (5.6): host paths a bind must not expose (the path or anything under it;
+    # '/' only itself). Read-write is the rule's severity, read-only this one. The engine socket is
+    # docker-socket-mount's (5.32), not this rule's.
+    "sensitive_host_paths": ["/", "/boot", "/dev", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/proc", "/sys",
+                             "/usr", "/root", "/var/lib/docker", "/var/lib/containerd"],
+    "sensitive_mount_read_only_severity": "medium",
+    # read-only binds of these (or below them) are the usual harmless ones: time zone and CA bundle
+    "sensitive_mount_exempt_read_only": ["/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo",
+                                         "/etc/ssl/certs"],
+    # privileged-port (5.8): published host ports up to this one
+    "privileged_port_max": 1023,
+    # restart-retries (5.15): on-failure restarts allowed before the finding (0 = unlimited: flagged)
+    "restart_max_retries": 5,
 }
 
 # keys whose dict values are merged (user keys over defaults) instead of replaced
-_MERGED_KEYS = ("python_module_map", "fix_map", "rule_severity", "score_weights")
+_MERGED_KEYS = ("python_module_map", "fix_map", "rule_severity", "score_weights", "dangerous_capabilities")
 _NUMERIC_KEYS = ("restart_threshold", "memory_pressure_pct", "overprovisioned_pct", "sprawl_max_override_files",
-                 "sprawl_min_running_pct", "sprawl_max_dockerfiles", "rightsize_headroom")
+                 "sprawl_min_running_pct", "sprawl_max_dockerfiles", "rightsize_headroom", "privileged_port_max",
+                 "restart_max_retries")
 
 def effective_policy(policy=None):
     """DEFAULT_POLICY with ``policy`` merged over it (dict-valued keys merged one level)."""
@@ -127,10 +153,12 @@ def effective_policy(policy=None):
     if unknown:
         raise ValueError("policy names unknown rule id(s): %s (known: %s)"
                          % (", ".join(sorted(set(unknown))), ", ".join(RULE_ORDER)))
-    for rule, sev in eff["rule_severity"].items():
+    severities = [("rule_severity[%s]" % r, v) for r, v in eff["rule_severity"].items()]
+    severities += [("dangerous_capabilities[%s]" % c, v) for c, v in eff["dangerous_capabilities"].items()]
+    severities.append(("sensitive_mount_read_only_severity", eff["sensitive_mount_read_only_severity"]))
+    for key, sev in severities:
         if sev not in SEVERITIES:
-            raise ValueError("policy rule_severity[%s]=%r is not one of %s"
-                             % (rule, sev, ", ".join(SEVERITIES)))
+            raise ValueError("policy %s=%r is not one of %s" % (key, sev, ", ".join(SEVERITIES)))
     crashloop.compile_catalog(eff["crashloop_catalog"])  # a pattern that does not compile: ValueError
     return eff
 
@@ -988,10 +1016,246 @@ def rule_no_healthcheck(ctx):
     return out
 
 
-Rule = namedtuple("Rule", "func severity title fix impact advice runtime")
+# ----------------------------------------------------------------------------------------
+# CIS Docker Benchmark section 5 (container runtime): what the compose model shows
+# ----------------------------------------------------------------------------------------
 
-# rule-id -> Rule(function, default severity, title, fix, impact, advice, needs runtime)
+def _services(ctx):
+    for name in sorted(ctx.services):
+        yield name, ctx.services[name] or {}
+
+
+def security_options(svc):
+    """A service's ``security_opt`` -> [(key, value, as written)], key lower-cased: Compose and the
+    engine accept ``seccomp:unconfined`` and ``seccomp=unconfined`` alike; a bare
+    ``no-new-privileges`` means ``true``."""
+    out = []
+    for opt in svc.get("security_opt") or []:
+        text = str(opt).strip()
+        m = re.match(r"^([A-Za-z][A-Za-z0-9_-]*)\s*[:=]\s*(.*)$", text)
+        key, value = (m.group(1), m.group(2).strip()) if m else (text, "true")
+        out.append((key.lower(), value, text))
+    return out
+
+
+def capability_name(cap):
+    """'cap_sys_admin', 'CAP_SYS_ADMIN', 'sys_admin' -> 'SYS_ADMIN' (the engine takes any of them)."""
+    name = str(cap).strip().upper()
+    return name[4:] if name.startswith("CAP_") else name
+
+
+def _security_opt_rule(rule, key, values, what):
+    """A rule that fires when ``security_opt`` sets ``key`` to one of ``values`` (any case)."""
+    def check(ctx):
+        out = []
+        for name, svc in _services(ctx):
+            hits = [text for k, v, text in security_options(svc) if k == key and v.lower() in values]
+            if hits:
+                out.append(_finding(ctx, rule, name, "service %s sets security_opt %s: %s" % (
+                    name, ", ".join(hits), what), service=name, fix=None, diagnosis={"security_opt": hits}))
+        return out
+    check.__name__ = "rule_" + rule.replace("-", "_")
+    return check
+
+
+def _host_namespace_rule(rule, key, what):
+    """A rule that fires when the service shares the host's namespace through ``key: host``."""
+    def check(ctx):
+        out = []
+        for name, svc in _services(ctx):
+            if str(svc.get(key) or "").strip().lower() == "host":
+                out.append(_finding(ctx, rule, name, "service %s sets %s: host: %s" % (name, key, what),
+                                    service=name, fix=None, diagnosis={key: "host"}))
+        return out
+    check.__name__ = "rule_" + rule.replace("-", "_")
+    return check
+
+
+rule_apparmor_unconfined = _security_opt_rule(
+    "apparmor-unconfined", "apparmor", ("unconfined",), "the container runs without an AppArmor profile")
+rule_selinux_disabled = _security_opt_rule(
+    "selinux-disabled", "label", ("disable", "type:spc_t", "type:unconfined_t"),
+    "SELinux does not separate the container from the host")
+rule_seccomp_unconfined = _security_opt_rule(
+    "seccomp-unconfined", "seccomp", ("unconfined",), "every system call is open to the container")
+rule_host_network = _host_namespace_rule(
+    "host-network", "network_mode", "the container shares the host's network stack (every host port and "
+    "local-only service, no network isolation)")
+rule_host_pid = _host_namespace_rule(
+    "host-pid", "pid", "the container sees (and with privileges can signal or trace) every host process")
+rule_host_ipc = _host_namespace_rule(
+    "host-ipc", "ipc", "the container shares the host's shared memory and semaphores")
+rule_host_uts = _host_namespace_rule(
+    "host-uts", "uts", "the container can change the host's hostname")
+rule_host_userns = _host_namespace_rule(
+    "host-userns", "userns_mode", "the container opts out of the daemon's user-namespace remapping (root "
+    "in the container is root on the host)")
+
+
+def rule_capability_added(ctx):
+    rated = dict((capability_name(c), sev) for c, sev in ctx.policy["dangerous_capabilities"].items())
+    out = []
+    for name, svc in _services(ctx):
+        caps = []
+        for cap in svc.get("cap_add") or []:
+            cap = capability_name(cap)
+            if cap in rated and cap not in caps:
+                caps.append(cap)
+        if not caps:
+            continue
+        dropped = sorted(set(capability_name(c) for c in svc.get("cap_drop") or []))
+        ev = "service %s adds capabilities %s" % (name, ", ".join(caps))
+        if "ALL" in caps:
+            ev += " (ALL: every capability, close to privileged: true)"
+        ev += "; cap_drop: %s" % (", ".join(dropped) if dropped else "none")
+        severity = min((rated[c] for c in caps), key=lambda sev: SEVERITY_RANK[sev])
+        out.append(_finding(ctx, "capability-added", name, ev, service=name, fix=None, severity=severity,
+                            diagnosis={"cap_add": caps, "cap_drop": dropped}))
+    return out
+
+
+def _under(path, root):
+    """True when ``path`` is ``root`` or below it ('/' is only itself: everything is below it)."""
+    return path == root or (root != "/" and path.startswith(root.rstrip("/") + "/"))
+
+
+def _sensitive_binds(ctx, svc):
+    """[(host path, target, read_only)] of the service's binds of sensitive host paths."""
+    roots = [clean_host_path(p) for p in ctx.policy["sensitive_host_paths"]]
+    exempt = [clean_host_path(p) for p in ctx.policy["sensitive_mount_exempt_read_only"]]
+    hits = []
+    for m in svc.get("mounts") or []:
+        if m.get("type") != "bind" or not m.get("source"):
+            continue
+        src = clean_host_path(m["source"])
+        if src.rsplit("/", 1)[-1] in ctx.policy["docker_socket_names"]:
+            continue  # the engine socket: docker-socket-mount's
+        if not any(_under(src, root) for root in roots):
+            continue
+        if m.get("read_only") and any(_under(src, e) for e in exempt):
+            continue
+        hits.append((src, m.get("target"), bool(m.get("read_only"))))
+    return hits
+
+
+def rule_sensitive_host_mount(ctx):
+    out = []
+    for name, svc in _services(ctx):
+        hits = _sensitive_binds(ctx, svc)
+        if not hits:
+            continue
+        rw = any(not ro for _s, _t, ro in hits)
+        ev = "service %s bind-mounts sensitive host paths: %s" % (name, ", ".join(
+            "%s -> %s (%s)" % (s, t, "read-only" if ro else "read-write") for s, t, ro in hits))
+        out.append(_finding(ctx, "sensitive-host-mount", name, ev, service=name, fix=None,
+                            severity=None if rw else ctx.policy["sensitive_mount_read_only_severity"],
+                            diagnosis={"mounts": [{"source": s, "target": t, "read_only": ro} for s, t, ro in hits],
+                                       "read_write": rw}))
+    return out
+
+
+def rule_mount_propagation_shared(ctx):
+    out = []
+    for name, svc in _services(ctx):
+        hits = [m for m in svc.get("mounts") or [] if str(m.get("propagation") or "").lower() in ("shared", "rshared")]
+        if not hits:
+            continue
+        ev = "service %s mounts with shared propagation: %s (mounts made in the container appear on the host)" % (
+            name, ", ".join("%s -> %s (%s)" % (m.get("source"), m.get("target"), m.get("propagation")) for m in hits))
+        out.append(_finding(ctx, "mount-propagation-shared", name, ev, service=name, fix=None,
+                            diagnosis={"mounts": [{"source": m.get("source"), "target": m.get("target"),
+                                                   "propagation": m.get("propagation")} for m in hits]}))
+    return out
+
+
+def rule_privileged_port(ctx):
+    top = ctx.policy["privileged_port_max"]
+    out = []
+    for name, svc in _services(ctx):
+        for p in svc.get("ports") or []:
+            lo = p.get("published")
+            if not lo or lo > top:
+                continue  # a random host port (None, 0) or an unprivileged one
+            proto = p.get("protocol") or "tcp"
+            label = port_label(p)
+            ev = "service %s publishes host port %s/%s (at or below %d, a privileged port)" % (name, label, proto, top)
+            out.append(_finding(ctx, "privileged-port", "%s:%s/%s" % (name, label, proto), ev, service=name,
+                                fix=None, diagnosis={"port": lo, "port_end": p.get("published_end") or lo,
+                                                     "protocol": proto, "host_ip": p.get("host_ip") or None}))
+    return out
+
+
+def rule_host_devices(ctx):
+    out = []
+    for name, svc in _services(ctx):
+        devices = svc.get("devices") or []
+        if not devices:
+            continue
+        ev = "service %s is given host devices: %s" % (name, ", ".join(
+            "%s -> %s (%s)" % (d.get("source"), d.get("target"), d.get("permissions")) for d in devices))
+        out.append(_finding(ctx, "host-devices", name, ev, service=name, fix=None,
+                            diagnosis={"devices": [dict(d) for d in devices]}))
+    return out
+
+
+def rule_restart_retries(ctx):
+    most = ctx.policy["restart_max_retries"]
+    out = []
+    for name, svc in _services(ctx):
+        rp = svc.get("restart_policy") or {}
+        retries = rp.get("max_retries") or 0
+        if rp.get("name") != "on-failure" or 0 < retries <= most:
+            continue
+        ev = "service %s restarts on failure %s (%s; at most %d recommended)" % (
+            name, "up to %d times" % retries if retries else "without limit", rp.get("source"), most)
+        out.append(_finding(ctx, "restart-retries", name, ev, service=name, fix=None,
+                            diagnosis={"max_retries": retries, "source": rp.get("source")}))
+    return out
+
+
+# The hardening settings most Compose files leave out (read-only root, no-new-privileges, pids
+# and CPU limits): one finding per service each, so they default to low. Their weight in the
+# score is the low weight, and their advice is a one-line compose change.
+
+def _unset_rule(rule, is_set, what):
+    """A rule that fires for each service where ``is_set(svc)`` is false."""
+    def check(ctx):
+        return [_finding(ctx, rule, name, "service %s: %s" % (name, what(svc)), service=name, fix=None)
+                for name, svc in _services(ctx) if not is_set(svc)]
+    check.__name__ = "rule_" + rule.replace("-", "_")
+    return check
+
+
+def _no_new_privileges(svc):
+    values = [v.lower() for k, v, _t in security_options(svc) if k == "no-new-privileges"]
+    return bool(values) and values[-1] in ("true", "1", "yes")
+
+
+rule_rootfs_writable = _unset_rule(
+    "rootfs-writable", lambda svc: svc.get("read_only"),
+    lambda svc: "the root filesystem is writable (read_only is not true)")
+rule_no_new_privileges_missing = _unset_rule(
+    "no-new-privileges-missing", _no_new_privileges,
+    lambda svc: "security_opt does not set no-new-privileges:true%s" % (
+        " (it sets %s)" % ", ".join(t for k, _v, t in security_options(svc) if k == "no-new-privileges")
+        if any(k == "no-new-privileges" for k, _v, _t in security_options(svc)) else ""))
+rule_pids_no_limit = _unset_rule(
+    "pids-no-limit", lambda svc: (svc.get("pids_limit") or 0) > 0,
+    lambda svc: "no process limit (pids_limit / deploy.resources.limits.pids)%s" % (
+        " (%s: unlimited)" % svc.get("pids_limit") if svc.get("pids_limit") is not None else ""))
+rule_cpu_no_limit = _unset_rule(
+    "cpu-no-limit", lambda svc: any(svc.get(k) for k in ("cpus", "cpu_quota", "cpu_shares", "cpuset")),
+    lambda svc: "no CPU limit or share (cpus / deploy.resources.limits.cpus, cpu_quota, cpu_shares, cpuset)")
+
+
+Rule = namedtuple("Rule", "func severity title fix impact advice runtime cis")
+Rule.__new__.__defaults__ = (None,)
+
+# rule-id -> Rule(function, default severity, title, fix, impact, advice, needs runtime, CIS id)
 # ``runtime=True``: skipped when the daemon is unreachable (needs container facts).
+# ``cis``: the CIS Docker Benchmark recommendation (docker-bench-security's numbering) the rule
+# checks, or None; every finding of the rule carries it. ``impact`` says why, ``advice`` is the
+# compose change that fixes it (SARIF help text).
 RULES = {
     "daemon-unreachable": Rule(rule_daemon_unreachable, "critical", "Docker daemon unreachable", None,
                                "No runtime facts: container health, memory and volumes cannot be audited.",
@@ -1036,16 +1300,17 @@ RULES = {
                                "Rotate to a generated secret.", False),
     "privileged-container": Rule(rule_privileged_container, "high", "Privileged container", None,
                                  "Container has full access to the host kernel and devices.",
-                                 "Drop privileged; grant only the capabilities/devices needed.", False),
+                                 "Drop privileged; grant only the capabilities/devices needed.", False, "5.5"),
     "docker-socket-mount": Rule(rule_docker_socket_mount, "high", "Docker socket mounted", None,
                                 "Whoever controls the container controls the Docker daemon (root on the host).",
-                                "Avoid the mount or use a filtering socket proxy; read-only does not help.", False),
+                                "Avoid the mount or use a filtering socket proxy; read-only does not help.", False,
+                                "5.32"),
     "root-user": Rule(rule_root_user, "medium", "Container runs as root", None,
                       "A container escape or bind-mount write lands as root on the host.",
-                      "Set a non-root `user:` (or USER in the Dockerfile).", False),
+                      "Set a non-root `user:` (or USER in the Dockerfile).", False, "4.1"),
     "port-all-interfaces": Rule(rule_port_all_interfaces, "low", "Port published on all interfaces", None,
                                 "Service reachable from every network the host is on (database ports: high).",
-                                "Bind to 127.0.0.1 or a specific interface (`127.0.0.1:PORT:PORT`).", False),
+                                "Bind to 127.0.0.1 or a specific interface (`127.0.0.1:PORT:PORT`).", False, "5.14"),
     "mesh-not-running": Rule(rule_mesh_not_running, "high", "Service mesh component not running",
                              {"role": "service_mesh", "tag": "mesh"},
                              "No API gateway / service discovery: no routing, load balancing or registration.",
@@ -1057,7 +1322,7 @@ RULES = {
     "memory-no-limit": Rule(rule_memory_no_limit, "medium", "No memory limit",
                             {"role": "resource_limits", "tag": "limits"},
                             "One leaking container can exhaust host memory and take down the rest.",
-                            "Set deploy.resources.limits.memory from observed usage.", False),
+                            "Set deploy.resources.limits.memory from observed usage.", False, "5.11"),
     "memory-overprovisioned": Rule(rule_memory_overprovisioned, "low", "Memory limit over-provisioned",
                                    {"role": "resource_limits", "tag": "limits"},
                                    "Reserved memory far above use hides real capacity.",
@@ -1074,10 +1339,91 @@ RULES = {
                                  "Set logging.options max-size/max-file per service or in daemon.json.", False),
     "no-healthcheck": Rule(rule_no_healthcheck, "low", "No healthcheck", None,
                            "Failures are invisible to Docker and to depends_on: service_healthy.",
-                           "Add a healthcheck to the service or image.", False),
+                           "Add a healthcheck to the service or image.", False, "5.27"),
     "monitoring-down": Rule(rule_monitoring_down, "medium", "Monitoring component down", None,
                             "Blind spots: metrics, dashboards, logs or alerts are missing.",
                             "Start the component (`docker compose up -d <service>`) and check its health.", True),
+    # --- CIS Docker Benchmark section 5, compose-file side ---------------------------------
+    "apparmor-unconfined": Rule(rule_apparmor_unconfined, "medium", "AppArmor profile disabled", None,
+                                "Without its AppArmor profile the container may write to /proc and /sys and mount "
+                                "file systems the default profile forbids.",
+                                "Remove `apparmor:unconfined` from security_opt (or name a custom profile: "
+                                "`apparmor:<profile>`).", False, "5.2"),
+    "selinux-disabled": Rule(rule_selinux_disabled, "medium", "SELinux separation disabled", None,
+                             "On SELinux hosts the container's processes are no longer confined to its own files.",
+                             "Remove `label:disable` (or `label:type:spc_t`) from security_opt; relabel binds "
+                             "with `:z`/`:Z` instead.", False, "5.3"),
+    "seccomp-unconfined": Rule(rule_seccomp_unconfined, "medium", "Seccomp profile disabled", None,
+                               "Every system call, including those behind known kernel escapes (unshare, keyctl, "
+                               "bpf), is open to the container.",
+                               "Remove `seccomp:unconfined` from security_opt; if one call is needed, use a "
+                               "profile that allows only it (`seccomp:<profile.json>`).", False, "5.22"),
+    "capability-added": Rule(rule_capability_added, "medium", "Dangerous capability added", None,
+                             "Each added capability is kernel power outside the container's sandbox; ALL, "
+                             "SYS_ADMIN, SYS_MODULE and DAC_READ_SEARCH are known ways out to the host.",
+                             "Remove the capability from cap_add, or add only what the process needs after "
+                             "`cap_drop: [ALL]`.", False, "5.4"),
+    "sensitive-host-mount": Rule(rule_sensitive_host_mount, "high", "Sensitive host path mounted", None,
+                                 "The container reads (or, read-write, changes) the host's system files: "
+                                 "credentials, boot files, binaries, devices or the engine's data.",
+                                 "Mount only the file or directory the service needs, read-only (`:ro`), or use "
+                                 "a named volume.", False, "5.6"),
+    "mount-propagation-shared": Rule(rule_mount_propagation_shared, "medium", "Shared mount propagation", None,
+                                     "Mounts made inside the container propagate to the host (and back).",
+                                     "Drop `shared`/`rshared` from the bind (long syntax `bind.propagation`); the "
+                                     "default is rprivate.", False, "5.20"),
+    "privileged-port": Rule(rule_privileged_port, "low", "Privileged host port published", None,
+                            "Host ports below 1024 are reserved for system services; publishing one makes the "
+                            "container stand in for one.",
+                            "Publish a port above 1023 (`8080:80`) and put a reverse proxy in front if port 80 "
+                            "or 443 is needed.", False, "5.8"),
+    "host-network": Rule(rule_host_network, "medium", "Host network namespace shared", None,
+                         "No network isolation: the container binds host ports directly and reaches services "
+                         "that listen only on the host's loopback.",
+                         "Remove `network_mode: host`; publish the ports the service needs with `ports:`.",
+                         False, "5.10"),
+    "host-pid": Rule(rule_host_pid, "high", "Host PID namespace shared", None,
+                     "The container sees every host process and their environment; with privileges it can "
+                     "signal or trace them.",
+                     "Remove `pid: host`.", False, "5.16"),
+    "host-ipc": Rule(rule_host_ipc, "medium", "Host IPC namespace shared", None,
+                     "The container reads and writes the host's shared memory segments and semaphores.",
+                     "Remove `ipc: host` (use `ipc: shareable` / `service:<name>` to share between containers).",
+                     False, "5.17"),
+    "host-uts": Rule(rule_host_uts, "low", "Host UTS namespace shared", None,
+                     "The container can change the host's hostname and domain name.",
+                     "Remove `uts: host`.", False, "5.21"),
+    # low: effective only where the daemon remaps user namespaces (userns-remap); a no-op elsewhere
+    "host-userns": Rule(rule_host_userns, "low", "Host user namespace shared", None,
+                        "Root in the container is root on the host again, where the daemon remaps user "
+                        "namespaces.",
+                        "Remove `userns_mode: host`.", False, "5.31"),
+    "host-devices": Rule(rule_host_devices, "medium", "Host device exposed", None,
+                         "The container accesses the host device directly (raw disks, USB, GPUs, /dev/mem).",
+                         "Remove the entry from `devices:`, or limit it to the one device with the least "
+                         "permissions (`/dev/x:/dev/x:r`).", False, "5.18"),
+    "restart-retries": Rule(rule_restart_retries, "low", "Unbounded on-failure restarts", None,
+                            "A failing container restarts again and again, hiding the failure and loading the "
+                            "host.",
+                            "Cap the retries: `restart: on-failure:5` (or deploy.restart_policy.max_attempts: 5).",
+                            False, "5.15"),
+    # The four below flag what most Compose files leave out, one finding per service each: low, so
+    # that an existing audit gains findings at the bottom of the report and not a flood of urgent
+    # ones (rule_severity raises them, disabled_rules turns them off).
+    "rootfs-writable": Rule(rule_rootfs_writable, "low", "Root filesystem writable", None,
+                            "An intruder can change the container's binaries and configuration in place.",
+                            "Set `read_only: true` and give the paths the service writes a volume or `tmpfs:`.",
+                            False, "5.13"),
+    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "low", "no-new-privileges not set", None,
+                                      "Setuid and file-capability binaries can still raise a process's privileges.",
+                                      "Add `security_opt: [\"no-new-privileges:true\"]`.", False, "5.26"),
+    "pids-no-limit": Rule(rule_pids_no_limit, "low", "No process limit", None,
+                          "A fork bomb or a leak in the container can exhaust the host's process table.",
+                          "Set `pids_limit` (e.g. 200) or deploy.resources.limits.pids.", False, "5.29"),
+    "cpu-no-limit": Rule(rule_cpu_no_limit, "low", "No CPU limit", None,
+                         "One busy container can starve the others and the host of CPU.",
+                         "Set deploy.resources.limits.cpus (or `cpus:`), or `cpu_shares` to set its priority.",
+                         False, "5.12"),
 }
 
 # the order rules are listed in catalogs and reports
@@ -1087,7 +1433,12 @@ RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "res
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",
               "volume-unused", "volume-duplicate", "log-rotation-missing", "no-healthcheck",
-              "monitoring-down"]
+              "monitoring-down",
+              # CIS Docker Benchmark section 5, in the benchmark's order
+              "apparmor-unconfined", "selinux-disabled", "capability-added", "sensitive-host-mount",
+              "privileged-port", "host-network", "cpu-no-limit", "rootfs-writable", "restart-retries",
+              "host-pid", "host-ipc", "host-devices", "mount-propagation-shared", "host-uts", "seccomp-unconfined",
+              "no-new-privileges-missing", "pids-no-limit", "host-userns"]
 assert sorted(RULE_ORDER) == sorted(RULES)
 
 
@@ -1127,7 +1478,7 @@ def catalog(runtime=None, policy=None):
         sev = rule_severity(rid, policy)
         out.append({"id": rid, "title": r.title, "severity": sev, "priority": PRIORITY[sev],
                     "fix": rule_fix(rid, policy), "impact": r.impact, "advice": r.advice,
-                    "needs_runtime": r.runtime, "status": status[rid]})
+                    "needs_runtime": r.runtime, "status": status[rid], "cis": r.cis})
     return out
 
 
@@ -1151,6 +1502,7 @@ def evaluate(compose, runtime, policy=None):
             f["title"] = rule.title
             f["impact"] = rule.impact
             f["advice"] = rule.advice
+            f["cis"] = rule.cis
             if f["fix"] is True:
                 f["fix"] = rule_fix(rid, policy)
             elif not f["fix"]:

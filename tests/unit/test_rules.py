@@ -231,6 +231,48 @@ def m_prometheus_running(c, r):
     _add_container(r, "shop-prometheus-1", "prometheus")
 
 
+# --- CIS container-runtime checks (the compose-file side; odd syntaxes in test_rules_cis.py) ----
+
+def _opt(value):
+    return lambda c, r: _web(c)["security_opt"].append(value)
+
+
+def _set(**kw):
+    return lambda c, r: _web(c).update(kw)
+
+
+def _bind(source, read_only=False, propagation=None):
+    return lambda c, r: _web(c)["mounts"].append({"type": "bind", "source": source, "target": "/host" + source,
+                                                  "read_only": read_only, "propagation": propagation})
+
+
+def _publish(published, target=80):
+    return lambda c, r: _web(c)["ports"].append(fx._port(published, target))
+
+
+CIS_CASES = [
+    ("apparmor-unconfined", _opt("apparmor=unconfined"), _opt("apparmor:docker-default")),
+    ("selinux-disabled", _opt("label:disable"), _opt("label:level:s0:c100,c200")),
+    ("seccomp-unconfined", _opt("seccomp:unconfined"), _opt("seccomp:/etc/docker/seccomp.json")),
+    ("capability-added", _set(cap_add=["sys_admin"]), _set(cap_add=["CHOWN"], cap_drop=["ALL"])),
+    ("sensitive-host-mount", _bind("/etc"), _bind("/etc/localtime", read_only=True)),
+    ("mount-propagation-shared", _bind("/srv/data", propagation="rshared"), _bind("/srv/data", propagation="rslave")),
+    ("privileged-port", _publish(80), _publish(1024)),
+    ("host-network", _set(network_mode="host"), _set(network_mode="service:db")),
+    ("host-pid", _set(pid="host"), _set(pid="service:db")),
+    ("host-ipc", _set(ipc="host"), _set(ipc="shareable")),
+    ("host-uts", _set(uts="host"), None),
+    ("host-userns", _set(userns_mode="host"), None),
+    ("host-devices", _set(devices=[{"source": "/dev/fuse", "target": "/dev/fuse", "permissions": "rwm"}]), None),
+    ("restart-retries", _set(restart_policy={"name": "on-failure", "max_retries": 10, "source": "restart"}),
+     _set(restart_policy={"name": "on-failure", "max_retries": 5, "source": "restart"})),
+    ("rootfs-writable", _set(read_only=False), None),
+    ("no-new-privileges-missing", _set(security_opt=["no-new-privileges:false"]), _set(security_opt=["no-new-privileges"])),
+    ("pids-no-limit", _set(pids_limit=None), _set(pids_limit=1)),
+    ("cpu-no-limit", _set(cpus=None), _set(cpus=None, cpu_shares=512.0)),
+]
+
+
 CASES = [
     ("daemon-unreachable", m_unreachable, None),
     ("compose-not-found", m_no_project, m_compose_error),
@@ -256,7 +298,7 @@ CASES = [
     ("log-rotation-missing", m_no_rotation, m_daemon_rotation),
     ("no-healthcheck", m_no_healthcheck, m_image_healthcheck),
     ("monitoring-down", m_prometheus_exited, m_prometheus_running),
-]
+] + CIS_CASES
 
 
 def _run(mutator, policy=None):
@@ -286,6 +328,7 @@ def test_rule_fires(rule, fire, _):
         assert f["evidence"]
         for key in ("service", "container", "file", "line", "diagnosis", "fix", "target"):
             assert key in f
+        assert f["cis"] == rules.RULES[rule].cis
 
 
 @pytest.mark.parametrize("rule,_,quiet", CASES, ids=[c[0] for c in CASES])
