@@ -104,6 +104,17 @@ def _target(f):
     return ", ".join(parts) or "`%s`" % f.get("target")
 
 
+def cis_label(cis):
+    """'CIS 5.4' for a rule or finding's CIS Docker Benchmark id, '' without one."""
+    return "CIS %s" % cis if cis else ""
+
+
+def _title_cis(item):
+    """Title with its CIS id: 'Dangerous capability added (CIS 5.4)'."""
+    label = cis_label(item.get("cis"))
+    return "%s (%s)" % (item.get("title"), label) if label else item.get("title")
+
+
 def _assessment(report):
     s = report.get("summary") or {}
     if not (report.get("docker") or {}).get("reachable"):
@@ -319,15 +330,20 @@ def _md_security(report, add):
                 _md(", ".join("%s=********" % k for k in f.get("secret_keys") or []) or "-")))
     add("")
     for title, rules_ in (("Secrets in configuration", ("hardcoded-secret", "default-credential")),
-                          ("Container privileges", ("privileged-container", "docker-socket-mount", "root-user")),
-                          ("Network exposure", ("port-all-interfaces",))):
+                          ("Container privileges", ("privileged-container", "docker-socket-mount", "root-user",
+                                                    "capability-added", "sensitive-host-mount", "host-devices",
+                                                    "mount-propagation-shared")),
+                          ("Isolation and confinement", ("apparmor-unconfined", "selinux-disabled",
+                                                         "seccomp-unconfined", "host-network", "host-pid", "host-ipc",
+                                                         "host-uts", "host-userns")),
+                          ("Network exposure", ("port-all-interfaces", "privileged-port"))):
         add("### %s" % title)
         add("")
         fs = _by_rule(report, *rules_)
         if not fs:
             add("\u2705 No findings.")
         for f in fs:
-            add("- %s **[%s] %s**: %s" % (SEV_ICON[f["severity"]], f["priority"], _md(f.get("title")),
+            add("- %s **[%s] %s**: %s" % (SEV_ICON[f["severity"]], f["priority"], _md(_title_cis(f)),
                                           _md(f.get("evidence"))))
         add("")
     add("---")
@@ -473,9 +489,11 @@ def _md_findings_by_priority(report, add):
         add("### %s %s: %s (%d)" % (SEV_ICON[sev], PRIORITY[sev], sev.upper(), len(fs)))
         add("")
         for f in fs:
-            add("#### [%s] %s: %s" % (f["priority"], _md(f.get("title")), _md(f.get("target"))))
+            add("#### [%s] %s: %s" % (f["priority"], _md(_title_cis(f)), _md(f.get("target"))))
             add("")
             add("- **ID:** `%s`" % _md(f.get("id")))
+            if f.get("cis"):
+                add("- **CIS Docker Benchmark:** %s" % _md(f["cis"]))
             add("- **Where:** %s" % _target(f))
             add("- **Impact:** %s" % _md(f.get("impact")))
             cause = _diag_text(f)
@@ -508,7 +526,7 @@ def _md_action_plan(report, add):
         add("|----------|---------|---------|--------|------------------|---------|")
         for a in plan:
             add("| %s | %s | %s | %s | %s | %s |" % (
-                a["priority"], _md(a["title"]), _md(a["targets"]), _md(a["impact"]),
+                a["priority"], _md(_title_cis(a)), _md(a["targets"]), _md(a["impact"]),
                 _md("%s / %s" % (a["fix"]["role"], a["fix"]["tag"]) if a["fix"] else "manual"),
                 "`%s`" % _md(a["command"]) if a["command"] else _md(a["advice"])))
     add("")
@@ -577,7 +595,7 @@ def action_plan(report):
         if key not in index:
             index[key] = {"priority": f["priority"], "severity": f["severity"], "rule": f["rule"],
                           "title": f.get("title"), "impact": f.get("impact"), "advice": f.get("advice"),
-                          "fix": fix, "command": _cmd(report, fix), "target_list": []}
+                          "cis": f.get("cis"), "fix": fix, "command": _cmd(report, fix), "target_list": []}
             rows.append(index[key])
         row = index[key]
         if SEVERITIES.index(f["severity"]) < SEVERITIES.index(row["severity"]):
@@ -773,7 +791,7 @@ def _html_monitoring(report, add):
 def _html_findings_by_priority(report, add):
     add("<h2>Findings by priority</h2>")
     for f in report.get("findings") or []:
-        add("<h3>%s %s: <code>%s</code></h3>" % (_sev_badge(f["severity"]), _e(f.get("title")), _e(f.get("target"))))
+        add("<h3>%s %s: <code>%s</code></h3>" % (_sev_badge(f["severity"]), _e(_title_cis(f)), _e(f.get("target"))))
         add("<p><b>ID:</b> <code>%s</code> &middot; <b>Where:</b> %s%s</p>" % (
             _e(f.get("id")), _e(f.get("file") or "-"), _e(":%s" % f["line"]) if f.get("line") else ""))
         add("<pre>%s</pre>" % _e(f.get("evidence")))
@@ -789,7 +807,7 @@ def _html_findings_by_priority(report, add):
 def _html_action_plan(report, add):
     add("<h2>Action plan</h2>")
     add(_table(["Priority", "Finding", "Targets", "Impact", "Fix", "Command"], [
-        [_sev_badge(a["severity"]), _e(a["title"]), _e(a["targets"]), _e(a["impact"]),
+        [_sev_badge(a["severity"]), _e(_title_cis(a)), _e(a["targets"]), _e(a["impact"]),
          _e("%s / %s" % (a["fix"]["role"], a["fix"]["tag"]) if a["fix"] else "manual"),
          "<code>%s</code>" % _e(a["command"]) if a["command"] else _e(a["advice"])]
         for a in action_plan(report)]))
@@ -858,21 +876,38 @@ def _fallback_file(report):
     return None
 
 
+def sarif_help(report, rule):
+    """A rule's help: why it matters, the change that fixes it, the fix role's command, its CIS id."""
+    parts = []
+    if rule.get("impact"):
+        parts.append("Why: %s" % rule["impact"])
+    if rule.get("advice"):
+        parts.append("Fix: %s" % rule["advice"])
+    if rule.get("fix"):
+        parts.append("Automated fix: %s" % _cmd(report, rule["fix"]))
+    if rule.get("cis"):
+        parts.append("CIS Docker Benchmark %s." % rule["cis"])
+    return " ".join(parts) or rule.get("title") or rule["id"]
+
+
 def to_sarif(report):
     rules = report.get("rules") or []
     index = dict((r["id"], i) for i, r in enumerate(rules))
     proj_dir = (report.get("project") or {}).get("dir")
     drv_rules = []
     for r in rules:
+        props = {"severity": r["severity"], "priority": r["priority"], "tags": ["compose-doctor"]}
+        if r.get("cis"):
+            props["tags"] += ["security", "CIS-%s" % r["cis"]]
+            props["cis"] = r["cis"]
         drv_rules.append({
             "id": r["id"], "name": "".join(p.capitalize() for p in r["id"].split("-")),
             "shortDescription": {"text": r.get("title") or r["id"]},
             "fullDescription": {"text": r.get("impact") or r.get("title") or r["id"]},
-            "help": {"text": "%s%s" % (r.get("advice") or "", (" Fix: %s" % _cmd(report, r.get("fix")))
-                                        if r.get("fix") else "")},
+            "help": {"text": sarif_help(report, r)},
             "defaultConfiguration": {"level": SARIF_LEVEL[r["severity"]],
                                      "enabled": r.get("status") != "disabled"},
-            "properties": {"severity": r["severity"], "priority": r["priority"], "tags": ["compose-doctor"]},
+            "properties": props,
         })
     results = []
     fallback = _fallback_file(report)
@@ -882,7 +917,8 @@ def to_sarif(report):
             "message": {"text": "%s: %s" % (f.get("title"), f.get("evidence"))},
             "partialFingerprints": {"composeDoctorId/v1": f["id"]},
             "properties": {"severity": f["severity"], "priority": f["priority"], "host": report.get("host"),
-                           "service": f.get("service"), "container": f.get("container"), "fix": f.get("fix")},
+                           "service": f.get("service"), "container": f.get("container"), "fix": f.get("fix"),
+                           "cis": f.get("cis")},
         }
         if f["rule"] in index:
             res["ruleIndex"] = index[f["rule"]]

@@ -195,3 +195,44 @@ def test_no_secret_in_any_output(lab, down):
     for text in outputs:
         assert fx.PLANTED not in text
     assert "DB_PASSWORD=********" in render.to_markdown(lab)
+
+
+def _cis_report():
+    """The clean project with a service that adds SYS_ADMIN and runs with seccomp unconfined."""
+    c = fx.clean_compose()
+    web = c["services"]["web"]
+    web.update(cap_add=["SYS_ADMIN"], security_opt=["no-new-privileges:true", "seccomp=unconfined"])
+    return build(c, fx.clean_runtime())
+
+
+def test_sarif_rules_carry_cis_tags_and_help():
+    doc = json.loads(render.to_sarif(_cis_report()))
+    run = doc["runs"][0]
+    by_id = dict((r["id"], r) for r in run["tool"]["driver"]["rules"])
+    cap = by_id["capability-added"]
+    assert "CIS-5.4" in cap["properties"]["tags"] and cap["properties"]["cis"] == "5.4"
+    help_text = cap["help"]["text"]
+    assert help_text.startswith("Why: ") and "Fix: " in help_text and "cap_drop: [ALL]" in help_text
+    assert help_text.endswith("CIS Docker Benchmark 5.4.")
+    assert "CIS-5.32" in by_id["docker-socket-mount"]["properties"]["tags"]
+    assert "CIS-5.5" in by_id["privileged-container"]["properties"]["tags"]
+    assert "CIS-5.11" in by_id["memory-no-limit"]["properties"]["tags"]
+    assert by_id["compose-sprawl"]["properties"]["tags"] == ["compose-doctor"]  # no CIS id, no CIS tag
+    for rid, r in by_id.items():
+        assert r["help"]["text"], rid
+        if rules.RULES[rid].cis:
+            assert "CIS-%s" % rules.RULES[rid].cis in r["properties"]["tags"], rid
+    results = dict((res["ruleId"], res) for res in run["results"])
+    assert results["seccomp-unconfined"]["properties"]["cis"] == "5.22"
+    assert results["capability-added"]["level"] == "error"  # SYS_ADMIN: high
+
+
+def test_markdown_and_html_show_the_cis_id():
+    rep = _cis_report()
+    md = render.to_markdown(rep)
+    assert "Dangerous capability added (CIS 5.4): web" in md
+    assert "- **CIS Docker Benchmark:** 5.22" in md
+    assert "**[P2] Seccomp profile disabled (CIS 5.22)**" in md  # security section, isolation group
+    assert "| Dangerous capability added (CIS 5.4) |" in md  # action plan
+    page = render.to_html(rep)
+    assert "Seccomp profile disabled (CIS 5.22)" in page
