@@ -1123,6 +1123,8 @@ def _sensitive_binds(ctx, svc):
     """[(host path, target, read_only)] of the service's binds of sensitive host paths."""
     roots = [clean_host_path(p) for p in ctx.policy["sensitive_host_paths"]]
     exempt = [clean_host_path(p) for p in ctx.policy["sensitive_mount_exempt_read_only"]]
+    project = (ctx.compose.get("project") or {}).get("dir")
+    project = clean_host_path(project) if project else None
     hits = []
     for m in svc.get("mounts") or []:
         if m.get("type") != "bind" or not m.get("source"):
@@ -1130,6 +1132,8 @@ def _sensitive_binds(ctx, svc):
         src = clean_host_path(m["source"])
         if src.rsplit("/", 1)[-1] in ctx.policy["docker_socket_names"]:
             continue  # the engine socket: docker-socket-mount's
+        if project and project not in roots and _under(src, project):
+            continue  # the project's own files (a project under /root or /usr/local binds ./data)
         if not any(_under(src, root) for root in roots):
             continue
         if m.get("read_only") and any(_under(src, e) for e in exempt):

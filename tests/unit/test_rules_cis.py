@@ -152,6 +152,20 @@ def test_sensitive_host_mount_quiet(volumes):
     assert _of(_audit(volumes=volumes), "sensitive-host-mount") == []
 
 
+def test_project_files_are_not_sensitive_wherever_the_project_lives():
+    c, r = fx.clean_compose(), fx.clean_runtime()
+    c["project"]["dir"] = "/root/shop"
+    c["services"]["web"]["mounts"] += cv.normalize_mounts(["./data:/data", "/root/.ssh:/ssh:ro"], None,
+                                                          "/root/shop", [])
+    found = [f for f in rules.evaluate(c, r, {}) if f["rule"] == "sensitive-host-mount"]
+    assert len(found) == 1 and "/root/.ssh" in found[0]["evidence"] and "/root/shop" not in found[0]["evidence"]
+    c, r = fx.clean_compose(), fx.clean_runtime()
+    c["project"]["dir"] = "/etc"  # a project that is itself a sensitive path keeps its binds flagged
+    c["services"]["web"]["mounts"] += cv.normalize_mounts(["./app:/app"], None, "/etc", [])
+    found = [f for f in rules.evaluate(c, r, {}) if f["rule"] == "sensitive-host-mount"]
+    assert len(found) == 1 and "/etc/app" in found[0]["evidence"]
+
+
 def test_root_bind_is_both_sensitive_and_a_socket_mount():
     found = _audit(volumes=["/:/host"])
     assert sorted(f["rule"] for f in found) == ["docker-socket-mount", "sensitive-host-mount"]
