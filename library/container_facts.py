@@ -168,6 +168,10 @@ runtime:
           description: C(log-opts) of C(/etc/docker/daemon.json) (empty when unreadable or unset).
           type: dict
           returned: always
+        no_new_privileges:
+          description: Whether C(/etc/docker/daemon.json) sets C(no-new-privileges) for every container.
+          type: bool
+          returned: always
         socket:
           description: Path, existence, owner, group, uid, gid and octal mode of the unix socket.
           type: dict

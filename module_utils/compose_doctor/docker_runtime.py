@@ -560,6 +560,8 @@ def engine_facts(version=None, info=None, daemon_json=None):
         "kernel_version": version.get("KernelVersion") or info.get("KernelVersion"),
         "logging_driver": info.get("LoggingDriver") or daemon_json.get("log-driver"),
         "log_opts": dict(daemon_json.get("log-opts") or {}),
+        # daemon-wide no-new-privileges (daemon.json): every container gets it unless it opts out
+        "no_new_privileges": daemon_json.get("no-new-privileges") is True,
         "cgroup_driver": info.get("CgroupDriver"),
         "cgroup_version": info.get("CgroupVersion"),
         "mem_total_bytes": info.get("MemTotal"),

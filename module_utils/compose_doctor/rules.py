@@ -1222,33 +1222,39 @@ def rule_restart_retries(ctx):
 # score is the low weight, and their advice is a one-line compose change.
 
 def _unset_rule(rule, is_set, what):
-    """A rule that fires for each service where ``is_set(svc)`` is false."""
+    """A rule that fires for each service where ``is_set(ctx, svc)`` is false."""
     def check(ctx):
         return [_finding(ctx, rule, name, "service %s: %s" % (name, what(svc)), service=name, fix=None)
-                for name, svc in _services(ctx) if not is_set(svc)]
+                for name, svc in _services(ctx) if not is_set(ctx, svc)]
     check.__name__ = "rule_" + rule.replace("-", "_")
     return check
 
 
-def _no_new_privileges(svc):
+def _no_new_privileges(ctx, svc):
+    """Set in security_opt, or daemon-wide (daemon.json ``no-new-privileges``) and not turned off."""
     values = [v.lower() for k, v, _t in security_options(svc) if k == "no-new-privileges"]
-    return bool(values) and values[-1] in ("true", "1", "yes")
+    if values:
+        return values[-1] in ("true", "1", "yes")
+    return ctx.reachable and bool(ctx.docker.get("no_new_privileges"))
+
+
+def _no_new_privileges_text(svc):
+    written = [t for k, _v, t in security_options(svc) if k == "no-new-privileges"]
+    return "security_opt does not set no-new-privileges:true%s" % (
+        " (it sets %s)" % ", ".join(written) if written else "")
 
 
 rule_rootfs_writable = _unset_rule(
-    "rootfs-writable", lambda svc: svc.get("read_only"),
+    "rootfs-writable", lambda ctx, svc: svc.get("read_only"),
     lambda svc: "the root filesystem is writable (read_only is not true)")
 rule_no_new_privileges_missing = _unset_rule(
-    "no-new-privileges-missing", _no_new_privileges,
-    lambda svc: "security_opt does not set no-new-privileges:true%s" % (
-        " (it sets %s)" % ", ".join(t for k, _v, t in security_options(svc) if k == "no-new-privileges")
-        if any(k == "no-new-privileges" for k, _v, _t in security_options(svc)) else ""))
+    "no-new-privileges-missing", _no_new_privileges, _no_new_privileges_text)
 rule_pids_no_limit = _unset_rule(
-    "pids-no-limit", lambda svc: (svc.get("pids_limit") or 0) > 0,
+    "pids-no-limit", lambda ctx, svc: (svc.get("pids_limit") or 0) > 0,
     lambda svc: "no process limit (pids_limit / deploy.resources.limits.pids)%s" % (
         " (%s: unlimited)" % svc.get("pids_limit") if svc.get("pids_limit") is not None else ""))
 rule_cpu_no_limit = _unset_rule(
-    "cpu-no-limit", lambda svc: any(svc.get(k) for k in ("cpus", "cpu_quota", "cpu_shares", "cpuset")),
+    "cpu-no-limit", lambda ctx, svc: any(svc.get(k) for k in ("cpus", "cpu_quota", "cpu_shares", "cpuset")),
     lambda svc: "no CPU limit or share (cpus / deploy.resources.limits.cpus, cpu_quota, cpu_shares, cpuset)")
 
 

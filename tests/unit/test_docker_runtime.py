@@ -466,6 +466,8 @@ def test_engine_facts():
     assert facts["logging_driver"] == "json-file"
     assert facts["log_opts"] == {"max-size": "10m", "max-file": "3"}
     assert dr.engine_facts()["log_opts"] == {}
+    assert facts["no_new_privileges"] is False
+    assert dr.engine_facts(daemon_json={"no-new-privileges": True})["no_new_privileges"] is True
 
 
 @pytest.mark.parametrize("host, path", [

@@ -89,6 +89,18 @@ def test_no_new_privileges(opts, fires):
         assert "it sets no-new-privileges:false" in found[0]["evidence"]
 
 
+def test_daemon_wide_no_new_privileges_counts_unless_the_service_opts_out():
+    c, r = fx.clean_compose(), fx.clean_runtime()
+    r["docker"]["no_new_privileges"] = True
+    c["services"]["web"]["security_opt"] = []
+    assert _of(rules.evaluate(c, r, {}), "no-new-privileges-missing") == []
+    c["services"]["web"]["security_opt"] = ["no-new-privileges=false"]
+    assert _of(rules.evaluate(c, r, {}), "no-new-privileges-missing")
+    c["services"]["web"]["security_opt"] = []
+    r["docker"]["reachable"] = False  # daemon facts unknown: the file decides
+    assert _of(rules.evaluate(c, r, {}), "no-new-privileges-missing")
+
+
 # --- capabilities: 5.4 ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("cap_add, severity", [
