@@ -153,6 +153,9 @@ def effective_policy(policy=None):
     if unknown:
         raise ValueError("policy names unknown rule id(s): %s (known: %s)"
                          % (", ".join(sorted(set(unknown))), ", ".join(RULE_ORDER)))
+    if not isinstance(eff["dangerous_capabilities"], dict):
+        raise ValueError("policy dangerous_capabilities must map a capability to a severity, not %s"
+                         % type(eff["dangerous_capabilities"]).__name__)
     severities = [("rule_severity[%s]" % r, v) for r, v in eff["rule_severity"].items()]
     severities += [("dangerous_capabilities[%s]" % c, v) for c, v in eff["dangerous_capabilities"].items()]
     severities.append(("sensitive_mount_read_only_severity", eff["sensitive_mount_read_only_severity"]))

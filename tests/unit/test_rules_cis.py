@@ -133,6 +133,8 @@ def test_capability_severities_are_policy_data():
     assert _of(_audit(policy, cap_add=["SYS_ADMIN"]), "capability-added")  # merged over the defaults
     with pytest.raises(ValueError, match="dangerous_capabilities"):
         rules.effective_policy({"dangerous_capabilities": {"X": "urgent"}})
+    with pytest.raises(ValueError, match="dangerous_capabilities"):
+        rules.effective_policy({"dangerous_capabilities": ["SYS_ADMIN"]})
 
 
 # --- sensitive host paths 5.6 and propagation 5.20 -------------------------------------------
