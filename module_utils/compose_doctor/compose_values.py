@@ -425,7 +425,10 @@ def restart_policy(restart, deploy):
         return None
     name = {'none': 'no', 'any': 'always'}.get(condition, condition)
     attempts = policy.get('max_attempts')
-    retries = int(attempts) if isinstance(attempts, (int, float)) and not isinstance(attempts, bool) else 0
+    try:   # a number, or the string the YAML fallback interpolates ("${RETRIES:-3}" -> "3")
+        retries = int(str(attempts).strip()) if not isinstance(attempts, bool) and attempts is not None else 0
+    except ValueError:
+        retries = 0
     return {'name': name, 'max_retries': retries, 'source': 'deploy.restart_policy'}
 
 

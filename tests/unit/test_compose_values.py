@@ -358,6 +358,10 @@ def test_normalize_devices(item, expected):
      {'name': 'on-failure', 'max_retries': 9, 'source': 'deploy.restart_policy'}),
     (None, {'restart_policy': {'condition': 'any'}}, {'name': 'always', 'max_retries': 0,
                                                       'source': 'deploy.restart_policy'}),
+    (None, {'restart_policy': {'condition': 'on-failure', 'max_attempts': '3'}},
+     {'name': 'on-failure', 'max_retries': 3, 'source': 'deploy.restart_policy'}),
+    (None, {'restart_policy': {'condition': 'on-failure', 'max_attempts': 'x'}},
+     {'name': 'on-failure', 'max_retries': 0, 'source': 'deploy.restart_policy'}),
     (None, {'restart_policy': {}}, None),
     (None, None, None),
 ])
