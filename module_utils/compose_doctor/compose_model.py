@@ -32,7 +32,7 @@ import subprocess
 
 from ansible.module_utils.compose_doctor import compose_fallback, env_file
 from ansible.module_utils.compose_doctor.compose_values import (
-    environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names, normalize_mounts,
+    compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names, normalize_mounts,
     normalize_ports, scalar_str, shape, size_or_problem, string_list,
 )
 from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
@@ -425,11 +425,6 @@ def _depends_on_names(value):
     return []
 
 
-def _flag(value):
-    """Compose booleans: True, 'true' (any case); everything else is False."""
-    return value is True or (isinstance(value, str) and value.strip().lower() == 'true')
-
-
 def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, patterns=None, secret_values=None,
                       home=None, policy=None):
     """One service of the effective model -> facts (without file/line/secret_env).
@@ -449,7 +444,7 @@ def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, p
         'image': str(image) if isinstance(image, (str, int, float)) and not isinstance(image, bool) else None,
         'build': normalize_build(svc.get('build'), project_dir, problems),
         'user': scalar_str(user) if isinstance(user, (str, int)) and user != '' else None,
-        'privileged': _flag(svc.get('privileged')),
+        'privileged': compose_flag(svc.get('privileged')),
         'network_mode': scalar_str(svc.get('network_mode')) if isinstance(svc.get('network_mode'), str) else None,
         'cap_add': string_list(svc.get('cap_add'), 'cap_add', problems),
         'group_add': string_list(svc.get('group_add'), 'group_add', problems),

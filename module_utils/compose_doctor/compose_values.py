@@ -371,7 +371,7 @@ def _silent_mapping(value):
     return value if isinstance(value, dict) else {}
 
 
-def _flag(value):
+def compose_flag(value):
     """Compose booleans: True, 'true' (any case); everything else is False."""
     return value is True or (isinstance(value, str) and value.strip().lower() == 'true')
 
@@ -459,7 +459,7 @@ def isolation_facts(svc, problems):
         'uts': _namespace(svc.get('uts')),
         'userns_mode': _namespace(svc.get('userns_mode')),
         'devices': normalize_devices(svc.get('devices'), problems),
-        'read_only': _flag(svc.get('read_only')),
+        'read_only': compose_flag(svc.get('read_only')),
         'pids_limit': int(pids) if pids is not None else None,
         'cpus': cpus,
         'cpu_quota': number_or_problem(svc.get('cpu_quota'), 'cpu_quota', problems),
