@@ -32,8 +32,8 @@ import subprocess
 
 from ansible.module_utils.compose_doctor import compose_fallback, env_file
 from ansible.module_utils.compose_doctor.compose_values import (
-    compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names, normalize_mounts,
-    normalize_ports, scalar_str, shape, size_or_problem, string_list,
+    compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names,
+    normalize_mounts, normalize_ports, scalar_str, shape, size_or_problem, string_list,
 )
 from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
 from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
