@@ -183,8 +183,8 @@ import socket
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.report import build_report
-from ansible.module_utils.compose_doctor.rules import effective_policy, evaluate
+from ansible.module_utils.compose_doctor.output.report import build_report
+from ansible.module_utils.compose_doctor.analysis.rules import effective_policy, evaluate
 
 
 def run(params):

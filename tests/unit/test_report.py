@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible.module_utils.compose_doctor import report as rp
-from ansible.module_utils.compose_doctor import rightsizing, rules
+from ansible.module_utils.compose_doctor.output import report as rp
+from ansible.module_utils.compose_doctor.analysis import rightsizing, rules
 
 import audit_fixtures as fx
 

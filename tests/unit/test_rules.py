@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible.module_utils.compose_doctor import rightsizing, rules
+from ansible.module_utils.compose_doctor.analysis import rightsizing, rules
 from ansible.module_utils.compose_doctor.sizes import parse_size
 
 import audit_fixtures as fx
@@ -593,8 +593,8 @@ def test_hardcoded_secret_in_env_file_fires_masked():
 
 
 def test_fix_not_shipped_is_shown_as_planned():
-    from ansible.module_utils.compose_doctor import render
-    from ansible.module_utils.compose_doctor.report import build_report
+    from ansible.module_utils.compose_doctor.output import render
+    from ansible.module_utils.compose_doctor.output.report import build_report
 
     compose, runtime = fx.copies()
     policy = {"available_fixes": ["pydeps"]}
@@ -630,7 +630,7 @@ def test_service_value_problem_is_compose_invalid_with_shape_only():
 # --- port-all-interfaces on the normalized entries ------------------------------------------
 
 def _with_ports(specs):
-    from ansible.module_utils.compose_doctor.compose_values import normalize_ports
+    from ansible.module_utils.compose_doctor.facts.compose_values import normalize_ports
 
     def mut(c, r):
         problems = []

@@ -5,8 +5,8 @@ security_opt spellings), severities as data, and the CIS id on every finding."""
 
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_values as cv
-from ansible.module_utils.compose_doctor import rules
+from ansible.module_utils.compose_doctor.facts import compose_values as cv
+from ansible.module_utils.compose_doctor.analysis import rules
 
 import audit_fixtures as fx
 

@@ -12,7 +12,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible.module_utils.compose_doctor.rules import PRIORITY, RULE_ORDER, SEVERITIES
+from ansible.module_utils.compose_doctor.analysis.rules import PRIORITY, RULE_ORDER, SEVERITIES
 from ansible.module_utils.compose_doctor.sizes import format_size
 
 NA = "n/a"  # an unknown size in a report

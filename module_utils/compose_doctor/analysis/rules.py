@@ -26,11 +26,11 @@ import copy
 import re
 from collections import namedtuple
 
-from ansible.module_utils.compose_doctor import crashloop, rightsizing
-from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
+from ansible.module_utils.compose_doctor.analysis import crashloop, rightsizing
+from ansible.module_utils.compose_doctor.facts.compose_values import clean_host_path, is_root_user, port_label
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import redact_text
-from ansible.module_utils.compose_doctor.requirements_file import normalize_name
+from ansible.module_utils.compose_doctor.change.requirements_file import normalize_name
 from ansible.module_utils.compose_doctor.sizes import format_size, parse_size
 
 SEVERITIES = ("critical", "high", "medium", "low")
