@@ -33,8 +33,10 @@ from ansible.module_utils.compose_doctor.redact import redact_text
 from ansible.module_utils.compose_doctor.change.requirements_file import normalize_name
 from ansible.module_utils.compose_doctor.sizes import format_size, parse_size
 
-SEVERITIES = ("critical", "high", "medium", "low")
-PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3"}
+# info: hardening advice most Compose files do not follow yet; listed, weighs 0 in the score, and
+# only an explicit audit_fail_on=info gates on it.
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3", "info": "P4"}
 SEVERITY_RANK = dict((s, i) for i, s in enumerate(SEVERITIES))
 MASK = "********"
 
@@ -93,7 +95,7 @@ DEFAULT_POLICY = {
     "rightsize_headroom": 1.15,
     "rightsize_floor": "64MiB",
     # severity weights of the score (see score())
-    "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1},
+    "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1, "info": 0},
     # score = 100 * scale / (scale + weighted findings): one critical finding scores 83.
     "score_scale": 100,
     # the crash-loop doctor's catalogue (roles/audit/files/crashloop_catalog.yml); None: no diagnosis
@@ -1420,20 +1422,20 @@ RULES = {
                             "host.",
                             "Cap the retries: `restart: on-failure:5` (or deploy.restart_policy.max_attempts: 5).",
                             False, "5.15"),
-    # The four below flag what most Compose files leave out, one finding per service each: low, so
-    # that an existing audit gains findings at the bottom of the report and not a flood of urgent
-    # ones (rule_severity raises them, disabled_rules turns them off).
-    "rootfs-writable": Rule(rule_rootfs_writable, "low", "Root filesystem writable", None,
+    # The four below flag what most Compose files leave out, one finding per service each: info, so
+    # that an existing audit gains advice at the bottom of the report, not a lower score nor a
+    # failed low gate (rule_severity raises them, disabled_rules turns them off).
+    "rootfs-writable": Rule(rule_rootfs_writable, "info", "Root filesystem writable", None,
                             "An intruder can change the container's binaries and configuration in place.",
                             "Set `read_only: true` and give the paths the service writes a volume or `tmpfs:`.",
                             False, "5.13"),
-    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "low", "no-new-privileges not set", None,
+    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "info", "no-new-privileges not set", None,
                                       "Setuid and file-capability binaries can still raise a process's privileges.",
                                       "Add `security_opt: [\"no-new-privileges:true\"]`.", False, "5.26"),
-    "pids-no-limit": Rule(rule_pids_no_limit, "low", "No process limit", None,
+    "pids-no-limit": Rule(rule_pids_no_limit, "info", "No process limit", None,
                           "A fork bomb or a leak in the container can exhaust the host's process table.",
                           "Set `pids_limit` (e.g. 200) or deploy.resources.limits.pids.", False, "5.29"),
-    "cpu-no-limit": Rule(rule_cpu_no_limit, "low", "No CPU limit", None,
+    "cpu-no-limit": Rule(rule_cpu_no_limit, "info", "No CPU limit", None,
                          "One busy container can starve the others and the host of CPU.",
                          "Set deploy.resources.limits.cpus (or `cpus:`), or `cpu_shares` to set its priority.",
                          False, "5.12"),
