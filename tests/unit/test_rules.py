@@ -226,6 +226,17 @@ def m_prometheus_exited(c, r):
     _add_container(r, "shop-prometheus-1", "prometheus", state="exited", exit_code=2, health=None)
 
 
+def m_container_updated(c, r):
+    """`docker update --memory 2g --pids-limit -1` on the running web container."""
+    r["containers"][0].update(mem_limit_bytes=2 * 1024 ** 3, pids_limit=None)
+
+
+def m_container_as_declared(c, r):
+    """Same settings in other spellings: CAP_ prefix, '=' in security_opt, a user the file does not set."""
+    c["services"]["web"].update(cap_add=["net_bind_service"], user=None)
+    r["containers"][0].update(cap_add=["CAP_NET_BIND_SERVICE"], security_opt=["no-new-privileges=true"], user="999")
+
+
 def m_prometheus_running(c, r):
     _add_service(c, "prometheus")
     _add_container(r, "shop-prometheus-1", "prometheus")
@@ -298,6 +309,7 @@ CASES = [
     ("log-rotation-missing", m_no_rotation, m_daemon_rotation),
     ("no-healthcheck", m_no_healthcheck, m_image_healthcheck),
     ("monitoring-down", m_prometheus_exited, m_prometheus_running),
+    ("container-drift", m_container_updated, m_container_as_declared),
 ] + CIS_CASES
 
 

@@ -26,8 +26,10 @@ import copy
 import re
 from collections import namedtuple
 
-from ansible.module_utils.compose_doctor.analysis import crashloop, rightsizing
-from ansible.module_utils.compose_doctor.facts.compose_values import clean_host_path, is_root_user, port_label
+from ansible.module_utils.compose_doctor.analysis import crashloop, drift, rightsizing
+from ansible.module_utils.compose_doctor.facts.compose_values import (
+    capability_name, clean_host_path, is_root_user, port_label, security_options,
+)
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import redact_text
 from ansible.module_utils.compose_doctor.change.requirements_file import normalize_name
@@ -1030,23 +1032,40 @@ def _services(ctx):
         yield name, ctx.services[name] or {}
 
 
-def security_options(svc):
-    """A service's ``security_opt`` -> [(key, value, as written)], key lower-cased: Compose and the
-    engine accept ``seccomp:unconfined`` and ``seccomp=unconfined`` alike; a bare
-    ``no-new-privileges`` means ``true``."""
+def _drift_text(diff):
+    def show(v):
+        if isinstance(v, list):
+            return ",".join(v) or "none"
+        return "none" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+    return "%s %s (file: %s)" % (diff["setting"], show(diff["container"]), show(diff["file"]))
+
+
+def rule_container_drift(ctx):
+    """A container that is not what its service's file says (analysis/drift.py), or whose service no
+    active file defines (Compose's orphans): runtime evidence only, so nothing without the engine."""
     out = []
-    for opt in svc.get("security_opt") or []:
-        text = str(opt).strip()
-        m = re.match(r"^([A-Za-z][A-Za-z0-9_-]*)\s*[:=]\s*(.*)$", text)
-        key, value = (m.group(1), m.group(2).strip()) if m else (text, "true")
-        out.append((key.lower(), value, text))
+    nnp = bool(ctx.docker.get("no_new_privileges"))
+    for name in sorted(n for n in ctx.by_service if n):
+        svc = ctx.services.get(name)
+        for c in ctx.containers_of(name):
+            if svc is None:
+                ev = ("container %s belongs to service %s, which no active compose file defines (an orphan: "
+                      "left from an older definition; `docker compose up -d --remove-orphans` removes it)"
+                      % (c.get("name"), name))
+                out.append(_finding(ctx, "container-drift", c.get("name"), ev, service=name,
+                                    container=c.get("name"), fix=None, diagnosis={"orphan": True}))
+                continue
+            diffs = drift.differences(drift.file_settings(svc, nnp), drift.container_settings(c, nnp))
+            if not diffs:
+                continue
+            worse = [d for d in diffs if d["escalates"]]
+            ev = "container %s runs with settings its file does not declare: %s%s" % (
+                c.get("name"), "; ".join(_drift_text(d) for d in diffs),
+                " - more privilege or fewer limits than declared" if worse else "")
+            out.append(_finding(ctx, "container-drift", c.get("name"), ev, service=name, container=c.get("name"),
+                                fix=None, severity="high" if worse else None,
+                                diagnosis={"differences": diffs}))
     return out
-
-
-def capability_name(cap):
-    """'cap_sys_admin', 'CAP_SYS_ADMIN', 'sys_admin' -> 'SYS_ADMIN' (the engine takes any of them)."""
-    name = str(cap).strip().upper()
-    return name[4:] if name.startswith("CAP_") else name
 
 
 def _security_opt_rule(rule, key, values, what):
@@ -1223,8 +1242,8 @@ def rule_restart_retries(ctx):
 
 
 # The hardening settings most Compose files leave out (read-only root, no-new-privileges, pids
-# and CPU limits): one finding per service each, so they default to low. Their weight in the
-# score is the low weight, and their advice is a one-line compose change.
+# and CPU limits): one finding per service each, so they default to info (no weight in the
+# score), and their advice is a one-line compose change.
 
 def _unset_rule(rule, is_set, what):
     """A rule that fires for each service where ``is_set(ctx, svc)`` is false."""
@@ -1425,6 +1444,12 @@ RULES = {
     # The four below flag what most Compose files leave out, one finding per service each: info, so
     # that an existing audit gains advice at the bottom of the report, not a lower score nor a
     # failed low gate (rule_severity raises them, disabled_rules turns them off).
+    "container-drift": Rule(rule_container_drift, "medium", "Container differs from its compose file", None,
+                            "The engine runs what the file does not say (changed by `docker update`, recreated "
+                            "by hand, or left from an older definition): an audit of the file is wrong about it.",
+                            "Recreate it from the file: `docker compose up -d <service>` (orphans: "
+                            "`--remove-orphans`); or write the running value into the file if it is the one "
+                            "you want.", True, None),
     "rootfs-writable": Rule(rule_rootfs_writable, "info", "Root filesystem writable", None,
                             "An intruder can change the container's binaries and configuration in place.",
                             "Set `read_only: true` and give the paths the service writes a volume or `tmpfs:`.",
@@ -1448,7 +1473,7 @@ RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "res
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",
               "volume-unused", "volume-duplicate", "log-rotation-missing", "no-healthcheck",
-              "monitoring-down",
+              "monitoring-down", "container-drift",
               # CIS Docker Benchmark section 5, in the benchmark's order
               "apparmor-unconfined", "selinux-disabled", "capability-added", "sensitive-host-mount",
               "privileged-port", "host-network", "cpu-no-limit", "rootfs-writable", "restart-retries",
