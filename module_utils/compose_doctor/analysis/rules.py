@@ -26,7 +26,7 @@ import copy
 import re
 from collections import namedtuple
 
-from ansible.module_utils.compose_doctor.analysis import crashloop, drift, rightsizing
+from ansible.module_utils.compose_doctor.analysis import crashloop, drift, rightsizing, rules_build
 from ansible.module_utils.compose_doctor.facts.compose_values import (
     capability_name, clean_host_path, is_root_user, port_label, security_options,
 )
@@ -128,6 +128,10 @@ DEFAULT_POLICY = {
     "privileged_port_max": 1023,
     # restart-retries (5.15): on-failure restarts allowed before the finding (0 = unlimited: flagged)
     "restart_max_retries": 5,
+    # --- CIS Docker Benchmark section 4 (images and build files) ------------------------------
+    # dockerfile-secret (4.10): an ARG default stays in `docker history`, an ENV in every container
+    # (the rule's severity); this is the ARG's
+    "dockerfile_arg_secret_severity": "medium",
 }
 
 # keys whose dict values are merged (user keys over defaults) instead of replaced
@@ -163,6 +167,7 @@ def effective_policy(policy=None):
     severities = [("rule_severity[%s]" % r, v) for r, v in eff["rule_severity"].items()]
     severities += [("dangerous_capabilities[%s]" % c, v) for c, v in eff["dangerous_capabilities"].items()]
     severities.append(("sensitive_mount_read_only_severity", eff["sensitive_mount_read_only_severity"]))
+    severities.append(("dockerfile_arg_secret_severity", eff["dockerfile_arg_secret_severity"]))
     for key, sev in severities:
         if sev not in SEVERITIES:
             raise ValueError("policy %s=%r is not one of %s" % (key, sev, ", ".join(SEVERITIES)))
@@ -731,9 +736,16 @@ def rule_root_user(ctx):
             user = str(svc.get("user"))
             src = "compose sets user: %s" % (user or "''")
         else:
-            continue  # no container and no explicit user: the image decides, unknown from files
+            # no container, no user: the image decides; its Dockerfile tells when the service builds one
+            image = rules_build.dockerfile_user(name, svc)
+            if image and image["root"]:
+                out.append(_finding(ctx, "root-user", name, "service %s: no user: in compose; %s" % (
+                    name, image["evidence"]), service=name, file=image["file"], line=image["line"], fix=None))
+            continue
         if not (is_root_user(user) or (cs and user == "")):
             continue  # '' on a container: no USER in the image, so root
+        image = rules_build.dockerfile_user(name, svc) if cs and svc.get("user") is None else None
+        src += "; %s" % image["evidence"] if image and image["root"] else ""
         out.append(_finding(ctx, "root-user", name, "service %s: %s" % (name, src), service=name,
                             container=cs[0].get("name") if cs else None, fix=None))
     return out
@@ -1014,10 +1026,14 @@ def rule_no_healthcheck(ctx):
                 continue
             ev = "container %s has no healthcheck (neither compose nor image defines one)" % cs[0].get("name")
         else:
-            hc = svc.get("healthcheck")
-            if not (hc and hc.get("disabled")):
-                continue  # the image may define one; unknown without a container
-            ev = "service %s disables its healthcheck" % name
+            hc = svc.get("healthcheck") or {}
+            image = rules_build.dockerfile_healthcheck(name, svc) if not hc.get("test") else None
+            if hc.get("disabled"):
+                ev = "service %s disables its healthcheck" % name
+            elif image and not image["present"]:
+                ev = "service %s has no healthcheck in compose and its image none: %s" % (name, image["evidence"])
+            else:
+                continue  # compose or the Dockerfile defines one; an image-only one is unknown without a container
         out.append(_finding(ctx, "no-healthcheck", name, ev, service=name,
                             container=cs[0].get("name") if cs else None, fix=None))
     return out
@@ -1282,6 +1298,14 @@ rule_cpu_no_limit = _unset_rule(
     lambda svc: "no CPU limit or share (cpus / deploy.resources.limits.cpus, cpu_quota, cpu_shares, cpuset)")
 
 
+def _build_rule(check):
+    """A rules_build check ``(ctx, finding)`` as a catalog rule ``(ctx) -> [finding]``."""
+    def rule(ctx):
+        return check(ctx, _finding)
+    rule.__name__ = check.__name__
+    return rule
+
+
 Rule = namedtuple("Rule", "func severity title fix impact advice runtime cis")
 Rule.__new__.__defaults__ = (None,)
 
@@ -1464,6 +1488,27 @@ RULES = {
                          "One busy container can starve the others and the host of CPU.",
                          "Set deploy.resources.limits.cpus (or `cpus:`), or `cpu_shares` to set its priority.",
                          False, "5.12"),
+    # --- CIS Docker Benchmark section 4 (images and build files): analysis/rules_build.py -------
+    "dockerfile-missing": Rule(_build_rule(rules_build.rule_dockerfile_missing), "medium",
+                               "Dockerfile not found", None,
+                               "The service's build fails, and its image could not be checked.",
+                               "Fix build.context / build.dockerfile to name the Dockerfile, or add it.", False),
+    "dockerfile-add": Rule(_build_rule(rules_build.rule_dockerfile_add), "low", "ADD used in a Dockerfile", None,
+                           "ADD of a URL fetches content that can change under the same URL; ADD of a local file "
+                           "may unpack it unexpectedly where COPY only copies.",
+                           "Use `COPY` for local files; for a download, `ADD --checksum=sha256:<digest> <url>` (or "
+                           "fetch and verify it in a RUN).", False, "4.9"),
+    "dockerfile-secret": Rule(_build_rule(rules_build.rule_dockerfile_secret), "high", "Secret in a Dockerfile",
+                              None,
+                              "Anyone who can pull the image reads it (`docker inspect`, `docker history`); it "
+                              "leaks with every copy of the Dockerfile and image.",
+                              "Remove the value; pass it at run time (compose `secrets:` or an env file) or at "
+                              "build time with `RUN --mount=type=secret`.", False, "4.10"),
+    "image-unpinned": Rule(_build_rule(rules_build.rule_image_unpinned), "low", "Image not pinned", None,
+                           "`latest` (or no tag) is whatever was pushed last: builds and deploys change without a "
+                           "change in the files.",
+                           "Name a version tag (`image: nginx:1.27`, `FROM python:3.12-slim`); a digest "
+                           "(`@sha256:...`) is the stronger pin.", False, None),
 }
 
 # the order rules are listed in catalogs and reports
@@ -1474,6 +1519,8 @@ RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "res
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",
               "volume-unused", "volume-duplicate", "log-rotation-missing", "no-healthcheck",
               "monitoring-down", "container-drift",
+              # CIS Docker Benchmark section 4 (images and build files)
+              "dockerfile-missing", "image-unpinned", "dockerfile-add", "dockerfile-secret",
               # CIS Docker Benchmark section 5, in the benchmark's order
               "apparmor-unconfined", "selinux-disabled", "capability-added", "sensitive-host-mount",
               "privileged-port", "host-network", "cpu-no-limit", "rootfs-writable", "restart-retries",
