@@ -1,5 +1,8 @@
 """Dockerfile -> requirements discovery (module_utils/compose_doctor/dockerfile.py)."""
+import os
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible.module_utils.compose_doctor.facts import compose_model, dockerfile as df
 from ansible.module_utils.compose_doctor.change.requirements_file import normalize_name, parse_requirements
@@ -136,6 +139,11 @@ def test_heredoc_bodies_are_not_instructions():
         (1, 'FROM'), (2, 'RUN'), (6, 'COPY'), (11, 'USER'), (12, 'RUN'), (13, 'USER')]
 
 
+def test_lines_are_split_on_newlines_only():
+    assert df.dockerfile_lines("FROM a\r\nRUN x\x1ey\u2028z\r\nUSER app") == [
+        (1, 'FROM', 'a'), (2, 'RUN', 'x\x1ey\u2028z'), (3, 'USER', 'app')]
+
+
 def test_unterminated_heredoc_and_continuation_never_raise():
     assert df.dockerfile_lines("FROM a\nRUN <<EOF\nUSER root\n") == [(1, 'FROM', 'a'), (2, 'RUN', '<<EOF')]
     assert df.dockerfile_lines("FROM a\nRUN x \\") == [(1, 'FROM', 'a'), (2, 'RUN', 'x')]
@@ -263,3 +271,24 @@ def test_compose_model_carries_dockerfile_facts(tmp_path):
     facts = compose['services']['web']['build']['dockerfile_facts']
     assert facts['path'] == 'app/Dockerfile' and facts['user']['user'] == 'app'
     assert [s['key'] for s in facts['settings']] == ['API_TOKEN'] and SECRET not in str(compose)
+
+
+LINES = ["FROM python", "from ${BASE:-alpine}:${TAG} AS b", "FROM b", "FROM scratch", "ARG BASE=node", "ARG TAG",
+         "USER root", "user 0:0", "USER ${UID}", "HEALTHCHECK NONE", "HEALTHCHECK CMD [\"x\"]", "ADD a b",
+         "ADD [\"https://x/y\", \"/z\"", "ENV A=\"b", "ENV PASSWORD hunter2x", "RUN <<EOF", "RUN <<-'X' <<Y", "EOF",
+         "X", "# escape=`", "# syntax=x", "\\", "`", "", "  # c", "COPY --from=b /a /a", "\x00", "ENV =x", "ARG ==",
+         "ONBUILD USER root", "FROM --platform=$P"]
+
+
+@settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "300")), deadline=None)
+@given(lines=st.lists(st.one_of(st.sampled_from(LINES), st.text(max_size=40)), max_size=25),
+       build_args=st.one_of(st.none(), st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.text(max_size=8))),
+                            st.lists(st.text(max_size=10), max_size=3), st.text(max_size=5)))
+def test_any_dockerfile_gives_facts(lines, build_args):
+    """Whatever a Dockerfile holds, the parser and the facts never raise and keep their shape."""
+    text = "\n".join(lines)
+    facts = df.dockerfile_facts(text, build_args=build_args)
+    assert set(facts) == {'from', 'stages', 'base', 'user', 'healthcheck', 'add', 'settings'}
+    assert facts['stages'] == len(facts['from'])
+    for entry in facts['settings'] + facts['add'] + facts['from']:
+        assert isinstance(entry['line'], int) and 1 <= entry['line'] <= text.count('\n') + 1

@@ -42,7 +42,7 @@ def dockerfile_lines(text):
     lines inside one skipped), instructions in any case (upper-cased here), heredoc bodies of
     RUN/COPY/ADD (``<<EOF``, ``<<-EOF``, ``<<"EOF"``) skipped so their lines are never read as
     instructions. Any text in, never an exception; an unterminated heredoc runs to the end."""
-    lines = (text or '').splitlines()
+    lines = (text or '').split('\n')  # Docker's lines: not str.splitlines' \x1e, \x85, \u2028...
     escape, out, i = '\\', [], 0
     while i < len(lines) and _DIRECTIVE_RE.match(lines[i].strip()):
         name, value = _DIRECTIVE_RE.match(lines[i].strip()).groups()
