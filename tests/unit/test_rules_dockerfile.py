@@ -283,12 +283,18 @@ def test_hostile_dockerfile_end_to_end(tmp_path):
 
 
 def test_dockerfile_findings_by_rule_and_line_end_to_end(tmp_path):
-    _c, findings, _o = _audit(tmp_path, {
+    _c, findings, outputs = _audit(tmp_path, {
         "compose.yaml": "services:\n  web:\n    build: .\n",
         "Dockerfile": "FROM python\nARG PIP_TOKEN=%s\nADD https://x.io/a /a\nHEALTHCHECK CMD true\nUSER app\n" % SECRET})
     got = sorted((f["rule"], f["line"]) for f in findings if f["file"] == "Dockerfile")
     assert got == [("dockerfile-add", 3), ("dockerfile-secret", 2), ("image-unpinned", 1)]
     assert _of(findings, "dockerfile-secret")[0]["severity"] == "medium"
+    markdown = outputs[0]
+    images = markdown.split("### Images and build files", 1)[1].split("###", 1)[0]
+    assert "ADD used in a Dockerfile" in images and "Image not pinned" in images
+    secrets = markdown.split("### Secrets in configuration", 1)[1].split("###", 1)[0]
+    assert "Secret in a Dockerfile" in secrets and "PIP_TOKEN=********" in secrets
+    assert not any(SECRET in o for o in outputs), "a secret value reached a report"
 
 
 def test_dockerfile_inline_is_reported_at_the_service(tmp_path):
