@@ -30,7 +30,7 @@ import re
 import stat
 import subprocess
 
-from ansible.module_utils.compose_doctor import compose_fallback, env_file
+from ansible.module_utils.compose_doctor import compose_fallback, env_file, suppressions
 from ansible.module_utils.compose_doctor.compose_values import (
     compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names,
     normalize_mounts, normalize_ports, scalar_str, shape, size_or_problem, string_list,
@@ -734,7 +734,7 @@ def load_compose_file_fs(project_dir, rel, limits=None):
     limits = limits or {}
     max_bytes = int(limits.get('max_bytes') or MAX_COMPOSE_BYTES)
     full = os.path.join(project_dir, rel)
-    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}}, 'lines': 0,
+    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}, 'ignore': {}}, 'lines': 0,
              'error': None}
     try:
         size = os.path.getsize(full)
@@ -982,6 +982,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'env_files': env_files,
         'secret_files': secret_files,
         'errors': errors,
+        'suppressions': suppressions.in_source_entries(sources, layers),   # the ignore file's: compose_facts
     }
 
 
