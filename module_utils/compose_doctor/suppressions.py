@@ -55,7 +55,6 @@ IGNORE_FILE = '.compose-doctor-ignore.yml'
 REFUSED_RULE = 'suppression-refused'   # a refused suppression; itself never suppressible
 FIELDS = ('rule', 'reason', 'until', 'service', 'target')
 _DATE_RE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
-SARIF_BASELINE = {'new': 'new', 'known': 'unchanged', 'fixed': 'absent'}
 
 
 # --------------------------------------------------------------------------------------------

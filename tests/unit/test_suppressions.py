@@ -3,13 +3,14 @@
 compose files on disk to the report and the gate."""
 import copy
 import datetime
+import xml.etree.ElementTree as ET
 
 import audit_fixtures as fx
 import compose_audit
 import compose_facts
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_model, rules
+from ansible.module_utils.compose_doctor import compose_model, render, rules
 from ansible.module_utils.compose_doctor import suppressions as sp
 
 COMPOSE = """\
@@ -260,3 +261,59 @@ def test_compose_facts_reads_the_named_ignore_file(run_module, project):
     out = run_module(compose_facts, dict(project_dir=str(project), use_cli=False, ignore_file="ops/ignore.yml"))
     files = {e["file"] for e in out["compose"]["suppressions"]}
     assert files == {"compose.yaml", "ops/ignore.yml"}
+
+
+# --- reports: Markdown, HTML, JUnit, Prometheus ---------------------------------------------------
+
+@pytest.fixture
+def rich_report(run_module):
+    compose = fx.lab_compose()
+    before = _audit(run_module, compose)["report"]
+    first = next(f for f in before["findings"] if f.get("service"))
+    compose["suppressions"] = [_entry(kind="inSource", file="docker-compose.yml", line=12, service=first["service"],
+                                      rule=first["rule"], reason="accepted for the lab", until="2099-12-31")]
+    baseline = copy.deepcopy(before)
+    baseline["findings"].pop()
+    baseline["findings"].append(dict(first, id="root-user:retired", target="retired"))
+    return _audit(run_module, compose, baseline=baseline)["report"], first
+
+
+def test_markdown_lists_suppressed_and_the_baseline(rich_report):
+    report, first = rich_report
+    md = render.to_markdown(report)
+    assert "SUPPRESSED FINDINGS AND BASELINE" in md
+    assert "| accepted for the lab | `docker-compose.yml:12` | 2099-12-31 | in the compose file |" in md
+    assert "**(new since the baseline)**" in md and "(known in the baseline)" in md
+    assert "fixed: [" in md and "`root-user:retired`" in md
+    assert "| Suppressed (not counted) | 1 |" in md
+    assert "| Since the baseline | 1 new, " in md and " 1 fixed |" in md
+    assert "`%s`" % first["id"] not in md.split("FINDINGS BY PRIORITY")[1].split("SUPPRESSED FINDINGS")[0]
+
+
+def test_html_lists_suppressed_and_the_baseline(rich_report):
+    report, _first = rich_report
+    page = render.to_html(report)
+    assert "Suppressed findings and baseline" in page and "accepted for the lab" in page
+    assert "(new since the baseline)" in page and "root-user:retired" in page
+
+
+def test_reports_without_suppressions_or_baseline_have_no_section(run_module):
+    report = _audit(run_module, fx.lab_compose())["report"]
+    assert "SUPPRESSED FINDINGS" not in render.to_markdown(report)
+    assert "Suppressed findings and baseline" not in render.to_html(report)
+
+
+def test_junit_groups_by_cis_and_skips_suppressed(rich_report):
+    report, first = rich_report
+    root = ET.fromstring(render.to_junit(report))
+    cases = list(root.iter("testcase"))
+    by_class = {c.get("classname") for c in cases}
+    assert "compose_doctor.CIS_5_4.capability-added" in by_class
+    assert "compose_doctor.restart-loop" in by_class          # no CIS id: ungrouped
+    skipped = [c for c in cases if c.get("name") == "%s[%s]" % (first["rule"], first["target"])]
+    assert skipped[0].find("skipped").get("message") == "suppressed by docker-compose.yml:12: accepted for the lab"
+    assert int(root.get("tests")) == len(cases)
+
+
+def test_prometheus_counts_suppressed(rich_report):
+    assert "compose_doctor_suppressed_findings 1\n" in render.to_prometheus(rich_report[0])
