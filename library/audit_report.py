@@ -140,10 +140,10 @@ import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor import render
-from ansible.module_utils.compose_doctor import remediation
-from ansible.module_utils.compose_doctor.report import fleet_report
-from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, atomic_write
+from ansible.module_utils.compose_doctor.output import render
+from ansible.module_utils.compose_doctor.output import remediation
+from ansible.module_utils.compose_doctor.output.report import fleet_report
+from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, atomic_write
 
 HOST_FILES = [
     ("json", "audit.json", lambda r: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),

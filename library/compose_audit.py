@@ -207,8 +207,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor import suppressions
-from ansible.module_utils.compose_doctor.report import build_report, utc_now
-from ansible.module_utils.compose_doctor.rules import RULES, effective_policy, evaluate
+from ansible.module_utils.compose_doctor.output.report import build_report, utc_now
+from ansible.module_utils.compose_doctor.analysis.rules import RULES, effective_policy, evaluate
 
 
 def run(params):

@@ -225,7 +225,8 @@ compose:
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.compose_doctor import compose_model, suppressions
+from ansible.module_utils.compose_doctor import suppressions
+from ansible.module_utils.compose_doctor.facts import compose_model
 from ansible.module_utils.compose_doctor.redact import redact_text
 
 

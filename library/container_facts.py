@@ -248,7 +248,7 @@ runtime:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.compose_doctor import docker_runtime
+from ansible.module_utils.compose_doctor.facts import docker_runtime
 
 
 def main():

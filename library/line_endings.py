@@ -86,9 +86,9 @@ sha256_after:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
-from ansible.module_utils.compose_doctor.journal import JournalError, validate_run_id
-from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, read_text, real_path, sha256_file
+from ansible.module_utils.compose_doctor.change.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
+from ansible.module_utils.compose_doctor.change.journal import JournalError, validate_run_id
+from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, read_text, real_path, sha256_file
 
 
 def run_module():

@@ -172,7 +172,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
 
-from ansible.module_utils.compose_doctor import docker_runtime, rightsizing
+from ansible.module_utils.compose_doctor.facts import docker_runtime
+from ansible.module_utils.compose_doctor.analysis import rightsizing
 
 
 def _inspect(client, name):

@@ -232,9 +232,9 @@ journal:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.journal import (
+from ansible.module_utils.compose_doctor.change.journal import (
     JournalError, DEFAULT_JOURNAL_DIR, LATEST, new_run_id, prune, record, restore, run_dir, show, validate_run_id)
-from ansible.module_utils.compose_doctor.safe_write import SafeWriteError
+from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError
 
 
 def run_module():

@@ -142,11 +142,11 @@ sha256_after:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
-from ansible.module_utils.compose_doctor.journal import JournalError, validate_run_id
+from ansible.module_utils.compose_doctor.change.edit_module import JOURNAL_ARGUMENT_SPEC, finish_edit
+from ansible.module_utils.compose_doctor.change.journal import JournalError, validate_run_id
 from ansible.module_utils.compose_doctor.redact import redact_text
-from ansible.module_utils.compose_doctor.requirements_file import RequirementError, ensure_requirement
-from ansible.module_utils.compose_doctor.safe_write import (
+from ansible.module_utils.compose_doctor.change.requirements_file import RequirementError, ensure_requirement
+from ansible.module_utils.compose_doctor.change.safe_write import (
     SafeWriteError, read_text, real_path, sha256_file)
 
 

@@ -41,7 +41,7 @@ if str(ROOT / "module_utils") not in ansible.module_utils.__path__:
 
 import docker  # noqa: E402
 
-from ansible.module_utils.compose_doctor import docker_runtime  # noqa: E402
+from ansible.module_utils.compose_doctor.facts import docker_runtime  # noqa: E402
 
 IMAGE = "compose-doctor/base:bookworm"
 BENCH_LABEL = "com.compose-doctor.bench"

@@ -31,6 +31,8 @@ def parse_size(value):
             raise ValueError('invalid size: %d (negative)' % value)
         return value
     if isinstance(value, float):
+        if value != value or value in (float('inf'), float('-inf')):   # NaN or infinite (YAML .inf/.nan)
+            raise ValueError('invalid size: %r (not a finite number)' % value)
         if value < 0:
             raise ValueError('invalid size: %r (negative)' % value)
         return int(value)

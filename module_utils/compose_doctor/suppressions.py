@@ -45,10 +45,10 @@ import datetime
 import os
 import re
 
-from ansible.module_utils.compose_doctor.compose_yaml import (
+from ansible.module_utils.compose_doctor.facts.compose_yaml import (
     EXTENSION_KEY, MAX_COMPOSE_BYTES, ComposeFileError, load_ignore_text, plain,
 )
-from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
+from ansible.module_utils.compose_doctor.facts.project_paths import read_text_fs, relpath_in
 from ansible.module_utils.compose_doctor.redact import redact_text
 
 IGNORE_FILE = '.compose-doctor-ignore.yml'

@@ -2,7 +2,7 @@
 """Filters of compose-doctor's roles and playbooks.
 
 ``healthcheck_candidates``: other probes for a health check whose tool the image lacks (the
-crash-loop doctor's fix; the logic is module_utils/compose_doctor/crashloop.py).
+crash-loop doctor's fix; the logic is module_utils/compose_doctor/analysis/crashloop.py).
 ``compose_error_lines``: the few lines of a failed Compose (or container) action a person needs,
 without the result's container details. community.docker's Compose results list every container's
 command line and environment, so the fixes register them ``no_log`` and print only this: the
@@ -27,9 +27,9 @@ _MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.
 if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.compose_doctor.crashloop import (  # noqa: E402
+from ansible.module_utils.compose_doctor.analysis.crashloop import (  # noqa: E402
     executable_mode, gated_depends_on, joined_networks, mounted_host_path, port_probe_candidates, probe_candidates)
-from ansible.module_utils.compose_doctor.dockerfile import copied_from_context  # noqa: E402
+from ansible.module_utils.compose_doctor.facts.dockerfile import copied_from_context  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 
 _ERROR_RE = re.compile(r'error|failed|denied|not found|no such|unable|cannot|could not|no matching', re.IGNORECASE)

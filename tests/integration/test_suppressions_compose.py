@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_model
+from ansible.module_utils.compose_doctor.facts import compose_model
 
 COMPOSE = """\
 x-compose-doctor:

@@ -47,6 +47,10 @@ def _ctr(name, service, **kw):
         "health": {"status": "healthy", "failing_streak": 0, "log": [{"exit_code": 0, "output": "ok", "start": "x"}]},
         "restart_count": 0, "exit_code": 0, "oom_killed": False, "user": "1000", "privileged": False,
         "cap_add": [], "group_add": [], "restart_policy": "unless-stopped", "mounts": [], "ports": [],
+        # as its service in the file (_svc) declares it, so a clean container does not drift
+        "cap_drop": [], "security_opt": ["no-new-privileges:true"], "pid": "", "ipc": "private", "uts": "",
+        "userns_mode": "", "network_mode": "shop_default", "read_only": True, "pids_limit": 200,
+        "mem_limit_bytes": 512 * MiB,
         "memory": {"usage_bytes": 200 * MiB, "limit_bytes": 512 * MiB, "percent": 39.06},
         "log_config": {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}, "log_tail": [],
     }

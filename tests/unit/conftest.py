@@ -7,7 +7,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def _compose_only_through_a_runner(monkeypatch):
     """Hermetic unit tests: ``docker compose`` never runs unless a test injects its own runner."""
-    from ansible.module_utils.compose_doctor import compose_model
+    from ansible.module_utils.compose_doctor.facts import compose_model
 
     def refuse(cmd, env, timeout):
         raise AssertionError('unit tests run docker compose only through an injected runner: %r' % (cmd,))
@@ -19,7 +19,7 @@ def _compose_only_through_a_runner(monkeypatch):
 def _no_docker_engine(monkeypatch):
     """Hermetic unit tests: a Docker client only for a socket that does not exist (the "daemon
     unreachable" path) or through a fake; tests that need the engine live in tests/integration."""
-    from ansible.module_utils.compose_doctor import docker_runtime
+    from ansible.module_utils.compose_doctor.facts import docker_runtime
 
     real_connect = docker_runtime.connect
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 import pytest
 
-from ansible.module_utils.compose_doctor.compose_edit import (
+from ansible.module_utils.compose_doctor.change.compose_edit import (
     ComposeEditError, ServiceNotFound, get_service, set_service_keys)
 
 COMPOSE = '''---

@@ -1,8 +1,8 @@
 """compose_fallback (no Compose v2 on the host): interpolation, merge rules, the approximate model."""
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_fallback as cf
-from ansible.module_utils.compose_doctor.compose_yaml import Override, Reset, load_compose_text
+from ansible.module_utils.compose_doctor.facts import compose_fallback as cf
+from ansible.module_utils.compose_doctor.facts.compose_yaml import Override, Reset, load_compose_text
 
 # --- interpolation ----------------------------------------------------------------------------
 

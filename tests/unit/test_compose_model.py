@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_model as cm
+from ansible.module_utils.compose_doctor.facts import compose_model as cm
 from ansible.module_utils.compose_doctor.redact import MASK, SecretPolicy
 from audit_fixtures import COMPOSE_WITH_ANCHORS as GOOD
 
@@ -331,7 +331,7 @@ def test_file_facts_fs(tmp_path):
 
 
 def test_active_profiles_from_dotenv(tmp_path, monkeypatch):
-    from ansible.module_utils.compose_doctor import compose_model
+    from ansible.module_utils.compose_doctor.facts import compose_model
 
     monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
     (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: x\n  old:\n    image: y\n    profiles: [parked]\n")

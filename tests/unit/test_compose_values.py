@@ -1,7 +1,7 @@
 """compose_values: service values parsed at the edge (ports, mounts, users, sizes, env shapes)."""
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_values as cv
+from ansible.module_utils.compose_doctor.facts import compose_values as cv
 
 
 def _port(host_ip='', published=None, target=80, protocol='tcp', published_end=None, target_end=None):

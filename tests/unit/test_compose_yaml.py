@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_yaml as cy
-from ansible.module_utils.compose_doctor.compose_yaml import ComposeFileError, Override, Reset
+from ansible.module_utils.compose_doctor.facts import compose_yaml as cy
+from ansible.module_utils.compose_doctor.facts.compose_yaml import ComposeFileError, Override, Reset
 from audit_fixtures import COMPOSE_WITH_ANCHORS as GOOD
 
 

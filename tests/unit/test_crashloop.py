@@ -6,8 +6,8 @@ import os
 import pytest
 import yaml
 
-from ansible.module_utils.compose_doctor import crashloop as cl
-from ansible.module_utils.compose_doctor.rules import is_crash_looping
+from ansible.module_utils.compose_doctor.analysis import crashloop as cl
+from ansible.module_utils.compose_doctor.analysis.rules import is_crash_looping
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with open(os.path.join(ROOT, "roles", "audit", "files", "crashloop_catalog.yml")) as _fh:

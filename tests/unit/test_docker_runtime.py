@@ -1,10 +1,10 @@
-"""Pure normalisers of module_utils/compose_doctor/docker_runtime.py (plain dict inputs)."""
+"""Pure normalisers of module_utils/compose_doctor/facts/docker_runtime.py (plain dict inputs)."""
 import copy
 import datetime
 
 import pytest
 
-from ansible.module_utils.compose_doctor import docker_runtime as dr
+from ansible.module_utils.compose_doctor.facts import docker_runtime as dr
 
 NOW = datetime.datetime(2024, 5, 1, 10, 10, 0, tzinfo=datetime.timezone.utc)
 FULL_ID = "3f2a1b0c9d8e" + "a" * 52

@@ -1,8 +1,8 @@
 """Dockerfile -> requirements discovery (module_utils/compose_doctor/dockerfile.py)."""
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_model, dockerfile as df
-from ansible.module_utils.compose_doctor.requirements_file import normalize_name, parse_requirements
+from ansible.module_utils.compose_doctor.facts import compose_model, dockerfile as df
+from ansible.module_utils.compose_doctor.change.requirements_file import normalize_name, parse_requirements
 
 
 DOCKERFILE = """\

@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.compose_doctor.env_file import (
+from ansible.module_utils.compose_doctor.change.env_file import (
     EnvFileError, generate_secret, get_value, mask_env_text, parse, quote_value, set_values)
 
 import env_file_set
@@ -147,7 +147,7 @@ def test_module_check_apply_idempotent_rollbackable(envfile, tmp_path, run_modul
     again = run_module(env_file_set, args)
     assert not again['changed'] and again['changed_keys'] == []
 
-    from ansible.module_utils.compose_doctor.journal import restore
+    from ansible.module_utils.compose_doctor.change.journal import restore
     restore(jdir, 'run-1')
     assert envfile.read_text() == ENV
 

@@ -5,7 +5,7 @@ container, host facts readable without privileges."""
 import io
 import tarfile
 
-from ansible.module_utils.compose_doctor import docker_runtime as dr
+from ansible.module_utils.compose_doctor.facts import docker_runtime as dr
 
 
 def _attrs(**config):

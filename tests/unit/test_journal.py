@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible.module_utils.compose_doctor import journal as jr
-from ansible.module_utils.compose_doctor.safe_write import sha256_file
+from ansible.module_utils.compose_doctor.change import journal as jr
+from ansible.module_utils.compose_doctor.change.safe_write import sha256_file
 
 
 def _mode(path):
@@ -176,7 +176,7 @@ def test_unknown_run(tmp_path, project):
 
 def test_directory_mode_is_journaled_and_restored(tmp_path):
     import os
-    from ansible.module_utils.compose_doctor import journal as jr
+    from ansible.module_utils.compose_doctor.change import journal as jr
 
     secrets = tmp_path / "secrets"
     secrets.mkdir()
@@ -190,7 +190,7 @@ def test_directory_mode_is_journaled_and_restored(tmp_path):
 
 
 def test_started_services_are_removed_not_recreated_on_rollback(tmp_path):
-    from ansible.module_utils.compose_doctor import journal as jr
+    from ansible.module_utils.compose_doctor.change import journal as jr
 
     jdir, run = str(tmp_path / "journal"), jr.new_run_id()
     jr.record(jdir, run, [{"type": "service", "project_dir": str(tmp_path), "service": "kong", "action": "started"},

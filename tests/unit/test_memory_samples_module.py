@@ -5,7 +5,7 @@ import json
 import pytest
 
 import memory_samples
-from ansible.module_utils.compose_doctor import docker_runtime
+from ansible.module_utils.compose_doctor.facts import docker_runtime
 
 MIB = 1024 * 1024
 

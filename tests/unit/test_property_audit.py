@@ -12,8 +12,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible.module_utils.compose_doctor import compose_model, render, report, rules
-from ansible.module_utils.compose_doctor.docker_runtime import empty_runtime
+from ansible.module_utils.compose_doctor.facts import compose_model
+from ansible.module_utils.compose_doctor.output import render, report
+from ansible.module_utils.compose_doctor.analysis import rules
+from ansible.module_utils.compose_doctor.facts.docker_runtime import empty_runtime
 
 FIELDS = ("ports", "expose", "volumes", "tmpfs", "user", "mem_limit", "mem_reservation", "deploy", "healthcheck",
           "environment", "env_file", "build", "networks", "profiles", "logging", "labels", "privileged",

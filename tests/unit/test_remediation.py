@@ -1,4 +1,4 @@
-from ansible.module_utils.compose_doctor import remediation
+from ansible.module_utils.compose_doctor.output import remediation
 
 
 def _report(score, *ids):

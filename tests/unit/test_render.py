@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible.module_utils.compose_doctor import render
-from ansible.module_utils.compose_doctor import report as rp
-from ansible.module_utils.compose_doctor import rules
+from ansible.module_utils.compose_doctor.output import render
+from ansible.module_utils.compose_doctor.output import report as rp
+from ansible.module_utils.compose_doctor.analysis import rules
 
 import audit_fixtures as fx
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible.module_utils.compose_doctor import report as rp
-from ansible.module_utils.compose_doctor import rightsizing, rules
+from ansible.module_utils.compose_doctor.output import report as rp
+from ansible.module_utils.compose_doctor.analysis import rightsizing, rules
 
 import audit_fixtures as fx
 
@@ -76,7 +76,7 @@ def test_score_in_report_matches_findings(lab):
 def test_clean_report():
     rep = build(fx.clean_compose(), fx.clean_runtime())
     assert rep["summary"]["score"] == 100
-    assert rep["summary"]["findings"] == {"critical": 0, "high": 0, "medium": 0, "low": 0}
+    assert rep["summary"]["findings"] == {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}
     assert rep["summary"]["health_pct"] == 100.0
     assert rep["summary"]["worst_severity"] is None
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 import pytest
 
-from ansible.module_utils.compose_doctor.requirements_file import (
+from ansible.module_utils.compose_doctor.change.requirements_file import (
     RequirementError, ensure_requirement, normalize_name, parse_version, spec_satisfies)
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ansible.module_utils.compose_doctor import requirements_file as rf
+from ansible.module_utils.compose_doctor.change import requirements_file as rf
 
 _PRE = ["", "a1", "b2", "rc1"]
 _SUFFIX = ["", ".post1", ".dev0", ".dev3", ".post2.dev1"]

@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils.compose_doctor import rightsizing as rs
+from ansible.module_utils.compose_doctor.analysis import rightsizing as rs
 from ansible.module_utils.compose_doctor.sizes import parse_size
 
 M = 1024 ** 2

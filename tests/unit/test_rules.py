@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible.module_utils.compose_doctor import rightsizing, rules
+from ansible.module_utils.compose_doctor.analysis import rightsizing, rules
 from ansible.module_utils.compose_doctor.sizes import parse_size
 
 import audit_fixtures as fx
@@ -239,6 +239,17 @@ def m_prometheus_exited(c, r):
     _add_container(r, "shop-prometheus-1", "prometheus", state="exited", exit_code=2, health=None)
 
 
+def m_container_updated(c, r):
+    """`docker update --memory 2g --pids-limit -1` on the running web container."""
+    r["containers"][0].update(mem_limit_bytes=2 * 1024 ** 3, pids_limit=None)
+
+
+def m_container_as_declared(c, r):
+    """Same settings in other spellings: CAP_ prefix, '=' in security_opt, a user the file does not set."""
+    c["services"]["web"].update(cap_add=["net_bind_service"], user=None)
+    r["containers"][0].update(cap_add=["CAP_NET_BIND_SERVICE"], security_opt=["no-new-privileges=true"], user="999")
+
+
 def m_prometheus_running(c, r):
     _add_service(c, "prometheus")
     _add_container(r, "shop-prometheus-1", "prometheus")
@@ -312,6 +323,7 @@ CASES = [
     ("log-rotation-missing", m_no_rotation, m_daemon_rotation),
     ("no-healthcheck", m_no_healthcheck, m_image_healthcheck),
     ("monitoring-down", m_prometheus_exited, m_prometheus_running),
+    ("container-drift", m_container_updated, m_container_as_declared),
 ] + CIS_CASES
 
 
@@ -607,8 +619,8 @@ def test_hardcoded_secret_in_env_file_fires_masked():
 
 
 def test_fix_not_shipped_is_shown_as_planned():
-    from ansible.module_utils.compose_doctor import render
-    from ansible.module_utils.compose_doctor.report import build_report
+    from ansible.module_utils.compose_doctor.output import render
+    from ansible.module_utils.compose_doctor.output.report import build_report
 
     compose, runtime = fx.copies()
     policy = {"available_fixes": ["pydeps"]}
@@ -644,7 +656,7 @@ def test_service_value_problem_is_compose_invalid_with_shape_only():
 # --- port-all-interfaces on the normalized entries ------------------------------------------
 
 def _with_ports(specs):
-    from ansible.module_utils.compose_doctor.compose_values import normalize_ports
+    from ansible.module_utils.compose_doctor.facts.compose_values import normalize_ports
 
     def mut(c, r):
         problems = []

@@ -5,8 +5,8 @@ security_opt spellings), severities as data, and the CIS id on every finding."""
 
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_values as cv
-from ansible.module_utils.compose_doctor import rules
+from ansible.module_utils.compose_doctor.facts import compose_values as cv
+from ansible.module_utils.compose_doctor.analysis import rules
 
 import audit_fixtures as fx
 
@@ -30,6 +30,10 @@ def _audit(policy=None, **raw):
     hardened.update(raw)
     web.update(cv.isolation_facts(hardened, problems))
     assert problems == []
+    # the running container is what the file says (drift has its own tests)
+    for ctr in r["containers"]:
+        ctr.update({k: web.get(k) for k in ("cap_add", "cap_drop", "security_opt", "read_only", "pids_limit",
+                                            "privileged", "pid", "ipc", "uts", "userns_mode", "network_mode")})
     return rules.evaluate(c, r, policy or {})
 
 
@@ -192,7 +196,7 @@ def test_read_only_severity_is_policy_data():
     assert _of(_audit(policy, volumes=["/srv/x:/x:ro"]), "sensitive-host-mount")[0]["severity"] == "low"
     assert _of(_audit(policy, volumes=["/etc:/etc"]), "sensitive-host-mount") == []
     with pytest.raises(ValueError):
-        rules.effective_policy({"sensitive_mount_read_only_severity": "info"})
+        rules.effective_policy({"sensitive_mount_read_only_severity": "minor"})
 
 
 @pytest.mark.parametrize("volumes, fires", [
@@ -283,9 +287,9 @@ def test_restart_retries(raw, fires):
     ({"pids_limit": None}, "pids-no-limit"), ({"pids_limit": -1}, "pids-no-limit"), ({"pids_limit": 0}, "pids-no-limit"),
     ({"cpus": None}, "cpu-no-limit"), ({"cpus": 0}, "cpu-no-limit"),
 ])
-def test_noisy_checks_fire_low(raw, rule):
+def test_noisy_checks_fire_as_info(raw, rule):
     found = _of(_audit(**raw), rule)
-    assert len(found) == 1 and found[0]["severity"] == "low" and found[0]["cis"] == rules.RULES[rule].cis
+    assert len(found) == 1 and found[0]["severity"] == "info" and found[0]["cis"] == rules.RULES[rule].cis
 
 
 @pytest.mark.parametrize("raw", [
@@ -302,3 +306,15 @@ def test_noisy_checks_can_be_raised_or_disabled():
     assert _of(_audit({"rule_severity": {"rootfs-writable": "medium"}}, **raw), "rootfs-writable")[0][
         "severity"] == "medium"
     assert _audit({"disabled_rules": ["rootfs-writable"]}, **raw) == []
+
+
+def test_info_findings_weigh_nothing_in_the_score():
+    """Advice most files do not follow yet must not lower the score; raised by policy, it counts."""
+    bare = {"read_only": None, "security_opt": [], "pids_limit": None, "cpus": None}
+    noisy = _audit(**bare)
+    assert sorted(f["rule"] for f in noisy) == ["cpu-no-limit", "no-new-privileges-missing", "pids-no-limit",
+                                                "rootfs-writable"]
+    assert {f["severity"] for f in noisy} == {"info"}
+    assert rules.score(noisy, rules.effective_policy({})) == 100
+    raised = rules.effective_policy({"rule_severity": {"pids-no-limit": "low"}})
+    assert rules.score(_audit(raised, **bare), raised) < 100

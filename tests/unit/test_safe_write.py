@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible.module_utils.compose_doctor.safe_write import (
+from ansible.module_utils.compose_doctor.change.safe_write import (
     SafeWriteError, atomic_write, backup_file, sha256_bytes, sha256_file, snapshot)
 
 

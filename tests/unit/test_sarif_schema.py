@@ -10,7 +10,8 @@ import compose_audit
 import jsonschema
 import pytest
 
-from ansible.module_utils.compose_doctor import render, rules
+from ansible.module_utils.compose_doctor.analysis import rules
+from ansible.module_utils.compose_doctor.output import render
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 

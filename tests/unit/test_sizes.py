@@ -21,7 +21,7 @@ def test_parse_size_empty(value):
     assert parse_size(value) is None
 
 
-@pytest.mark.parametrize('text', ['abc', '12x', '-5m', '1.2.3g', 'm', True, -1])
+@pytest.mark.parametrize('text', ['abc', '12x', '-5m', '1.2.3g', 'm', True, -1, float('inf'), float('nan')])
 def test_parse_size_invalid(text):
     with pytest.raises(ValueError) as exc:
         parse_size(text)

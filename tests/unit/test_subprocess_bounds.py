@@ -4,7 +4,7 @@ real timeout: on timeout the whole group dies, grandchildren included, and nothi
 import os
 import time
 
-from ansible.module_utils.compose_doctor import compose_model
+from ansible.module_utils.compose_doctor.facts import compose_model
 
 # conftest.py replaces compose_model._run in every unit test (docker compose never runs here);
 # this test drives the real one with `sh`, keeping a reference taken at import time.

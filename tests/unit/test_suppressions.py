@@ -10,7 +10,9 @@ import compose_audit
 import compose_facts
 import pytest
 
-from ansible.module_utils.compose_doctor import compose_model, render, rules
+from ansible.module_utils.compose_doctor.analysis import rules
+from ansible.module_utils.compose_doctor.facts import compose_model
+from ansible.module_utils.compose_doctor.output import render
 from ansible.module_utils.compose_doctor import suppressions as sp
 
 COMPOSE = """\

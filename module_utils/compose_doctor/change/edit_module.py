@@ -4,10 +4,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.compose_doctor.journal import (
+from ansible.module_utils.compose_doctor.change.journal import (
     DEFAULT_JOURNAL_DIR, JournalError, new_run_id, record_file_edit)
 from ansible.module_utils.compose_doctor.redact import redact_text
-from ansible.module_utils.compose_doctor.safe_write import SafeWriteError, sha256_bytes
+from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, sha256_bytes
 
 JOURNAL_ARGUMENT_SPEC = dict(
     journal_run_id=dict(type='str'),

@@ -15,8 +15,8 @@ import json
 import os
 import re
 
-from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
-from ansible.module_utils.compose_doctor.requirements_file import parse_requirements
+from ansible.module_utils.compose_doctor.facts.project_paths import read_text_fs, relpath_in
+from ansible.module_utils.compose_doctor.change.requirements_file import parse_requirements
 
 
 

@@ -30,14 +30,16 @@ import re
 import stat
 import subprocess
 
-from ansible.module_utils.compose_doctor import compose_fallback, env_file, suppressions
-from ansible.module_utils.compose_doctor.compose_values import (
+from ansible.module_utils.compose_doctor import suppressions
+from ansible.module_utils.compose_doctor.facts import compose_fallback
+from ansible.module_utils.compose_doctor.change import env_file
+from ansible.module_utils.compose_doctor.facts.compose_values import (
     compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names,
     normalize_mounts, normalize_ports, scalar_str, shape, size_or_problem, string_list,
 )
-from ansible.module_utils.compose_doctor.dockerfile import requirements_for_build_fs
-from ansible.module_utils.compose_doctor.project_paths import read_text_fs, relpath_in
-from ansible.module_utils.compose_doctor.compose_yaml import (  # noqa: F401 (re-exported for the module)
+from ansible.module_utils.compose_doctor.facts.dockerfile import requirements_for_build_fs
+from ansible.module_utils.compose_doctor.facts.project_paths import read_text_fs, relpath_in
+from ansible.module_utils.compose_doctor.facts.compose_yaml import (  # noqa: F401 (re-exported for the module)
     HAS_YAML, MAX_COMPOSE_BYTES, MAX_EXPANDED_NODES, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
 )
 from ansible.module_utils.compose_doctor.redact import (

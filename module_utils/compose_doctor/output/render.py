@@ -12,14 +12,15 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible.module_utils.compose_doctor.rules import PRIORITY, RULE_ORDER, SEVERITIES
+from ansible.module_utils.compose_doctor.analysis.rules import PRIORITY, RULE_ORDER, SEVERITIES
 from ansible.module_utils.compose_doctor.sizes import format_size
 
 NA = "n/a"  # an unknown size in a report
 
-SEV_ICON = {"critical": "\U0001F534", "high": "\U0001F7E0", "medium": "\U0001F7E1", "low": "\U0001F535"}
-SEV_COLOR = {"critical": "#c62828", "high": "#ef6c00", "medium": "#f9a825", "low": "#1565c0"}
-SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+SEV_ICON = {"critical": "\U0001F534", "high": "\U0001F7E0", "medium": "\U0001F7E1", "low": "\U0001F535",
+            "info": "\u26AA"}
+SEV_COLOR = {"critical": "#c62828", "high": "#ef6c00", "medium": "#f9a825", "low": "#1565c0", "info": "#607d8b"}
+SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 REMEDIATE_CMD = "ansible-playbook playbooks/remediate.yml --tags %s"
 
 

@@ -26,15 +26,20 @@ import copy
 import re
 from collections import namedtuple
 
-from ansible.module_utils.compose_doctor import crashloop, rightsizing, suppressions
-from ansible.module_utils.compose_doctor.compose_values import clean_host_path, is_root_user, port_label
+from ansible.module_utils.compose_doctor import suppressions
+from ansible.module_utils.compose_doctor.analysis import crashloop, drift, rightsizing
+from ansible.module_utils.compose_doctor.facts.compose_values import (
+    capability_name, clean_host_path, is_root_user, port_label, security_options,
+)
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 from ansible.module_utils.compose_doctor.redact import redact_text
-from ansible.module_utils.compose_doctor.requirements_file import normalize_name
+from ansible.module_utils.compose_doctor.change.requirements_file import normalize_name
 from ansible.module_utils.compose_doctor.sizes import format_size, parse_size
 
-SEVERITIES = ("critical", "high", "medium", "low")
-PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3"}
+# info: hardening advice most Compose files do not follow yet; listed, weighs 0 in the score, and
+# only an explicit audit_fail_on=info gates on it.
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+PRIORITY = {"critical": "P0", "high": "P1", "medium": "P2", "low": "P3", "info": "P4"}
 SEVERITY_RANK = dict((s, i) for i, s in enumerate(SEVERITIES))
 MASK = "********"
 
@@ -93,7 +98,7 @@ DEFAULT_POLICY = {
     "rightsize_headroom": 1.15,
     "rightsize_floor": "64MiB",
     # severity weights of the score (see score())
-    "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1},
+    "score_weights": {"critical": 20, "high": 8, "medium": 3, "low": 1, "info": 0},
     # score = 100 * scale / (scale + weighted findings): one critical finding scores 83.
     "score_scale": 100,
     # the crash-loop doctor's catalogue (roles/audit/files/crashloop_catalog.yml); None: no diagnosis
@@ -1039,23 +1044,40 @@ def _services(ctx):
         yield name, ctx.services[name] or {}
 
 
-def security_options(svc):
-    """A service's ``security_opt`` -> [(key, value, as written)], key lower-cased: Compose and the
-    engine accept ``seccomp:unconfined`` and ``seccomp=unconfined`` alike; a bare
-    ``no-new-privileges`` means ``true``."""
+def _drift_text(diff):
+    def show(v):
+        if isinstance(v, list):
+            return ",".join(v) or "none"
+        return "none" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+    return "%s %s (file: %s)" % (diff["setting"], show(diff["container"]), show(diff["file"]))
+
+
+def rule_container_drift(ctx):
+    """A container that is not what its service's file says (analysis/drift.py), or whose service no
+    active file defines (Compose's orphans): runtime evidence only, so nothing without the engine."""
     out = []
-    for opt in svc.get("security_opt") or []:
-        text = str(opt).strip()
-        m = re.match(r"^([A-Za-z][A-Za-z0-9_-]*)\s*[:=]\s*(.*)$", text)
-        key, value = (m.group(1), m.group(2).strip()) if m else (text, "true")
-        out.append((key.lower(), value, text))
+    nnp = bool(ctx.docker.get("no_new_privileges"))
+    for name in sorted(n for n in ctx.by_service if n):
+        svc = ctx.services.get(name)
+        for c in ctx.containers_of(name):
+            if svc is None:
+                ev = ("container %s belongs to service %s, which no active compose file defines (an orphan: "
+                      "left from an older definition; `docker compose up -d --remove-orphans` removes it)"
+                      % (c.get("name"), name))
+                out.append(_finding(ctx, "container-drift", c.get("name"), ev, service=name,
+                                    container=c.get("name"), fix=None, diagnosis={"orphan": True}))
+                continue
+            diffs = drift.differences(drift.file_settings(svc, nnp), drift.container_settings(c, nnp))
+            if not diffs:
+                continue
+            worse = [d for d in diffs if d["escalates"]]
+            ev = "container %s runs with settings its file does not declare: %s%s" % (
+                c.get("name"), "; ".join(_drift_text(d) for d in diffs),
+                " - more privilege or fewer limits than declared" if worse else "")
+            out.append(_finding(ctx, "container-drift", c.get("name"), ev, service=name, container=c.get("name"),
+                                fix=None, severity="high" if worse else None,
+                                diagnosis={"differences": diffs}))
     return out
-
-
-def capability_name(cap):
-    """'cap_sys_admin', 'CAP_SYS_ADMIN', 'sys_admin' -> 'SYS_ADMIN' (the engine takes any of them)."""
-    name = str(cap).strip().upper()
-    return name[4:] if name.startswith("CAP_") else name
 
 
 def _security_opt_rule(rule, key, values, what):
@@ -1232,8 +1254,8 @@ def rule_restart_retries(ctx):
 
 
 # The hardening settings most Compose files leave out (read-only root, no-new-privileges, pids
-# and CPU limits): one finding per service each, so they default to low. Their weight in the
-# score is the low weight, and their advice is a one-line compose change.
+# and CPU limits): one finding per service each, so they default to info (no weight in the
+# score), and their advice is a one-line compose change.
 
 def _unset_rule(rule, is_set, what):
     """A rule that fires for each service where ``is_set(ctx, svc)`` is false."""
@@ -1436,20 +1458,26 @@ RULES = {
                             "host.",
                             "Cap the retries: `restart: on-failure:5` (or deploy.restart_policy.max_attempts: 5).",
                             False, "5.15"),
-    # The four below flag what most Compose files leave out, one finding per service each: low, so
-    # that an existing audit gains findings at the bottom of the report and not a flood of urgent
-    # ones (rule_severity raises them, disabled_rules turns them off).
-    "rootfs-writable": Rule(rule_rootfs_writable, "low", "Root filesystem writable", None,
+    # The four below flag what most Compose files leave out, one finding per service each: info, so
+    # that an existing audit gains advice at the bottom of the report, not a lower score nor a
+    # failed low gate (rule_severity raises them, disabled_rules turns them off).
+    "container-drift": Rule(rule_container_drift, "medium", "Container differs from its compose file", None,
+                            "The engine runs what the file does not say (changed by `docker update`, recreated "
+                            "by hand, or left from an older definition): an audit of the file is wrong about it.",
+                            "Recreate it from the file: `docker compose up -d <service>` (orphans: "
+                            "`--remove-orphans`); or write the running value into the file if it is the one "
+                            "you want.", True, None),
+    "rootfs-writable": Rule(rule_rootfs_writable, "info", "Root filesystem writable", None,
                             "An intruder can change the container's binaries and configuration in place.",
                             "Set `read_only: true` and give the paths the service writes a volume or `tmpfs:`.",
                             False, "5.13"),
-    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "low", "no-new-privileges not set", None,
+    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "info", "no-new-privileges not set", None,
                                       "Setuid and file-capability binaries can still raise a process's privileges.",
                                       "Add `security_opt: [\"no-new-privileges:true\"]`.", False, "5.26"),
-    "pids-no-limit": Rule(rule_pids_no_limit, "low", "No process limit", None,
+    "pids-no-limit": Rule(rule_pids_no_limit, "info", "No process limit", None,
                           "A fork bomb or a leak in the container can exhaust the host's process table.",
                           "Set `pids_limit` (e.g. 200) or deploy.resources.limits.pids.", False, "5.29"),
-    "cpu-no-limit": Rule(rule_cpu_no_limit, "low", "No CPU limit", None,
+    "cpu-no-limit": Rule(rule_cpu_no_limit, "info", "No CPU limit", None,
                          "One busy container can starve the others and the host of CPU.",
                          "Set deploy.resources.limits.cpus (or `cpus:`), or `cpu_shares` to set its priority.",
                          False, "5.12"),
@@ -1462,7 +1490,7 @@ RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "sup
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",
               "volume-unused", "volume-duplicate", "log-rotation-missing", "no-healthcheck",
-              "monitoring-down",
+              "monitoring-down", "container-drift",
               # CIS Docker Benchmark section 5, in the benchmark's order
               "apparmor-unconfined", "selinux-disabled", "capability-added", "sensitive-host-mount",
               "privileged-port", "host-network", "cpu-no-limit", "rootfs-writable", "restart-retries",

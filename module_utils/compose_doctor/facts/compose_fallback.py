@@ -19,10 +19,10 @@ import copy
 import json
 import re
 
-from ansible.module_utils.compose_doctor.compose_values import (
+from ansible.module_utils.compose_doctor.facts.compose_values import (
     environment_to_dict, env_file_entries, split_volume_spec,
 )
-from ansible.module_utils.compose_doctor.compose_yaml import Override, Reset, plain
+from ansible.module_utils.compose_doctor.facts.compose_yaml import Override, Reset, plain
 
 _VAR_START_RE = re.compile(r'\$(?:(?P<esc>\$)|\{|(?P<name>[A-Za-z_][A-Za-z0-9_]*))')
 _VAR_NAME_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')

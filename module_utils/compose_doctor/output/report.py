@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 
-from ansible.module_utils.compose_doctor import rightsizing
-from ansible.module_utils.compose_doctor.rules import (
+from ansible.module_utils.compose_doctor.analysis import rightsizing
+from ansible.module_utils.compose_doctor.analysis.rules import (
     PRIORITY, SEVERITIES, SEVERITY_RANK, catalog, effective_policy, is_crash_looping,
     name_matches, score as compute_score,
 )

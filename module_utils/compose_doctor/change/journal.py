@@ -45,7 +45,7 @@ import random
 import re
 import shutil
 
-from ansible.module_utils.compose_doctor.safe_write import (
+from ansible.module_utils.compose_doctor.change.safe_write import (
     SafeWriteError, atomic_write, backup_file, ensure_private_dir, parse_mode, read_bytes,
     real_path, resolve_gid, resolve_uid, set_mode_owner, sha256_bytes, snapshot)
 

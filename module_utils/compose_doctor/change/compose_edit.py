@@ -34,7 +34,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without ruamel
     RUAMEL_IMPORT_ERROR = str(_exc)
     YAMLError = Exception
 
-from ansible.module_utils.compose_doctor.compose_values import has_reference, referenced_names
+from ansible.module_utils.compose_doctor.facts.compose_values import has_reference, referenced_names
 
 LIST_MERGE_MODES = ('append_unique', 'replace')
 

@@ -468,3 +468,22 @@ def isolation_facts(svc, problems):
         else None,
         'restart_policy': restart_policy(svc.get('restart'), svc.get('deploy')),
     }
+
+
+def security_options(svc):
+    """A service's ``security_opt`` -> [(key, value, as written)], key lower-cased: Compose and the
+    engine accept ``seccomp:unconfined`` and ``seccomp=unconfined`` alike; a bare
+    ``no-new-privileges`` means ``true``."""
+    out = []
+    for opt in svc.get("security_opt") or []:
+        text = str(opt).strip()
+        m = re.match(r"^([A-Za-z][A-Za-z0-9_-]*)\s*[:=]\s*(.*)$", text)
+        key, value = (m.group(1), m.group(2).strip()) if m else (text, "true")
+        out.append((key.lower(), value, text))
+    return out
+
+
+def capability_name(cap):
+    """'cap_sys_admin', 'CAP_SYS_ADMIN', 'sys_admin' -> 'SYS_ADMIN' (the engine takes any of them)."""
+    name = str(cap).strip().upper()
+    return name[4:] if name.startswith("CAP_") else name
