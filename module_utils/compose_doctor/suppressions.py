@@ -79,7 +79,9 @@ def _entry(kind, file, loc, key, service, item):
         out['error'] = 'an ignore entry must be a mapping with rule, reason and until'
         return out
     for name, value in item.items():
-        if str(name) in FIELDS:
+        if str(name) == 'reason' and isinstance(value, str):
+            out['fields']['reason'] = redact_text(value)   # free text: masked where it is read
+        elif str(name) in FIELDS:
             out['fields'][str(name)] = _text(value)
         else:
             out['unknown'].append(str(name))

@@ -105,6 +105,12 @@ def test_ignore_file_that_does_not_parse_is_refused_with_its_line(tmp_path):
     assert refusal["file"] == ".compose-doctor-ignore.yml" and refusal["line"] == 3
 
 
+def test_a_reason_is_masked_where_it_is_read():
+    [entry] = sp.entries_of({"ignore": [{"rule": "root-user", "reason": "see API_TOKEN=abcd1234efgh"}]},
+                            "external", "i.yml", [], "")
+    assert "abcd1234efgh" not in entry["fields"]["reason"] and "API_TOKEN" in entry["fields"]["reason"]
+
+
 def test_wrong_shapes_never_raise():
     assert sp.entries_of(None, "inSource", "c.yml", [], "x-compose-doctor") == []
     [bad] = sp.entries_of(["nope"], "inSource", "c.yml", [], "x-compose-doctor")
