@@ -1239,11 +1239,22 @@ def rule_host_devices(ctx):
 
 
 def rule_restart_retries(ctx):
+    """CIS 5.15: ``on-failure`` without a low retry limit; and ``always``/``unless-stopped`` on a
+    service that is crash-looping now (Docker restarts it forever: the loop never ends by itself)."""
     most = ctx.policy["restart_max_retries"]
     out = []
     for name, svc in _services(ctx):
         rp = svc.get("restart_policy") or {}
         retries = rp.get("max_retries") or 0
+        looping = [c for c in ctx.containers_of(name) if is_crash_looping(c, ctx.policy["restart_threshold"])]
+        if rp.get("name") in ("always", "unless-stopped") and looping:
+            ev = ("service %s restarts %s (%s) and is crash-looping (%s restarted %d times): Docker will restart "
+                  "it forever; fix the cause (restart-loop) or cap it with on-failure:%d" % (
+                      name, rp.get("name"), rp.get("source"), looping[0].get("name"),
+                      looping[0].get("restart_count") or 0, most))
+            out.append(_finding(ctx, "restart-retries", name, ev, service=name, container=looping[0].get("name"),
+                                fix=None, diagnosis={"policy": rp.get("name"), "crash_looping": True}))
+            continue
         if rp.get("name") != "on-failure" or 0 < retries <= most:
             continue
         ev = "service %s restarts on failure %s (%s; at most %d recommended)" % (
