@@ -26,6 +26,7 @@ import copy
 import re
 from collections import namedtuple
 
+from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.analysis import crashloop, drift, rightsizing
 from ansible.module_utils.compose_doctor.facts.compose_values import (
     capability_name, clean_host_path, is_root_user, port_label, security_options,
@@ -432,6 +433,17 @@ def rule_compose_invalid(ctx):
             out.append(_finding(ctx, "compose-invalid", target, ev, service=name, file=p.get("file"),
                                 line=p.get("line"), fix=None))
     return out
+
+
+def rule_suppression_refused(ctx):
+    """A suppression that cannot be applied (no reason, unknown rule id, bad date, unknown key, an
+    ignore file that does not parse): it silences nothing; file, line and key are named."""
+    return [_finding(ctx, suppressions.REFUSED_RULE, r["target"],
+                     "%s line %s, key %s: %s; it suppresses nothing%s" % (
+                         r["file"], r["line"] or "?", r["key"], r["message"],
+                         " (service %s)" % r["service"] if r.get("service") else ""),
+                     file=r["file"], line=r["line"], fix=None)
+            for r in suppressions.refused(ctx.compose.get("suppressions"), RULES)]
 
 
 def diagnosis_text(diag):
@@ -1313,6 +1325,11 @@ RULES = {
     "compose-invalid": Rule(rule_compose_invalid, "high", "Compose file does not parse", None,
                             "The project cannot be deployed or audited from this file.",
                             "Fix the YAML at the reported line; validate with `docker compose config -q`.", False),
+    "suppression-refused": Rule(rule_suppression_refused, "medium", "Suppression refused", None,
+                                "The finding it was meant to silence is still reported and counted.",
+                                "Give the entry a rule id of the catalog, a reason and an until date as "
+                                "YYYY-MM-DD (x-compose-doctor.ignore or .compose-doctor-ignore.yml), or remove it.",
+                                False),
     "restart-loop": Rule(rule_restart_loop, "critical", "Container in a restart loop",
                          {"role": "python_deps", "tag": "pydeps"},
                          "Service is down and crash-looping; dependent features are unavailable.",
@@ -1478,8 +1495,8 @@ RULES = {
 }
 
 # the order rules are listed in catalogs and reports
-RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "restart-loop", "start-error", "unhealthy",
-              "not-running",
+RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "suppression-refused", "restart-loop",
+              "start-error", "unhealthy", "not-running",
               "compose-sprawl", "env-file-permissions", "hardcoded-secret", "default-credential",
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",

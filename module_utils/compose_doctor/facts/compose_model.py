@@ -30,6 +30,7 @@ import re
 import stat
 import subprocess
 
+from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.facts import compose_fallback
 from ansible.module_utils.compose_doctor.change import env_file
 from ansible.module_utils.compose_doctor.facts.compose_values import (
@@ -735,7 +736,7 @@ def load_compose_file_fs(project_dir, rel, limits=None):
     limits = limits or {}
     max_bytes = int(limits.get('max_bytes') or MAX_COMPOSE_BYTES)
     full = os.path.join(project_dir, rel)
-    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}}, 'lines': 0,
+    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}, 'ignore': {}}, 'lines': 0,
              'error': None}
     try:
         size = os.path.getsize(full)
@@ -983,6 +984,7 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'env_files': env_files,
         'secret_files': secret_files,
         'errors': errors,
+        'suppressions': suppressions.in_source_entries(sources, layers),   # the ignore file's: compose_facts
     }
 
 
