@@ -988,6 +988,20 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
     }
 
 
+def empty_facts(project_dir, message):
+    """The facts of a project that could not be read at all (gather raised): the shape gather
+    returns, no services, and ``message`` (already masked) as the one error, so the audit reports
+    it as compose-invalid and goes on with the engine's facts."""
+    project_dir = os.path.abspath(project_dir)
+    return {
+        'project': {'name': normalize_project_name(os.path.basename(project_dir)), 'dir': project_dir},
+        'model_source': 'none', 'cli_error': None, 'active_source': None, 'files': [], 'active_files': [],
+        'skipped_dirs': [], 'active_profiles': [], 'services_defined': [], 'services': {}, 'volumes': {},
+        'dockerfiles': [], 'env_files': [], 'secret_files': [],
+        'errors': [{'file': None, 'line': None, 'column': None, 'message': message}], 'suppressions': [],
+    }
+
+
 def declared_volumes(sources, env):
     """Top-level ``volumes`` the files Compose reads declare (interpolated, merged in file order).
     Compose's model drops the ones no service mounts; the audit still reports them (volume-unused)."""
