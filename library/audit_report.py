@@ -75,6 +75,20 @@ options:
     description: Mark the remediation summary as a check-mode preview.
     type: bool
     default: false
+  keep:
+    description:
+      - Runs kept per host. When above 0, each host report is written into its own folder
+        O(dest)/<UTC timestamp>/ (for example C(20261205T140102Z)), O(dest)/latest points at the
+        newest, the file names in O(dest) (C(audit.json), ...) point into C(latest), and the oldest
+        runs past O(keep) are removed (never the one C(latest) points at).
+      - A remediation summary (O(before)) goes into the run C(latest) points at (the audit after
+        the fixes) and links the run of the audit before, O(before_run).
+      - C(0) writes the files straight into O(dest), replacing the previous ones.
+    type: int
+    default: 0
+  before_run:
+    description: With O(before) and O(keep), the run folder name of the audit taken before the fixes.
+    type: str
 extends_documentation_fragment:
   - compose_doctor.attributes
 attributes:
@@ -98,6 +112,13 @@ EXAMPLES = r"""
   audit_report:
     dest: "{{ playbook_dir }}/../reports/{{ inventory_hostname }}"
     report: "{{ audit.report }}"
+  delegate_to: localhost
+
+- name: Keep the last 20 runs, reports/web1/latest pointing at the newest
+  audit_report:
+    dest: "{{ playbook_dir }}/../reports/{{ inventory_hostname }}"
+    report: "{{ audit.report }}"
+    keep: 20
   delegate_to: localhost
 
 - name: Only JSON and SARIF for CI
@@ -128,6 +149,16 @@ dest:
   description: The directory written to.
   returned: always
   type: str
+run:
+  description: The run folder name the files went into, with O(keep) above 0 (host reports and remediation summaries).
+  returned: when keep > 0 and fleet is false
+  type: str
+  sample: 20261205T140102Z
+pruned:
+  description: Run folders removed because more than O(keep) were kept.
+  returned: always
+  type: list
+  elements: str
 remediation:
   description: The before/after comparison, when O(before) is given.
   returned: when before is given
@@ -141,7 +172,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor.output import render
-from ansible.module_utils.compose_doctor.output import remediation
+from ansible.module_utils.compose_doctor.output import remediation, report_runs
 from ansible.module_utils.compose_doctor.output.report import fleet_report
 from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, atomic_write
 
@@ -163,11 +194,12 @@ def ensure_dir(path):
         os.chmod(path, DIR_MODE)  # makedirs mode is masked by umask
 
 
-def render_files(params):
-    """-> [(filename, text)] for the requested output; all rendering happens before any write."""
+def render_files(params, runs=None):
+    """-> [(filename, text)] for the requested output; all rendering happens before any write.
+    ``runs``: {before, after} run folder names the remediation summary links, when runs are kept."""
     if params.get("before"):
         summary = remediation.compare(params["before"], params["report"], params.get("fixes"),
-                                      params.get("check_mode_run"))
+                                      params.get("check_mode_run"), runs=runs)
         return [("remediation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"),
                 ("remediation.md", remediation.to_markdown(summary) + "\n")]
     if params.get("fleet"):
@@ -194,6 +226,8 @@ def main():
             before=dict(type="dict"),
             fixes=dict(type="list", elements="dict", default=[]),
             check_mode_run=dict(type="bool", default=False),
+            keep=dict(type="int", default=0),
+            before_run=dict(type="str"),
         ),
         required_if=[("fleet", False, ("report",))],
         supports_check_mode=True,
@@ -202,18 +236,29 @@ def main():
     report = module.params.get("report")
     if not module.params["fleet"] and (not isinstance(report, dict) or "schema_version" not in report):
         module.fail_json(msg="report must be the 'report' returned by compose_audit (no schema_version found)")
+    keep = 0 if module.params["fleet"] else module.params["keep"]
+    runs = None
+    if keep > 0 and module.params.get("before"):
+        runs = {"before": module.params.get("before_run"), "after": report_runs.latest_run(dest)}
     try:
-        outputs = render_files(module.params)
+        outputs = render_files(module.params, runs)
     except Exception as exc:
         module.fail_json(msg="could not render the report: %s" % exc, exception=traceback.format_exc())
-    written = []
+    written, result = [], dict(changed=False, dest=dest, pruned=[])
     try:
         ensure_dir(dest)
+        folder = dest
+        if keep > 0:
+            run = (runs or {}).get("after") or report_runs.new_run(dest)
+            folder, result["run"] = os.path.join(dest, run), run
         for name, text in outputs:
-            written.append(atomic_write(os.path.join(dest, name), text, mode=FILE_MODE, module=module))
-    except (IOError, OSError, SafeWriteError) as exc:
+            written.append(atomic_write(os.path.join(folder, name), text, mode=FILE_MODE, module=module))
+        if keep > 0:
+            report_runs.point_latest(dest, result["run"], [name for name, _text in outputs])
+            result["pruned"] = report_runs.prune(dest, keep)
+    except (IOError, OSError, ValueError, SafeWriteError) as exc:
         module.fail_json(msg="could not write reports into %s: %s" % (dest, exc), files=written)
-    result = dict(changed=False, files=written, dest=dest)
+    result["files"] = written
     if module.params.get("before"):
         result["remediation"] = json.loads(outputs[0][1])
     module.exit_json(**result)

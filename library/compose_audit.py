@@ -22,6 +22,10 @@ description:
     returns C(changed=false).
   - When C(runtime.docker.reachable) is false only the file-based rules run, plus C(daemon-unreachable).
   - Findings never contain secret values, only key names and a fixed mask.
+  - Suppressions (C(compose.suppressions) - C(x-compose-doctor.ignore) in the compose files and the project's
+    ignore file) move the findings they match to C(report.suppressed), out of the score, the counts and
+    C(gate_findings); an expired one leaves its finding open with the note "suppression expired on <date>";
+    a refused one (no reason, unknown rule id, bad date) is a C(suppression-refused) finding.
   - "Score: 100 * K / (K + penalty), rounded to an integer, where penalty is the sum of the findings'
     severity weights (critical 20, high 8, medium 3, low 1 by default, C(policy.score_weights)) and K
     is C(policy.score_scale) (100 by default). Saturating, not subtractive: a clean host scores 100,
@@ -68,8 +72,16 @@ options:
     type: str
   generated_at:
     description:
-      - ISO 8601 UTC timestamp recorded in the report; defaults to now.
+      - ISO 8601 UTC timestamp recorded in the report; defaults to now. Its date is the day suppressions
+        expire against.
     type: str
+  baseline:
+    description:
+      - An earlier report (the content of an C(audit.json)). Findings whose id it holds are C(known), the others
+        C(new); its findings gone now are C(fixed). Only findings that are not known are in C(gate_findings).
+      - Empty means no baseline. Anything that is not an C(audit.json) is an error.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - compose_doctor.attributes
   - compose_doctor.info_module
@@ -174,6 +186,17 @@ findings:
       description: The CIS Docker Benchmark recommendation the rule checks (docker-bench-security's numbering), or null.
       type: str
       sample: "5.4"
+    suppression_expired:
+      description: The suppression that matched this finding but expired (until, reason, by - file:line).
+      type: dict
+    baseline_state:
+      description: C(new) or C(known), when a O(baseline) is given.
+      type: str
+gate_findings:
+  description: The findings C(audit_fail_on) applies to - all of O(findings) without a baseline, else the new ones.
+  returned: always
+  type: list
+  elements: dict
 summary:
   description: Copy of C(report.summary) for convenient conditionals.
   returned: always
@@ -185,18 +208,23 @@ import socket
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.output.report import build_report
-from ansible.module_utils.compose_doctor.analysis.rules import effective_policy, evaluate
+from ansible.module_utils.compose_doctor import suppressions
+from ansible.module_utils.compose_doctor.output.report import build_report, utc_now
+from ansible.module_utils.compose_doctor.analysis.rules import RULES, effective_policy, evaluate
 
 
 def run(params):
     policy = effective_policy(params.get("policy") or {})
     compose = params.get("compose") or {}
     runtime = params.get("runtime") or {}
-    findings = evaluate(compose, runtime, policy)
-    report = build_report(params.get("host") or socket.gethostname(), compose, runtime, findings, policy,
-                          params.get("generated_at"))
-    return report, findings
+    generated_at = params.get("generated_at") or utc_now()
+    outcome = suppressions.apply(evaluate(compose, runtime, policy), compose.get("suppressions"), RULES,
+                                 generated_at[:10])
+    baseline = suppressions.compare_baseline(outcome["findings"], outcome["suppressed"], params.get("baseline"))
+    report = build_report(params.get("host") or socket.gethostname(), compose, runtime, outcome["findings"], policy,
+                          generated_at)
+    suppressions.annotate_report(report, outcome, baseline)
+    return report, report["findings"]
 
 
 def main():
@@ -207,6 +235,7 @@ def main():
             policy=dict(type="dict", default={}),
             host=dict(type="str"),
             generated_at=dict(type="str"),
+            baseline=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -215,11 +244,16 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="invalid policy: %s" % exc)
     try:
+        suppressions.check_baseline(module.params["baseline"])
+    except ValueError as exc:
+        module.fail_json(msg="invalid baseline: %s" % exc)
+    try:
         report, findings = run(dict(module.params, policy=policy))
     except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
         module.fail_json(msg="compose_audit failed while evaluating the rules: %s" % exc,
                          exception=traceback.format_exc())
-    module.exit_json(changed=False, report=report, findings=findings, summary=report["summary"])
+    module.exit_json(changed=False, report=report, findings=findings, summary=report["summary"],
+                     gate_findings=suppressions.gate_findings(findings))
 
 
 if __name__ == "__main__":

@@ -87,6 +87,14 @@ options:
         under a secret key. Default is the built-in list; the audit role passes C(audit_default_credentials).
     type: list
     elements: str
+  ignore_file:
+    description:
+      - The project's ignore file of suppressions (C(ignore) list of C({rule, reason, until, service, target})),
+        absolute or relative to O(project_dir).
+      - Empty means C(.compose-doctor-ignore.yml) in O(project_dir), which may be missing; a named file that is
+        missing or does not parse becomes a refused suppression (a C(suppression-refused) finding).
+    type: str
+    default: ''
 extends_documentation_fragment:
   - compose_doctor.attributes
   - compose_doctor.info_module
@@ -205,6 +213,14 @@ compose:
       description: Files in C(secrets*) directories and files of top-level compose C(secrets), with mode and ownership.
       type: list
       elements: dict
+    suppressions:
+      description:
+        - Suppression entries as written, not yet checked, from C(x-compose-doctor.ignore) (top level and per
+          service, C(kind=inSource)) and from the ignore file (C(kind=external)).
+        - "Each is C({kind, file, line, key, service, fields: {rule, reason, until, service, target}, unknown, keys,
+          error}); see module_utils/compose_doctor/suppressions.py."
+      type: list
+      elements: dict
     errors:
       description: Compose files that do not parse (file, line, column, message); never a traceback.
       type: list
@@ -217,6 +233,7 @@ compose:
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.facts import compose_model
 from ansible.module_utils.compose_doctor.redact import redact_text
 
@@ -231,6 +248,7 @@ def argument_spec():
         max_file_bytes=dict(type='int', default=compose_model.MAX_COMPOSE_BYTES),
         max_yaml_nodes=dict(type='int', default=compose_model.MAX_EXPANDED_NODES),
         default_credentials=dict(type='list', elements='str', no_log=False),
+        ignore_file=dict(type='str', default=''),
     )
 
 
@@ -263,6 +281,8 @@ def main():
         # Last resort: the audit goes on with the runtime facts; the reason (masked) becomes a finding.
         facts = compose_model.empty_facts(project_dir, 'compose-doctor could not read the project: %s: %s' % (
             type(exc).__name__, redact_text(str(exc), patterns)))
+    facts['suppressions'] = list(facts.get('suppressions') or []) + suppressions.ignore_file_entries_fs(
+        project_dir, module.params['ignore_file'], module.params['max_file_bytes'])
     module.exit_json(changed=False, compose=facts)
 
 

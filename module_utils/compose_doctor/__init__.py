@@ -11,7 +11,8 @@ The folders are the layers, in the order data flows through them:
   the journal that undoes them).
 
 ``redact`` (which values are secrets, and masking them) and ``sizes`` (byte sizes as Docker writes
-them) serve every layer and stay at the top.
+them) serve every layer and stay at the top, as does ``suppressions`` (ignore entries read with the
+facts, applied to the findings, and the baseline comparison).
 
 Modules import ``ansible.module_utils.compose_doctor.<layer>.<name>`` (ansible.cfg points
 ``module_utils`` here); tests/conftest.py makes the same import path work under pytest.

@@ -84,7 +84,8 @@ def test_database_port_rated_high_and_findings_carry_file_and_line(audit):
 
 def test_summary_counts_match_the_lab(audit):
     s = audit["normal"]["report"]["summary"]
-    assert s["compose_files"] == 7 and s["services_defined"] == 22 and s["services_active"] == 15
+    # 15 seed-like services + the two `cis` profile services that carry the CIS checks, never started
+    assert s["compose_files"] == 7 and s["services_defined"] == 24 and s["services_active"] == 17
     assert s["containers_restarting"] == 2 and s["containers_unhealthy"] == 1
     assert s["dockerfiles"] >= 5 and 0 < s["score"] < 100
 
@@ -141,3 +142,33 @@ def test_fail_on_gate_fails_the_play(client, broken_lab, tmp_path):
     proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={tmp_path}", "-e", "audit_fail_on=critical", check=False)
     assert proc.returncode != 0 and "restart-loop:" in proc.stdout
     assert (tmp_path / "lab" / "audit.json").exists()  # reports are written before the gate
+
+
+# One lab key per CIS container check the file shows (lab/docker-compose.override.yml, profile cis).
+CIS_LAB = {
+    "cis-privileges": {"capability-added": "5.4", "sensitive-host-mount": "5.6", "apparmor-unconfined": "5.2",
+                       "selinux-disabled": "5.3", "seccomp-unconfined": "5.22", "host-devices": "5.18",
+                       "mount-propagation-shared": "5.20", "privileged-port": "5.8", "restart-retries": "5.15",
+                       "rootfs-writable": "5.13", "no-new-privileges-missing": "5.26", "pids-no-limit": "5.29",
+                       "cpu-no-limit": "5.12", "memory-no-limit": "5.11"},
+    "cis-isolation": {"host-network": "5.10", "host-pid": "5.16", "host-ipc": "5.17", "host-uts": "5.21",
+                      "host-userns": "5.31"},
+}
+
+
+@pytest.mark.parametrize("service", sorted(CIS_LAB))
+def test_cis_checks_found_in_the_lab_files(audit, service):
+    found = {f["rule"]: f for f in audit["normal"]["report"]["findings"] if f.get("service") == service}
+    assert {rule: (found.get(rule) or {}).get("cis") for rule in CIS_LAB[service]} == CIS_LAB[service]
+    for rule in CIS_LAB[service]:
+        assert found[rule]["file"] == "docker-compose.override.yml" and found[rule]["line"] > 0
+    # defined under a profile nobody asked for: not expected to run, so not "not running"
+    assert "not-running" not in found
+
+
+def test_sarif_rules_carry_the_cis_ids(audit):
+    sarif = json.loads((audit["normal"]["dir"] / "audit.sarif").read_text())
+    tags = {r["id"]: r["properties"]["tags"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    for rules_of_service in CIS_LAB.values():
+        for rule, cis in rules_of_service.items():
+            assert "CIS-" + cis in tags[rule], (rule, tags[rule])

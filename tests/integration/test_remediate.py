@@ -7,6 +7,7 @@ import grp
 import json
 import os
 import pwd
+import re
 
 import docker
 import pytest
@@ -120,7 +121,9 @@ def test_no_secret_value_in_any_output(runs):
     pairs = lab_secrets()
     for key in ("check", "apply", "again"):
         assert not leaked_secrets(runs[key].stdout + runs[key].stderr, pairs), key
-    for path in runs["reports"].iterdir():
+    files = [p for p in runs["reports"].rglob("*") if p.is_file() and not p.is_symlink()]
+    assert {p.name for p in files} >= {"audit.json", "audit.md", "remediation.md"}
+    for path in files:
         assert not leaked_secrets(path.read_text(), pairs), path.name
 
 
@@ -135,3 +138,14 @@ def test_rollback_restores_every_file_byte_for_byte(runs, client, tmp_path):
     wait_for(lambda: [c.attrs["HostConfig"]["GroupAdd"] for c in containers_of(client, "hardware-resource-optimizer")],
              until=lambda group_adds: len(group_adds) == 1 and not group_adds[0], ignore=(docker.errors.NotFound,),
              what="one hardware-resource-optimizer container, without group_add")
+
+
+def test_before_and_after_audits_kept_and_linked(runs):
+    """remediation.md sits in the after-audit's run and links the before-audit's run; both are kept."""
+    latest = runs["reports"] / "latest"
+    links = re.findall(r"\[(before|after)\]\(([^)]+)\)", (runs["reports"] / "remediation.md").read_text())
+    assert [name for name, _ in links] == ["before", "after"], links
+    before, after = [(latest / target).resolve() for _, target in links]
+    assert before.is_file() and after.is_file() and before.parent != after.parent
+    assert json.loads(before.with_suffix(".json").read_text())["summary"]["score"] == runs["again_summary"]["score"]["before"]
+    assert json.loads(after.with_suffix(".json").read_text())["summary"]["score"] == runs["again_summary"]["score"]["after"]

@@ -100,3 +100,29 @@ def test_audit_report_unwritable_dest_fails_cleanly(run_module, tmp_path):
     blocker.write_text("x")
     out = run_module(audit_report, dict(dest=str(blocker / "sub"), report=report))
     assert out.get("failed", False) and "could not write reports" in out["msg"]
+
+
+def test_audit_report_keeps_every_run_and_prunes_past_keep(run_module, tmp_path):
+    """keep > 0: one folder per run, latest -> the newest, the flat names point into it."""
+    report = audit(run_module)["report"]
+    dest = tmp_path / "reports" / "lab1"
+    (dest).mkdir(parents=True)
+    (dest / "audit.json").write_text("{}")       # a file an earlier version left: replaced by a link
+    made = []
+    for _ in range(4):
+        out = run_module(audit_report, dict(dest=str(dest), report=report, keep=3, formats=["json", "md"]))
+        assert not out.get("failed", False), out
+        made.append(out["run"])
+    assert len(set(made)) == 4                    # same second: -2, -3 ... never overwritten
+    kept = sorted(p.name for p in dest.iterdir() if p.is_dir() and not p.is_symlink())
+    assert kept == sorted(made[1:]) and out["pruned"] == [made[0]] and os.readlink(dest / "latest") == made[-1]
+    assert os.readlink(dest / "audit.json") == os.path.join("latest", "audit.json")
+    assert json.loads((dest / "audit.json").read_text())["schema_version"] == "1.0"
+    assert mode(dest / made[-1]) == 0o700 and mode(dest / made[-1] / "audit.md") == 0o600
+    # the remediation summary goes into the newest run and links the one before it
+    before = made[-2]
+    out = run_module(audit_report, dict(dest=str(dest), report=report, before=report, keep=3, before_run=before))
+    assert out["run"] == made[-1]
+    text = (dest / "remediation.md").read_text()
+    assert "[before](../%s/audit.md)" % before in text and "[after](audit.md)" in text
+    assert (dest / made[-1] / "remediation.json").is_file()

@@ -294,3 +294,19 @@ def test_world_readable_flag_changes_with_mode(project, run_module):
     out = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
     env = [e for e in out['compose']['env_files'] if e['path'] == '.env'][0]
     assert env['mode'] == '0600' and env['world_readable'] is False and env['group_readable'] is False
+
+
+def test_a_project_that_cannot_be_read_is_a_finding_not_a_crash(project, run_module, monkeypatch):
+    """Last resort: gather itself raises; the module still returns facts, with the (masked) reason."""
+    def boom(*args, **kwargs):
+        raise RuntimeError('unexpected state near API_TOKEN=s3cr3tvalue')
+    monkeypatch.setattr(compose_facts.compose_model, 'gather', boom)
+    out = run_module(compose_facts, {'project_dir': str(project), 'use_cli': False})
+    assert not out.get('failed', False), out
+    errors = out['compose']['errors']
+    assert len(errors) == 1 and 'could not read the project: RuntimeError' in errors[0]['message']
+    assert 's3cr3tvalue' not in str(out) and out['compose']['services'] == {}
+    from ansible.module_utils.compose_doctor.analysis import rules
+    from ansible.module_utils.compose_doctor.facts.docker_runtime import empty_runtime
+    found = rules.evaluate(out['compose'], empty_runtime(None), {})
+    assert 'compose-invalid' in {f['rule'] for f in found}

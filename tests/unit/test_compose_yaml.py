@@ -26,7 +26,7 @@ def test_index_of_service_merged_from_anchor():
 
 
 def test_index_without_services():
-    assert cy.load_compose_text('name: x\n', 'c.yml')[1] == {'services': {}, 'env': {}, 'keys': {}}
+    assert cy.load_compose_text('name: x\n', 'c.yml')[1] == {'services': {}, 'env': {}, 'keys': {}, 'ignore': {'': []}}
 
 
 @pytest.mark.parametrize('text, line, column, fragment', [

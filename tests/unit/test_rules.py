@@ -53,6 +53,19 @@ def m_file_entry_ok(c, r):
                        "lines": 3, "error": None})
 
 
+def _ignore_entry(**fields):
+    return {"kind": "inSource", "file": "docker-compose.yml", "line": 12, "key": "services.web.x-compose-doctor.ignore[0]",
+            "service": "web", "fields": fields, "unknown": [], "keys": {"rule": 12, "reason": 13}, "error": None}
+
+
+def m_suppression_without_reason(c, r):
+    c["suppressions"] = [_ignore_entry(rule="root-user")]
+
+
+def m_suppression_with_reason(c, r):
+    c["suppressions"] = [_ignore_entry(rule="root-user", reason="the image needs root for port 80")]
+
+
 def m_restarting(c, r):
     _ctr(r).update(state="restarting", restart_count=5, exit_code=1, health=None)
 
@@ -289,6 +302,7 @@ CASES = [
     ("daemon-unreachable", m_unreachable, None),
     ("compose-not-found", m_no_project, m_compose_error),
     ("compose-invalid", m_compose_error, m_file_entry_ok),
+    ("suppression-refused", m_suppression_without_reason, m_suppression_with_reason),
     ("restart-loop", m_restarting, m_restarts_below_threshold),
     ("start-error", m_start_error, m_exited_cleanly),
     ("unhealthy", m_unhealthy, m_health_starting),

@@ -318,3 +318,13 @@ def test_info_findings_weigh_nothing_in_the_score():
     assert rules.score(noisy, rules.effective_policy({})) == 100
     raised = rules.effective_policy({"rule_severity": {"pids-no-limit": "low"}})
     assert rules.score(_audit(raised, **bare), raised) < 100
+
+
+def test_restart_always_on_a_crash_looping_service_loops_forever():
+    c, r = fx.clean_compose(), fx.clean_runtime()
+    r["containers"][0].update(state="restarting", restart_count=12, exit_code=1)
+    found = _of(rules.evaluate(c, r, {}), "restart-retries")
+    assert len(found) == 1 and "will restart it forever" in found[0]["evidence"]
+    assert found[0]["diagnosis"] == {"policy": "unless-stopped", "crash_looping": True}
+    healthy = _of(rules.evaluate(fx.clean_compose(), fx.clean_runtime(), {}), "restart-retries")
+    assert healthy == []

@@ -26,6 +26,7 @@ import copy
 import re
 from collections import namedtuple
 
+from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.analysis import crashloop, drift, rightsizing, rules_build
 from ansible.module_utils.compose_doctor.facts.compose_values import (
     capability_name, clean_host_path, is_root_user, port_label, security_options,
@@ -437,6 +438,17 @@ def rule_compose_invalid(ctx):
             out.append(_finding(ctx, "compose-invalid", target, ev, service=name, file=p.get("file"),
                                 line=p.get("line"), fix=None))
     return out
+
+
+def rule_suppression_refused(ctx):
+    """A suppression that cannot be applied (no reason, unknown rule id, bad date, unknown key, an
+    ignore file that does not parse): it silences nothing; file, line and key are named."""
+    return [_finding(ctx, suppressions.REFUSED_RULE, r["target"],
+                     "%s line %s, key %s: %s; it suppresses nothing%s" % (
+                         r["file"], r["line"] or "?", r["key"], r["message"],
+                         " (service %s)" % r["service"] if r.get("service") else ""),
+                     file=r["file"], line=r["line"], fix=None)
+            for r in suppressions.refused(ctx.compose.get("suppressions"), RULES)]
 
 
 def diagnosis_text(diag):
@@ -1243,11 +1255,22 @@ def rule_host_devices(ctx):
 
 
 def rule_restart_retries(ctx):
+    """CIS 5.15: ``on-failure`` without a low retry limit; and ``always``/``unless-stopped`` on a
+    service that is crash-looping now (Docker restarts it forever: the loop never ends by itself)."""
     most = ctx.policy["restart_max_retries"]
     out = []
     for name, svc in _services(ctx):
         rp = svc.get("restart_policy") or {}
         retries = rp.get("max_retries") or 0
+        looping = [c for c in ctx.containers_of(name) if is_crash_looping(c, ctx.policy["restart_threshold"])]
+        if rp.get("name") in ("always", "unless-stopped") and looping:
+            ev = ("service %s restarts %s (%s) and is crash-looping (%s restarted %d times): Docker will restart "
+                  "it forever; fix the cause (restart-loop) or cap it with on-failure:%d" % (
+                      name, rp.get("name"), rp.get("source"), looping[0].get("name"),
+                      looping[0].get("restart_count") or 0, most))
+            out.append(_finding(ctx, "restart-retries", name, ev, service=name, container=looping[0].get("name"),
+                                fix=None, diagnosis={"policy": rp.get("name"), "crash_looping": True}))
+            continue
         if rp.get("name") != "on-failure" or 0 < retries <= most:
             continue
         ev = "service %s restarts on failure %s (%s; at most %d recommended)" % (
@@ -1326,6 +1349,11 @@ RULES = {
     "compose-invalid": Rule(rule_compose_invalid, "high", "Compose file does not parse", None,
                             "The project cannot be deployed or audited from this file.",
                             "Fix the YAML at the reported line; validate with `docker compose config -q`.", False),
+    "suppression-refused": Rule(rule_suppression_refused, "medium", "Suppression refused", None,
+                                "The finding it was meant to silence is still reported and counted.",
+                                "Give the entry a rule id of the catalog, a reason and an until date as "
+                                "YYYY-MM-DD (x-compose-doctor.ignore or .compose-doctor-ignore.yml), or remove it.",
+                                False),
     "restart-loop": Rule(rule_restart_loop, "critical", "Container in a restart loop",
                          {"role": "python_deps", "tag": "pydeps"},
                          "Service is down and crash-looping; dependent features are unavailable.",
@@ -1512,8 +1540,8 @@ RULES = {
 }
 
 # the order rules are listed in catalogs and reports
-RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "restart-loop", "start-error", "unhealthy",
-              "not-running",
+RULE_ORDER = ["daemon-unreachable", "compose-not-found", "compose-invalid", "suppression-refused", "restart-loop",
+              "start-error", "unhealthy", "not-running",
               "compose-sprawl", "env-file-permissions", "hardcoded-secret", "default-credential",
               "privileged-container", "docker-socket-mount", "root-user", "port-all-interfaces",
               "mesh-not-running", "memory-pressure", "memory-no-limit", "memory-overprovisioned",

@@ -30,6 +30,7 @@ import re
 import stat
 import subprocess
 
+from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.facts import compose_fallback
 from ansible.module_utils.compose_doctor.change import env_file
 from ansible.module_utils.compose_doctor.facts.compose_values import (
@@ -735,7 +736,7 @@ def load_compose_file_fs(project_dir, rel, limits=None):
     limits = limits or {}
     max_bytes = int(limits.get('max_bytes') or MAX_COMPOSE_BYTES)
     full = os.path.join(project_dir, rel)
-    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}}, 'lines': 0,
+    entry = {'data': None, 'plain': None, 'index': {'services': {}, 'env': {}, 'keys': {}, 'ignore': {}}, 'lines': 0,
              'error': None}
     try:
         size = os.path.getsize(full)
@@ -984,6 +985,21 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'env_files': env_files,
         'secret_files': secret_files,
         'errors': errors,
+        'suppressions': suppressions.in_source_entries(sources, layers),   # the ignore file's: compose_facts
+    }
+
+
+def empty_facts(project_dir, message):
+    """The facts of a project that could not be read at all (gather raised): the shape gather
+    returns, no services, and ``message`` (already masked) as the one error, so the audit reports
+    it as compose-invalid and goes on with the engine's facts."""
+    project_dir = os.path.abspath(project_dir)
+    return {
+        'project': {'name': normalize_project_name(os.path.basename(project_dir)), 'dir': project_dir},
+        'model_source': 'none', 'cli_error': None, 'active_source': None, 'files': [], 'active_files': [],
+        'skipped_dirs': [], 'active_profiles': [], 'services_defined': [], 'services': {}, 'volumes': {},
+        'dockerfiles': [], 'env_files': [], 'secret_files': [],
+        'errors': [{'file': None, 'line': None, 'column': None, 'message': message}], 'suppressions': [],
     }
 
 

@@ -159,12 +159,34 @@ def _env_lines(env_node):
     return lines
 
 
+EXTENSION_KEY = 'x-compose-doctor'   # compose-doctor's own Compose extension (Compose ignores x- keys)
+
+
+def ignore_lines(node):
+    """Lines (1-based) of the ``ignore:`` list of the mapping ``node`` (an ``x-compose-doctor``
+    value, or the root of an ignore file): ``[{'line': entry line, 'keys': {key: line}}]`` in list
+    order; ``[]`` when there is no such list."""
+    found = _mapping_get(node, 'ignore') if node is not None else None
+    if not found or not isinstance(found[1], yaml.SequenceNode):
+        return []
+    return [{'line': item.start_mark.line + 1,
+             'keys': dict((_key_text(k), k.start_mark.line + 1) for k, _v in _mapping_items(item)
+                          if _key_text(k) is not None)}
+            for item in found[1].value]
+
+
+def _extension_lines(node):
+    found = _mapping_get(node, EXTENSION_KEY) if node is not None else None
+    return ignore_lines(found[1]) if found else []
+
+
 def index_lines(root):
     """Line numbers (1-based) from the composed node tree.
 
-    Returns ``{'services': {name: line}, 'env': {service: {KEY: line}}, 'keys': {service: {key: line}}}``.
+    Returns ``{'services': {name: line}, 'env': {service: {KEY: line}}, 'keys': {service: {key: line}},
+    'ignore': {'' (top level) or service: ignore_lines of its x-compose-doctor}}``.
     """
-    out = {'services': {}, 'env': {}, 'keys': {}}
+    out = {'services': {}, 'env': {}, 'keys': {}, 'ignore': {'': _extension_lines(root)}}
     services = _mapping_get(root, 'services') if root is not None else None
     if not services:
         return out
@@ -177,6 +199,7 @@ def index_lines(root):
                                  if _key_text(k) is not None)
         env = _mapping_get(value, 'environment')
         out['env'][name] = _env_lines(env[1]) if env else {}
+        out['ignore'][name] = _extension_lines(value)
     return out
 
 
@@ -195,11 +218,8 @@ def _count_expanded(node, budget):
     return count
 
 
-def load_compose_text(text, file='<compose>', max_nodes=MAX_EXPANDED_NODES):
-    """Parse compose YAML text -> (tagged data dict, line index). Raises ComposeFileError.
-
-    The tagged data keeps ``Reset`` / ``Override`` markers; ``plain(data)`` drops them.
-    """
+def _load_mapping(text, file, max_nodes):
+    """(tagged data dict, root node) of one YAML document whose top level is a mapping."""
     if not HAS_YAML:
         raise ComposeFileError(file, 'PyYAML is not installed')
     loader = _ComposeLoader(text)
@@ -219,7 +239,22 @@ def load_compose_text(text, file='<compose>', max_nodes=MAX_EXPANDED_NODES):
         data = {}
     if not isinstance(data, dict):
         raise ComposeFileError(file, 'top-level must be a mapping, got %s' % type(data).__name__, 1, 1)
-    data = dict((str(k), v) for k, v in data.items())
+    return dict((str(k), v) for k, v in data.items()), node
+
+
+def load_ignore_text(text, file='.compose-doctor-ignore.yml', max_nodes=MAX_EXPANDED_NODES):
+    """Parse a compose-doctor ignore file -> (plain data dict, ``ignore_lines`` of its top-level
+    ``ignore:`` list). Raises ComposeFileError (file, line, column) when it does not parse."""
+    data, node = _load_mapping(text, file, max_nodes)
+    return plain(data), ignore_lines(node)
+
+
+def load_compose_text(text, file='<compose>', max_nodes=MAX_EXPANDED_NODES):
+    """Parse compose YAML text -> (tagged data dict, line index). Raises ComposeFileError.
+
+    The tagged data keeps ``Reset`` / ``Override`` markers; ``plain(data)`` drops them.
+    """
+    data, node = _load_mapping(text, file, max_nodes)
     for section in ('services', 'volumes', 'networks', 'secrets', 'configs'):
         if isinstance(data.get(section), dict):   # names are strings for Compose (`0:` is service "0")
             data[section] = dict((str(k), v) for k, v in data[section].items())

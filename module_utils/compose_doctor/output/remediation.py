@@ -15,11 +15,18 @@ def _sorted(findings):
     return sorted(findings, key=lambda f: (_ORDER.get(f.get("priority"), 9), f.get("id") or ""))
 
 
-def compare(before, after, fixes=None, check_mode=False, generated_at=None):
-    """Findings resolved (gone), remaining (in both) and new (only after), matched by stable id."""
+def compare(before, after, fixes=None, check_mode=False, generated_at=None, runs=None):
+    """Findings resolved (gone), remaining (in both) and new (only after), matched by stable id.
+    ``runs``: {before, after} run folder names of the two audits when reports keep every run
+    (output/report_runs.py); the summary sits in the after-run and links both."""
     was = {f["id"]: f for f in before.get("findings") or []}
     now = {f["id"]: f for f in after.get("findings") or []}
+    links = None
+    if runs and runs.get("after"):
+        links = {"after": "audit.md",
+                 "before": "../%s/audit.md" % runs["before"] if runs.get("before") else None}
     return {
+        "reports": links,
         "schema_version": SCHEMA_VERSION,
         "host": after.get("host") or before.get("host"),
         "project": after.get("project") or before.get("project"),
@@ -54,6 +61,10 @@ def to_markdown(summary):
     ]
     if s.get("check_mode"):
         lines.append("**Mode:** check (preview): nothing was changed  ")
+    links = s.get("reports") or {}
+    if links.get("after"):
+        lines.append("**Audits:** %s[after](%s)  " % (
+            "[before](%s), " % links["before"] if links.get("before") else "", links["after"]))
     lines += [
         "**Score:** %s -> %s  " % (s["score"]["before"], s["score"]["after"]),
         "**Findings:** %d resolved, %d remaining, %d new" % (

@@ -174,6 +174,8 @@ def _md_executive_summary(report, add):
     add("| Findings | %s |" % " ".join("%s %s: %d" % (SEV_ICON[sev], PRIORITY[sev], fc.get(sev, 0))
                                        for sev in SEVERITIES))
     add("| Score | %s/100 |" % s.get("score"))
+    for kpi, value in _suppression_kpis(report):
+        add("| %s | %s |" % (kpi, _md(value)))
     add("")
     top = [f for f in report.get("findings") or [] if f.get("severity") in ("critical", "high")]
     if top:
@@ -493,7 +495,7 @@ def _md_findings_by_priority(report, add):
         for f in fs:
             add("#### [%s] %s: %s" % (f["priority"], _md(_title_cis(f)), _md(f.get("target"))))
             add("")
-            add("- **ID:** `%s`" % _md(f.get("id")))
+            add("- **ID:** `%s`%s" % (_md(f.get("id")), _baseline_mark(f)))
             if f.get("cis"):
                 add("- **CIS Docker Benchmark:** %s" % _md(f["cis"]))
             add("- **Where:** %s" % _target(f))
@@ -512,6 +514,55 @@ def _md_findings_by_priority(report, add):
             add(_code(f.get("evidence")))
             add("```")
             add("")
+    add("---")
+    add("")
+
+
+def _suppression_kpis(report):
+    """[(label, value)]: suppressed count and the baseline's new / known / fixed, when there are any."""
+    s = report.get("summary") or {}
+    out = []
+    if s.get("suppressed"):
+        out.append(("Suppressed (not counted)", "%d" % s["suppressed"]))
+    if s.get("baseline"):
+        out.append(("Since the baseline", "%(new)d new, %(known)d known, %(fixed)d fixed" % s["baseline"]))
+    return out
+
+
+def _baseline_mark(f):
+    """' (new since the baseline)' / ' (known in the baseline)' for a finding, '' without a baseline."""
+    state = f.get("baseline_state")
+    return {"new": " **(new since the baseline)**", "known": " (known in the baseline)"}.get(state, "")
+
+
+def _md_suppressed_and_baseline(report, add):
+    """Suppressed findings (reason, who: file:line, until), suppression notes, fixed since the baseline."""
+    sup, notes = report.get("suppressed") or [], (report.get("suppressions") or {}).get("notes") or []
+    base = report.get("baseline")
+    if not (sup or notes or base):
+        return
+    add("## 🔕 SUPPRESSED FINDINGS AND BASELINE")
+    add("")
+    for line in notes:
+        add("> %s  " % _md(line))
+    if notes:
+        add("")
+    if sup:
+        add("| Priority | Finding | Target | Reason | Suppressed by | Until | Kind |")
+        add("|----------|---------|--------|--------|---------------|-------|------|")
+        for f in sup:
+            x = f.get("suppression") or {}
+            add("| %s | %s | %s | %s | `%s` | %s | %s |" % (
+                f.get("priority"), _md(_title_cis(f)), _md(f.get("target")), _md(x.get("reason")), _md(x.get("by")),
+                _md(x.get("until") or "no end"), "in the compose file" if x.get("kind") == "inSource" else "ignore file"))
+        add("")
+    if base:
+        add("Baseline of %s: **%d new**, %d known, %d fixed." % (_md(base.get("generated_at")), base.get("new", 0),
+                                                                 base.get("known", 0), base.get("fixed", 0)))
+        add("")
+        for f in base.get("fixed_findings") or []:
+            add("- fixed: [%s] %s: `%s`" % (f.get("priority"), _md(_title_cis(f)), _md(f.get("id"))))
+        add("")
     add("---")
     add("")
 
@@ -583,6 +634,7 @@ def to_markdown(report):
                     _md_resources,
                     _md_monitoring,
                     _md_findings_by_priority,
+                    _md_suppressed_and_baseline,
                     _md_action_plan):
         section(report, add)
     return "\n".join(L)
@@ -794,8 +846,9 @@ def _html_findings_by_priority(report, add):
     add("<h2>Findings by priority</h2>")
     for f in report.get("findings") or []:
         add("<h3>%s %s: <code>%s</code></h3>" % (_sev_badge(f["severity"]), _e(_title_cis(f)), _e(f.get("target"))))
-        add("<p><b>ID:</b> <code>%s</code> &middot; <b>Where:</b> %s%s</p>" % (
-            _e(f.get("id")), _e(f.get("file") or "-"), _e(":%s" % f["line"]) if f.get("line") else ""))
+        add("<p><b>ID:</b> <code>%s</code>%s &middot; <b>Where:</b> %s%s</p>" % (
+            _e(f.get("id")), _e(_baseline_mark(f).replace("*", "")), _e(f.get("file") or "-"),
+            _e(":%s" % f["line"]) if f.get("line") else ""))
         add("<pre>%s</pre>" % _e(f.get("evidence")))
         cause = _diag_text(f)
         if cause:
@@ -804,6 +857,26 @@ def _html_findings_by_priority(report, add):
                                       else _e(f.get("advice"))))
     if not report.get("findings"):
         add('<p class="ok">No findings.</p>')
+
+
+def _html_suppressed_and_baseline(report, add):
+    sup, notes = report.get("suppressed") or [], (report.get("suppressions") or {}).get("notes") or []
+    base = report.get("baseline")
+    if not (sup or notes or base):
+        return
+    add("<h2>Suppressed findings and baseline</h2>")
+    for line in notes:
+        add("<p class=\"warn\">%s</p>" % _e(line))
+    if sup:
+        add(_table(["Priority", "Finding", "Target", "Reason", "Suppressed by", "Until"], [
+            [_sev_badge(f["severity"]), _e(_title_cis(f)), _e(f.get("target")), _e((f.get("suppression") or {}).get("reason")),
+             "<code>%s</code>" % _e((f.get("suppression") or {}).get("by")),
+             _e((f.get("suppression") or {}).get("until") or "no end")] for f in sup]))
+    if base:
+        add("<p>Baseline of %s: <b>%d new</b>, %d known, %d fixed.</p>" % (
+            _e(base.get("generated_at")), base.get("new", 0), base.get("known", 0), base.get("fixed", 0)))
+        add("<ul>%s</ul>" % "".join("<li>fixed: <code>%s</code></li>" % _e(f.get("id"))
+                                    for f in base.get("fixed_findings") or []))
 
 
 def _html_action_plan(report, add):
@@ -843,7 +916,7 @@ def to_html(report):
             ("Memory used", "%s of %s" % (format_size(s.get("memory_used_bytes"), unknown=NA),
                                           format_size(s.get("memory_limit_bytes"), unknown=NA))),
             ("Compose files", "%s (%s override)" % (s.get("compose_files"), s.get("override_files"))),
-            ("Dockerfiles", s.get("dockerfiles"))]
+            ("Dockerfiles", s.get("dockerfiles"))] + _suppression_kpis(report)
     add('<div class="kpis">%s</div>' % "".join('<div class="kpi">%s<b>%s</b></div>' % (_e(k), _e(v)) for k, v in kpis))
     add("<h3>Findings by severity</h3>")
     add(_svg_findings(fc))
@@ -857,6 +930,7 @@ def to_html(report):
                     _html_resources,
                     _html_monitoring,
                     _html_findings_by_priority,
+                    _html_suppressed_and_baseline,
                     _html_action_plan):
         section(report, add)
     add("<p><small>compose-doctor %s &middot; schema %s</small></p></body></html>" % (
@@ -892,54 +966,107 @@ def sarif_help(report, rule):
     return " ".join(parts) or rule.get("title") or rule["id"]
 
 
+CIS_TAXONOMY = "CIS Docker Benchmark"
+SARIF_BASELINE = {"new": "new", "known": "unchanged"}   # fixed findings are results with baselineState absent
+
+
+def _sarif_location(report, uri, line=None, target=None):
+    """A SARIF location: ``uri`` relative to PROJECTROOT when the project dir is known."""
+    loc = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
+    if (report.get("project") or {}).get("dir"):
+        loc["physicalLocation"]["artifactLocation"]["uriBaseId"] = "PROJECTROOT"
+    if line:
+        loc["physicalLocation"]["region"] = {"startLine": int(line)}
+    if target is not None:
+        loc["logicalLocations"] = [{"name": str(target), "kind": "resource"}]
+    return loc
+
+
+def _sarif_suppressions(report, f):
+    """SARIF 2.1.0 ``suppressions`` of a suppressed finding: kind inSource/external, justification, where."""
+    x = f["suppression"]
+    sup = {"kind": x.get("kind") if x.get("kind") in ("inSource", "external") else "external",
+           "status": "accepted",
+           "justification": "%s%s" % (x.get("reason"), " (until %s)" % x["until"] if x.get("until") else "")}
+    if x.get("file"):
+        sup["location"] = _sarif_location(report, x["file"], x.get("line"))
+    return [sup]
+
+
+def _sarif_result(report, f, index):
+    res = {
+        "ruleId": f["rule"], "level": SARIF_LEVEL[f["severity"]],
+        "message": {"text": "%s: %s" % (f.get("title"), f.get("evidence"))},
+        "partialFingerprints": {"composeDoctorId/v1": f["id"]},
+        "properties": {"severity": f["severity"], "priority": f["priority"], "host": report.get("host"),
+                       "service": f.get("service"), "container": f.get("container"), "fix": f.get("fix"),
+                       "cis": f.get("cis")},
+    }
+    if f["rule"] in index:
+        res["ruleIndex"] = index[f["rule"]]
+    uri = f.get("file") or _fallback_file(report)
+    if uri:
+        res["locations"] = [_sarif_location(report, uri, f.get("line") if f.get("file") else None, f.get("target"))]
+    if f.get("cis"):
+        res["taxa"] = [{"id": f["cis"], "toolComponent": {"name": CIS_TAXONOMY}}]
+    if f.get("baseline_state") in SARIF_BASELINE:
+        res["baselineState"] = SARIF_BASELINE[f["baseline_state"]]
+    if f.get("suppression"):
+        res["suppressions"] = _sarif_suppressions(report, f)
+    if f.get("suppression_expired"):
+        res["properties"]["suppressionExpired"] = f["suppression_expired"]
+    return res
+
+
+def _sarif_fixed(f, index):
+    """A finding of the baseline that is gone: baselineState absent, kind pass."""
+    res = {"ruleId": f.get("rule"), "kind": "pass", "level": "none", "baselineState": "absent",
+           "message": {"text": "Fixed since the baseline: %s: %s" % (f.get("title"), f.get("target"))},
+           "partialFingerprints": {"composeDoctorId/v1": f.get("id")}}
+    if f.get("rule") in index:
+        res["ruleIndex"] = index[f["rule"]]
+    return res
+
+
+def _sarif_rule(report, r):
+    props = {"severity": r["severity"], "priority": r["priority"], "tags": ["compose-doctor"]}
+    rule = {
+        "id": r["id"], "name": "".join(p.capitalize() for p in r["id"].split("-")),
+        "shortDescription": {"text": r.get("title") or r["id"]},
+        "fullDescription": {"text": r.get("impact") or r.get("title") or r["id"]},
+        "help": {"text": sarif_help(report, r)},
+        "defaultConfiguration": {"level": SARIF_LEVEL[r["severity"]], "enabled": r.get("status") != "disabled"},
+        "properties": props,
+    }
+    if r.get("cis"):
+        props["tags"] += ["security", "CIS-%s" % r["cis"]]
+        props["cis"] = r["cis"]
+        rule["relationships"] = [{"target": {"id": r["cis"], "toolComponent": {"name": CIS_TAXONOMY}},
+                                  "kinds": ["relevant"]}]
+    return rule
+
+
 def to_sarif(report):
+    """SARIF 2.1.0: one rule per catalog entry (its CIS id as a tag, a property and a relationship to the
+    CIS Docker Benchmark taxonomy), one result per finding; suppressed findings carry ``suppressions``,
+    with a baseline every result has ``baselineState`` and fixed findings are ``absent`` results."""
     rules = report.get("rules") or []
     index = dict((r["id"], i) for i, r in enumerate(rules))
     proj_dir = (report.get("project") or {}).get("dir")
-    drv_rules = []
-    for r in rules:
-        props = {"severity": r["severity"], "priority": r["priority"], "tags": ["compose-doctor"]}
-        if r.get("cis"):
-            props["tags"] += ["security", "CIS-%s" % r["cis"]]
-            props["cis"] = r["cis"]
-        drv_rules.append({
-            "id": r["id"], "name": "".join(p.capitalize() for p in r["id"].split("-")),
-            "shortDescription": {"text": r.get("title") or r["id"]},
-            "fullDescription": {"text": r.get("impact") or r.get("title") or r["id"]},
-            "help": {"text": sarif_help(report, r)},
-            "defaultConfiguration": {"level": SARIF_LEVEL[r["severity"]],
-                                     "enabled": r.get("status") != "disabled"},
-            "properties": props,
-        })
-    results = []
-    fallback = _fallback_file(report)
-    for f in report.get("findings") or []:
-        res = {
-            "ruleId": f["rule"], "level": SARIF_LEVEL[f["severity"]],
-            "message": {"text": "%s: %s" % (f.get("title"), f.get("evidence"))},
-            "partialFingerprints": {"composeDoctorId/v1": f["id"]},
-            "properties": {"severity": f["severity"], "priority": f["priority"], "host": report.get("host"),
-                           "service": f.get("service"), "container": f.get("container"), "fix": f.get("fix"),
-                           "cis": f.get("cis")},
-        }
-        if f["rule"] in index:
-            res["ruleIndex"] = index[f["rule"]]
-        uri = f.get("file") or fallback
-        if uri:
-            loc = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
-            if proj_dir:
-                loc["physicalLocation"]["artifactLocation"]["uriBaseId"] = "PROJECTROOT"
-            if f.get("file") and f.get("line"):
-                loc["physicalLocation"]["region"] = {"startLine": int(f["line"])}
-            loc["logicalLocations"] = [{"name": f.get("target"), "kind": "resource"}]
-            res["locations"] = [loc]
-        results.append(res)
+    results = [_sarif_result(report, f, index)
+               for f in list(report.get("findings") or []) + list(report.get("suppressed") or [])]
+    results += [_sarif_fixed(f, index) for f in (report.get("baseline") or {}).get("fixed_findings") or []]
+    summary = report.get("summary") or {}
     run = {
         "tool": {"driver": {"name": "compose-doctor", "version": (report.get("tool") or {}).get("version"),
-                            "rules": drv_rules}},
+                            "rules": [_sarif_rule(report, r) for r in rules]}},
         "results": results,
-        "properties": {"host": report.get("host"), "score": (report.get("summary") or {}).get("score")},
+        "properties": {"host": report.get("host"), "score": summary.get("score"),
+                       "suppressed": summary.get("suppressed") or 0, "baseline": summary.get("baseline")},
     }
+    cis = sorted(set(r["cis"] for r in rules if r.get("cis")), key=lambda c: [p.zfill(4) for p in str(c).split(".")])
+    if cis:
+        run["taxonomies"] = [{"name": CIS_TAXONOMY, "taxa": [{"id": c, "name": cis_label(c)} for c in cis]}]
     if proj_dir:
         run["originalUriBaseIds"] = {"PROJECTROOT": {"uri": "file://%s/" % proj_dir.rstrip("/")}}
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
@@ -950,20 +1077,36 @@ def to_sarif(report):
 # JUnit XML
 # ----------------------------------------------------------------------------------------
 
+def junit_classname(rule):
+    """``compose_doctor.<rule>``, grouped under its CIS id when it has one: ``compose_doctor.CIS_5_4.<rule>``."""
+    if rule.get("cis"):
+        return "compose_doctor.CIS_%s.%s" % (str(rule["cis"]).replace(".", "_"), rule["id"])
+    return "compose_doctor.%s" % rule["id"]
+
+
 def to_junit(report):
-    """One testcase per rule x target; failures for findings, passes for clean evaluated rules."""
+    """One testcase per rule x target, classnames grouped by CIS id (``junit_classname``); failures for
+    open findings, skipped for suppressed ones and rules not evaluated, passes for clean evaluated rules."""
     findings = report.get("findings") or []
-    by_rule = {}
+    by_rule, suppressed = {}, {}
     for f in findings:
         by_rule.setdefault(f["rule"], []).append(f)
+    for f in report.get("suppressed") or []:
+        suppressed.setdefault(f["rule"], []).append(f)
     host = str(report.get("host") or "localhost")
     suite = ET.Element("testsuite", name="compose-doctor.%s" % host, timestamp=str(report.get("generated_at") or ""),
                        hostname=host)
     tests = failures = skipped = 0
     for r in report.get("rules") or []:
         rid = r["id"]
-        classname = "compose_doctor.%s" % rid
+        classname = junit_classname(r)
         fs = by_rule.get(rid, [])
+        for f in suppressed.get(rid, []):
+            tc = ET.SubElement(suite, "testcase", classname=classname, name="%s[%s]" % (rid, f.get("target")))
+            x = f.get("suppression") or {}
+            ET.SubElement(tc, "skipped", message="suppressed by %s: %s" % (x.get("by"), x.get("reason")))
+            tests += 1
+            skipped += 1
         if fs:
             for f in fs:
                 tc = ET.SubElement(suite, "testcase", classname=classname, name="%s[%s]" % (rid, f.get("target")))
@@ -979,7 +1122,7 @@ def to_junit(report):
                 fail.text = "\n".join(lines)
                 tests += 1
                 failures += 1
-        else:
+        elif not suppressed.get(rid):
             tc = ET.SubElement(suite, "testcase", classname=classname, name=rid)
             tests += 1
             if r.get("status") != "evaluated":
@@ -1038,6 +1181,9 @@ def to_prometheus(report):
             counts[(r["id"], r["severity"])] = 0
     for (rule, sev) in sorted(counts):
         L.append("compose_doctor_findings%s %d" % (_labels(rule=rule, severity=sev), counts[(rule, sev)]))
+    L.append("# HELP compose_doctor_suppressed_findings Findings silenced by a suppression (not in the score).")
+    L.append("# TYPE compose_doctor_suppressed_findings gauge")
+    L.append("compose_doctor_suppressed_findings %d" % len(report.get("suppressed") or []))
     L.append("# HELP compose_doctor_containers Containers of the compose project by state.")
     L.append("# TYPE compose_doctor_containers gauge")
     states = dict((st, 0) for st in ("running", "restarting", "exited", "created", "paused", "dead"))
