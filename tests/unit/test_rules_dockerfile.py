@@ -128,6 +128,17 @@ def test_no_healthcheck_quiet(mutator):
     assert _of(_run(mutator), "no-healthcheck") == []
 
 
+@pytest.mark.parametrize("test, fires", [(["CMD-SHELL", "curl -f localhost"], False), (["NONE"], True), ([], True),
+                                         (None, True)])
+def test_container_config_healthcheck_counts_before_it_has_run(test, fires):
+    """A created or exited container has no health state yet; its Config.Healthcheck (image merged with
+    compose) says whether one is defined."""
+    def mutate(c, r):
+        c["services"]["web"]["healthcheck"] = None
+        r["containers"][0].update(state="exited", health=None, healthcheck_test=test)
+    assert bool(_of(_run(mutate), "no-healthcheck")) is fires
+
+
 def test_compose_disable_wins_over_the_image_healthcheck():
     found = _of(_run(_build("FROM a:1\nHEALTHCHECK CMD true\n", healthcheck={"test": None, "disabled": True})),
                 "no-healthcheck")

@@ -1034,7 +1034,9 @@ def rule_no_healthcheck(ctx):
         svc = ctx.services[name] or {}
         cs = ctx.containers_of(name)
         if cs:
-            if any(c.get("health") for c in cs):
+            # health state, or the inspect's Config.Healthcheck (the image's merged with compose's) on a
+            # container that has not run it yet; the batched pass does not inspect images themselves
+            if any(c.get("health") or (c.get("healthcheck_test") or ["NONE"])[0] != "NONE" for c in cs):
                 continue
             ev = "container %s has no healthcheck (neither compose nor image defines one)" % cs[0].get("name")
         else:
