@@ -247,6 +247,15 @@ def test_build_facts_fs_missing_and_odd_dockerfiles(tmp_path):
         'context': 'git@x:y', 'dockerfile': None, 'remote': True}
 
 
+def test_read_dockerfile_fs_odd_paths(tmp_path):
+    assert df.read_dockerfile_fs(str(tmp_path / 'a\x00b'))[1] in ('not found', 'unreadable (ValueError)')
+    os.mkfifo(str(tmp_path / 'fifo'))  # never opened: a read would block
+    assert df.read_dockerfile_fs(str(tmp_path / 'fifo')) == (None, 'not a regular file', False)
+    (tmp_path / 'Dockerfile').write_bytes(b'FROM a:1\nUSER \xff\xfe\n')
+    text, error, truncated = df.read_dockerfile_fs(str(tmp_path / 'Dockerfile'))
+    assert error is None and truncated is False and text.startswith('FROM a:1')
+
+
 def test_build_facts_fs_huge_dockerfile_is_read_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(df, 'DOCKERFILE_READ_LIMIT', 64)
     (tmp_path / 'Dockerfile').write_text("FROM a:1\nUSER app\n" + "RUN true\n" * 100 + "USER root\n")

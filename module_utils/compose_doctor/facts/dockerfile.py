@@ -287,8 +287,8 @@ def read_dockerfile_fs(path, limit=None):
         if not os.path.isfile(path):
             return None, 'not a regular file', False
         return read_text_fs(path, limit), None, os.path.getsize(path) > limit
-    except (IOError, OSError) as exc:
-        return None, 'unreadable (%s)' % (exc.strerror or type(exc).__name__), False
+    except (IOError, OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        return None, 'unreadable (%s)' % (getattr(exc, 'strerror', None) or type(exc).__name__), False
 
 
 def _words(args):
