@@ -5,7 +5,7 @@
 Pure logic over the compose facts: a service's ``build.dockerfile_facts`` (facts/dockerfile.py
 ``build_facts_fs``: final-stage USER and HEALTHCHECK, ADD lines, FROM references, secret-looking
 ENV/ARG keys with their class, never a value) and its ``image``. Each ``rule_*(ctx, finding)``
-returns findings built with rules.py's ``finding`` (``_finding``), which rules.py registers in its
+returns findings built with the catalog's ``finding`` (``_finding``), which the registry (__init__) keeps in its
 ``RULES`` catalog (severity, title, why, advice and CIS id live there, as data). The helpers
 ``dockerfile_user`` and ``dockerfile_healthcheck`` give the Dockerfile side of ``root-user`` (4.1)
 and ``no-healthcheck`` (4.6 / 5.27).
