@@ -83,6 +83,20 @@ def peak_rss_mib(proc):
     return int(re.findall(r"PEAK_RSS_KIB=(\d+)", proc.stderr)[-1]) / 1024.0
 
 
+def compose_in(project_dir, *args, check=False, timeout=600):
+    """``docker compose`` for a test's own project folder -> CompletedProcess (text). The one way
+    tests drive Compose: our venv's plugin on PATH, no DOCKER_HOST, no bake; ``check`` raises with
+    Compose's output when it fails."""
+    env = dict(os.environ, COMPOSE_BAKE="false", PATH=f"{BIN}:{os.environ['PATH']}")
+    env.pop("DOCKER_HOST", None)
+    proc = subprocess.run(["docker", "compose", "--project-directory", str(project_dir), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker compose {' '.join(args)} failed (rc {proc.returncode}):\n"
+                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
 def run_playbook(playbook, *args, check=True, measure=False):
     """ansible-playbook from the project root with its ansible.cfg -> CompletedProcess (text).
     ``measure``: also report the peak memory of every process of the run (peak_rss_mib)."""

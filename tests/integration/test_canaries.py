@@ -20,18 +20,13 @@ from pathlib import Path
 import docker
 import pytest
 
-from conftest import BIN, run_playbook, wait_for
+from conftest import compose_in as _compose, run_playbook, wait_for
 
 HERE = Path(__file__).resolve().parent
 PROJECT = "cdcanary"
 CANARY_RE = re.compile(r"Cnry[A-Za-z$]*\d\d")
 
 
-def _compose(project_dir, *args):
-    env = dict(os.environ, COMPOSE_BAKE="false", PATH=f"{BIN}:{os.environ['PATH']}")
-    env.pop("DOCKER_HOST", None)
-    return subprocess.run(["docker", "compose", "--project-directory", str(project_dir), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
 
 
 def _state(client, service):

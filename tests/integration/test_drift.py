@@ -3,13 +3,12 @@ older definition, are findings the file alone cannot show; recreating from the f
 
 Its own small Compose project (``cddrift``) in a temporary folder, on the local base image."""
 import json
-import os
 import subprocess
 
 import docker
 import pytest
 
-from conftest import BIN, run_playbook, wait_for
+from conftest import compose_in, run_playbook, wait_for
 
 PROJECT = "cddrift"
 COMPOSE = """\
@@ -32,13 +31,6 @@ WORKER = """\
 """
 
 
-def _compose(project_dir, *args):
-    env = dict(os.environ, COMPOSE_BAKE="false", PATH=f"{BIN}:{os.environ['PATH']}")
-    env.pop("DOCKER_HOST", None)
-    proc = subprocess.run(["docker", "compose", "--project-directory", str(project_dir), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
 
 
 def _running(client, service):
@@ -61,13 +53,13 @@ def project(tmp_path_factory):
     project_dir = base / "project"
     project_dir.mkdir()
     (project_dir / "compose.yaml").write_text(COMPOSE.format(extra=WORKER))
-    _compose(project_dir, "up", "-d", "--remove-orphans")
+    compose_in(project_dir, "up", "-d", "--remove-orphans", check=True)
     for service in ("app", "worker"):
         wait_for(lambda s=service: _running(client, s), what=f"{PROJECT} {service} running")
     try:
         yield {"dir": project_dir, "reports": base / "reports", "client": client}
     finally:
-        _compose(project_dir, "down", "--remove-orphans", "--timeout", "1")
+        compose_in(project_dir, "down", "--remove-orphans", "--timeout", "1")
 
 
 def test_container_as_declared_has_no_drift(project):
@@ -92,6 +84,6 @@ def test_docker_update_and_orphan_are_drift_until_recreated(project):
     assert settings["pids_limit"]["container"] is None and settings["pids_limit"]["file"] == 50
     assert found[f"{PROJECT}-worker-1"]["diagnosis"] == {"orphan": True}
     # Compose's own answer: recreate from the file and remove the orphan
-    _compose(project_dir, "up", "-d", "--force-recreate", "--remove-orphans")
+    compose_in(project_dir, "up", "-d", "--force-recreate", "--remove-orphans", check=True)
     wait_for(lambda: _running(client, "app"), what=f"{PROJECT} app running again")
     assert _drift(project_dir, project["reports"]) == {}

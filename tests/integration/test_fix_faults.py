@@ -12,21 +12,15 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, run_playbook, tree_state, wait_for
+from conftest import ROOT, compose_in, run_playbook, tree_state, wait_for
 
 AGENT = ROOT / "lab" / "agents" / "jarvis-automation-agent"
 PROJECT = "cdfault"
 BAD_REQUIREMENT = "cd-no-such-package-zz==9.9.9"
 
 
-def _compose(project_dir, *args, check=True):
-    return subprocess.run(["docker", "compose", *args], cwd=project_dir, capture_output=True, text=True,
-                          check=check, timeout=600, env=_env())
 
 
-def _env():
-    import os
-    return dict(os.environ, COMPOSE_BAKE="false")
 
 
 def _service_image(client, service):
@@ -46,11 +40,11 @@ def crashloop_project(tmp_path, client):
                                           "    restart: always\n"
                                           "  idle:\n    image: compose-doctor/base:bookworm\n"
                                           "    command: [sleep, infinity]\n    mem_limit: 96m\n")
-    _compose(project, "up", "-d", "--build")
+    compose_in(project, "up", "-d", "--build", check=True)
     wait_for(lambda: client.containers.get(f"{PROJECT}-agent-1").attrs["RestartCount"] >= 2,
              what="the agent to crash-loop")
     yield project
-    _compose(project, "down", "--rmi", "local", "-v", check=False)
+    compose_in(project, "down", "--rmi", "local", "-v")
     for image in client.images.list(name="compose-doctor/rollback"):
         for tag in image.tags:
             if ".agent" in tag:
@@ -245,9 +239,9 @@ def socket_project(tmp_path):
         "    volumes: [/var/run/docker.sock:/var/run/docker.sock]\n"
         "    healthcheck:\n      test: [CMD, python3, /app/healthcheck.py, /var/run/docker.sock]\n"
         "      interval: 2s\n      timeout: 3s\n      retries: 2\n      start_period: 1s\n")
-    _compose(project, "up", "-d", "--build")
+    compose_in(project, "up", "-d", "--build", check=True)
     yield project
-    _compose(project, "down", "--rmi", "local", check=False)
+    compose_in(project, "down", "--rmi", "local")
 
 
 def test_agent_killed_while_the_socket_fix_waits_ends_the_wait_and_undoes_the_fix(socket_project, tmp_path, client):
@@ -286,7 +280,7 @@ def test_limits_fix_never_overwrites_an_interpolated_limit(tmp_path, client):
     project.mkdir()
     (project / "compose.yaml").write_text('name: cdfaultmem\nservices:\n  idle:\n    image: compose-doctor/base:bookworm\n'
                                           '    command: [sleep, infinity]\n    mem_limit: "${MEM:-512m}"\n')
-    _compose(project, "up", "-d")
+    compose_in(project, "up", "-d", check=True)
     try:
         before = tree_state(project)
         ctr = client.containers.get("cdfaultmem-idle-1")
@@ -299,4 +293,4 @@ def test_limits_fix_never_overwrites_an_interpolated_limit(tmp_path, client):
         assert now.attrs["HostConfig"]["Memory"] == 512 * 2**20 and now.id == ctr.id
         assert _run("rollback.yml", project, tmp_path).returncode == 0
     finally:
-        _compose(project, "down", check=False)
+        compose_in(project, "down")

@@ -3,11 +3,12 @@ engine and no lab): Compose accepts it, its JSON model drops a service's x- keys
 reads the suppressions from the files as written), and the facts carry them with their lines."""
 import json
 import shutil
-import subprocess
 
 import pytest
 
 from ansible.module_utils.compose_doctor.facts import compose_model
+
+from conftest import compose_in
 
 COMPOSE = """\
 x-compose-doctor:
@@ -36,18 +37,15 @@ def project(tmp_path):
     return tmp_path
 
 
-def _compose(project, *args):
-    return subprocess.run(["docker", "compose", "--project-directory", str(project), "-f",
-                           str(project / "compose.yaml"), *args], capture_output=True, text=True, timeout=60)
 
 
 def test_compose_accepts_the_extension(project):
-    proc = _compose(project, "config", "-q")
+    proc = compose_in(project, "config", "-q")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_compose_json_keeps_the_top_level_extension(project):
-    model = json.loads(_compose(project, "config", "--format", "json").stdout)
+    model = json.loads(compose_in(project, "config", "--format", "json").stdout)
     assert model["x-compose-doctor"]["ignore"][0]["rule"] == "memory-no-limit"
     # Compose v2.40 drops a service's x- keys from its JSON model (its YAML output keeps them), which
     # is why compose-doctor reads suppressions from the files as written; the facts do not depend on it.
