@@ -776,7 +776,7 @@ def rule_port_all_interfaces(ctx):
             if db:
                 ev += "; %s is a database port" % target
             out.append(_finding(ctx, "port-all-interfaces", "%s:%s/%s" % (name, label, proto), ev,
-                                service=name, fix=None, severity="high" if db else None,
+                                service=name, fix=True if db else None, severity="high" if db else None,
                                 diagnosis={"port": pub_lo, "port_end": pub_hi, "target": tgt_lo,
                                            "target_end": tgt_hi, "protocol": proto, "database": db}))
     return out
@@ -1269,9 +1269,10 @@ def rule_restart_retries(ctx):
 # score), and their advice is a one-line compose change.
 
 def _unset_rule(rule, is_set, what):
-    """A rule that fires for each service where ``is_set(ctx, svc)`` is false."""
+    """A rule that fires for each service where ``is_set(ctx, svc)`` is false (its fix, if any,
+    is the rule's: the hardening role's for no-new-privileges and pids)."""
     def check(ctx):
-        return [_finding(ctx, rule, name, "service %s: %s" % (name, what(svc)), service=name, fix=None)
+        return [_finding(ctx, rule, name, "service %s: %s" % (name, what(svc)), service=name, fix=True)
                 for name, svc in _services(ctx) if not is_set(ctx, svc)]
     check.__name__ = "rule_" + rule.replace("-", "_")
     return check
@@ -1304,6 +1305,9 @@ rule_cpu_no_limit = _unset_rule(
     "cpu-no-limit", lambda ctx, svc: any(svc.get(k) for k in ("cpus", "cpu_quota", "cpu_shares", "cpuset")),
     lambda svc: "no CPU limit or share (cpus / deploy.resources.limits.cpus, cpu_quota, cpu_shares, cpuset)")
 
+
+# The optional fix (remediate.yml --tags hardening) of no-new-privileges, pids and database ports.
+HARDENING_FIX = {"role": "hardening", "tag": "hardening"}
 
 Rule = namedtuple("Rule", "func severity title fix impact advice runtime cis")
 Rule.__new__.__defaults__ = (None,)
@@ -1370,7 +1374,8 @@ RULES = {
     "root-user": Rule(rule_root_user, "medium", "Container runs as root", None,
                       "A container escape or bind-mount write lands as root on the host.",
                       "Set a non-root `user:` (or USER in the Dockerfile).", False, "4.1"),
-    "port-all-interfaces": Rule(rule_port_all_interfaces, "low", "Port published on all interfaces", None,
+    # database ports: the optional hardening fix re-binds them to 127.0.0.1 for the services listed
+    "port-all-interfaces": Rule(rule_port_all_interfaces, "low", "Port published on all interfaces", HARDENING_FIX,
                                 "Service reachable from every network the host is on (database ports: high).",
                                 "Bind to 127.0.0.1 or a specific interface (`127.0.0.1:PORT:PORT`).", False, "5.14"),
     "mesh-not-running": Rule(rule_mesh_not_running, "high", "Service mesh component not running",
@@ -1482,10 +1487,10 @@ RULES = {
                             "An intruder can change the container's binaries and configuration in place.",
                             "Set `read_only: true` and give the paths the service writes a volume or `tmpfs:`.",
                             False, "5.13"),
-    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "info", "no-new-privileges not set", None,
+    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "info", "no-new-privileges not set", HARDENING_FIX,
                                       "Setuid and file-capability binaries can still raise a process's privileges.",
                                       "Add `security_opt: [\"no-new-privileges:true\"]`.", False, "5.26"),
-    "pids-no-limit": Rule(rule_pids_no_limit, "info", "No process limit", None,
+    "pids-no-limit": Rule(rule_pids_no_limit, "info", "No process limit", HARDENING_FIX,
                           "A fork bomb or a leak in the container can exhaust the host's process table.",
                           "Set `pids_limit` (e.g. 200) or deploy.resources.limits.pids.", False, "5.29"),
     "cpu-no-limit": Rule(rule_cpu_no_limit, "info", "No CPU limit", None,
