@@ -114,6 +114,11 @@ def dockerfile_source(text, image_path):
     return copied_from_context(text, image_path)
 
 
+def mask_line(line):
+    """One line (a container's last log line) masked by the project's masker (redact.mask_text)."""
+    return mask_text(str(line or ''))
+
+
 def hardening_plan(service, pids_limit, cap_drop_all=False, localhost_ports=False, database_ports=()):
     """The keys the hardening fix writes on one raw service mapping (change/hardening.plan)."""
     return hardening_service_plan(service, pids_limit, cap_drop_all, localhost_ports, database_ports)
@@ -125,4 +130,4 @@ class FilterModule(object):
                 'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency,
                 'dockerfile_source': dockerfile_source, 'executable_mode': script_executable_mode,
                 'host_path_in_mounts': host_path_in_mounts, 'join_network': join_network,
-                'hardening_plan': hardening_plan}
+                'hardening_plan': hardening_plan, 'mask_line': mask_line}
