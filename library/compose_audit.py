@@ -58,7 +58,9 @@ options:
         (the crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml).
       - For the CIS Docker Benchmark container checks, C(dangerous_capabilities) (capability to severity,
         merged over the defaults), C(sensitive_host_paths), C(sensitive_mount_read_only_severity),
-        C(sensitive_mount_exempt_read_only), C(privileged_port_max) and C(restart_max_retries).
+        C(sensitive_mount_exempt_read_only), C(privileged_port_max) and C(restart_max_retries); for the image
+        and build checks (section 4), C(dockerfile_arg_secret_severity) (a secret ARG default; an ENV takes
+        the rule's severity).
       - An unknown rule id in C(disabled_rules) or C(rule_severity), or a catalogue pattern that
         does not compile, is an error.
     type: dict

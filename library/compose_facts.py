@@ -177,7 +177,7 @@ compose:
     services:
       description:
         - Effective model of the active files, per service, with C(file) and C(line) of the definition, image,
-          build (context, dockerfile, requirements), user, privileged, network_mode, cap_add, group_add, ports,
+          build (context, dockerfile, requirements, dockerfile_facts), user, privileged, network_mode, cap_add, group_add, ports,
           expose, mem_limit_bytes, mem_reservation_bytes, limit_source, mounts, environment (per key - class and
           length, never a value), secret_env (per secret setting - key, file, line, literal, class, length),
           healthcheck, profiles, restart, logging, labels (keys), env_file, depends_on, problems, and for the
@@ -188,6 +188,14 @@ compose:
         - C(ports) entries are C({host_ip, published, published_end, target, target_end, protocol,
           all_interfaces, ephemeral}); C(published) is null when Docker picks a random host port.
         - C(problems) are C({key, shape, message, file, line}) for values that could not be read.
+        - C(build.dockerfile_facts) (a local build) is what the Dockerfile, read once and bounded, makes of the
+          image, with 1-based lines - C({path, inline, error, truncated, from, stages, base, user, healthcheck,
+          add, settings}); C(error) is C(not found), C(not a regular file) or C(unreadable (...)), never an
+          exception; C(user) and C(healthcheck) are the final stage's (inherited through earlier stages);
+          C(from) entries are C({line, ref, alias, kind, image, pin, parent}) with C(kind) image, stage, scratch
+          or unresolved and C(pin) digest, tag, latest or untagged; C(add) entries list their sources by kind
+          (remote, archive, local, unresolved; credentials masked) and C(checksum); C(settings) are the
+          secret-looking ENV/ARG keys with line and class, never a value.
       type: dict
     volumes:
       description: Top-level volumes with C(external) and the real volume C(name).

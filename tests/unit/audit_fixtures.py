@@ -15,7 +15,7 @@ GENERATED_AT = "2025-08-09T16:45:00Z"
 
 def _svc(name, **kw):
     base = {
-        "file": "docker-compose.yml", "line": 10, "image": "compose-doctor/%s:latest" % name, "build": None,
+        "file": "docker-compose.yml", "line": 10, "image": "compose-doctor/%s:1.4.2" % name, "build": None,
         "user": "1000", "privileged": False, "cap_add": [], "group_add": [],
         "ports": [], "mem_limit_bytes": 512 * MiB, "mem_reservation_bytes": None, "limit_source": "deploy",
         "mounts": [], "environment": {}, "secret_env": [],
@@ -42,7 +42,7 @@ def _port(published, target, host_ip="127.0.0.1", protocol="tcp"):
 def _ctr(name, service, **kw):
     base = {
         "id": ("%012x" % abs(hash(name)))[:12], "name": name, "project": "shop", "service": service,
-        "image": "compose-doctor/%s:latest" % service, "image_id": "sha256:abc", "image_created": "2025-08-01T00:00:00Z",
+        "image": "compose-doctor/%s:1.4.2" % service, "image_id": "sha256:abc", "image_created": "2025-08-01T00:00:00Z",
         "state": "running", "status": "Up 8 hours (healthy)", "started_at": "2025-08-09T08:00:00Z",
         "health": {"status": "healthy", "failing_streak": 0, "log": [{"exit_code": 0, "output": "ok", "start": "x"}]},
         "restart_count": 0, "exit_code": 0, "oom_killed": False, "user": "1000", "privileged": False,

@@ -7,6 +7,7 @@ from ansible.module_utils.compose_doctor.analysis import rightsizing, rules
 from ansible.module_utils.compose_doctor.sizes import parse_size
 
 import audit_fixtures as fx
+from test_rules_dockerfile import BUILD_CASES  # CIS section 4: the Dockerfile side
 
 MiB = fx.MiB
 GiB = fx.GiB
@@ -324,7 +325,7 @@ CASES = [
     ("no-healthcheck", m_no_healthcheck, m_image_healthcheck),
     ("monitoring-down", m_prometheus_exited, m_prometheus_running),
     ("container-drift", m_container_updated, m_container_as_declared),
-] + CIS_CASES
+] + CIS_CASES + BUILD_CASES
 
 
 def _run(mutator, policy=None):

@@ -37,7 +37,7 @@ from ansible.module_utils.compose_doctor.facts.compose_values import (
     compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names,
     normalize_mounts, normalize_ports, scalar_str, shape, size_or_problem, string_list,
 )
-from ansible.module_utils.compose_doctor.facts.dockerfile import requirements_for_build_fs
+from ansible.module_utils.compose_doctor.facts.dockerfile import build_facts_fs
 from ansible.module_utils.compose_doctor.facts.project_paths import read_text_fs, relpath_in
 from ansible.module_utils.compose_doctor.facts.compose_yaml import (  # noqa: F401 (re-exported for the module)
     HAS_YAML, MAX_COMPOSE_BYTES, MAX_EXPANDED_NODES, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
@@ -839,7 +839,8 @@ def _services_facts(project_dir, services, layers, sources, interp_env, policy, 
         effective = environment_to_dict(svc.get('environment') if isinstance(svc, dict) else None, interp_env)
         facts['secret_env'] = service_secret_env(stack, sources, effective, interp_env, policy)
         if facts['build']:
-            facts['build'] = requirements_for_build_fs(project_dir, facts['build'])
+            facts['build'] = build_facts_fs(project_dir, facts['build'], svc.get('build') if isinstance(svc, dict)
+                                            else None, policy)
         out[name] = facts
     return out
 

@@ -243,7 +243,7 @@ def normalize_mounts(volumes, tmpfs, base_dir, problems, home=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# user, sizes, lists
+# user, image references, sizes, lists
 # ---------------------------------------------------------------------------------------------
 
 def is_root_user(user):
@@ -253,6 +253,28 @@ def is_root_user(user):
         return False
     name = str(user).strip().split(':', 1)[0].strip()
     return name == 'root' or (name.isdigit() and int(name) == 0)
+
+
+def image_reference(ref):
+    """An image reference (service ``image:``, Dockerfile ``FROM``) -> ``{name, tag, digest, pin}``.
+
+    ``registry:5000/team/app:1.2@sha256:ab..`` -> name ``registry:5000/team/app``, tag ``1.2``,
+    digest ``sha256:ab..``. ``pin``: ``digest`` (``@sha256:``, the strong form: the bytes cannot
+    change), ``tag`` (a tag other than latest: the publisher can still move it), ``latest`` or
+    ``untagged`` (both mean whatever latest is today; CIS Docker Benchmark 4.x image hygiene).
+    Never raises: any value is read as a string."""
+    text = str(ref).strip()
+    name, _at, digest = text.partition('@')
+    tag = None
+    if name.rfind(':') > name.rfind('/'):
+        name, tag = name.rsplit(':', 1)
+    if digest:
+        pin = 'digest'
+    elif not tag:
+        pin = 'untagged'
+    else:
+        pin = 'latest' if tag.lower() == 'latest' else 'tag'
+    return {'name': name, 'tag': tag or None, 'digest': digest or None, 'pin': pin}
 
 
 def size_or_problem(value, key, problems):

@@ -332,14 +332,15 @@ def _md_security(report, add):
                 _md(f.get("path")), kind, _md(f.get("mode")), _md(f.get("owner")), _md(f.get("group")), who,
                 _md(", ".join("%s=********" % k for k in f.get("secret_keys") or []) or "-")))
     add("")
-    for title, rules_ in (("Secrets in configuration", ("hardcoded-secret", "default-credential")),
+    for title, rules_ in (("Secrets in configuration", ("hardcoded-secret", "default-credential", "dockerfile-secret")),
                           ("Container privileges", ("privileged-container", "docker-socket-mount", "root-user",
                                                     "capability-added", "sensitive-host-mount", "host-devices",
                                                     "mount-propagation-shared")),
                           ("Isolation and confinement", ("apparmor-unconfined", "selinux-disabled",
                                                          "seccomp-unconfined", "host-network", "host-pid", "host-ipc",
                                                          "host-uts", "host-userns")),
-                          ("Network exposure", ("port-all-interfaces", "privileged-port"))):
+                          ("Network exposure", ("port-all-interfaces", "privileged-port")),
+                          ("Images and build files", ("image-unpinned", "dockerfile-add", "dockerfile-missing"))):
         add("### %s" % title)
         add("")
         fs = _by_rule(report, *rules_)
