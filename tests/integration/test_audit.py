@@ -84,8 +84,8 @@ def test_database_port_rated_high_and_findings_carry_file_and_line(audit):
 
 def test_summary_counts_match_the_lab(audit):
     s = audit["normal"]["report"]["summary"]
-    # 15 seed-like services + the two `cis` profile services that carry the CIS checks, never started
-    assert s["compose_files"] == 7 and s["services_defined"] == 24 and s["services_active"] == 17
+    # 15 seed-like services + the three `cis` profile services that carry the CIS checks, never started
+    assert s["compose_files"] == 7 and s["services_defined"] == 25 and s["services_active"] == 18
     assert s["containers_restarting"] == 2 and s["containers_unhealthy"] == 1
     assert s["dockerfiles"] >= 5 and 0 < s["score"] < 100
 
@@ -153,7 +153,11 @@ CIS_LAB = {
                        "cpu-no-limit": "5.12", "memory-no-limit": "5.11"},
     "cis-isolation": {"host-network": "5.10", "host-pid": "5.16", "host-ipc": "5.17", "host-uts": "5.21",
                       "host-userns": "5.31"},
+    # section 4, read from lab/cis/Dockerfile (the service is never built)
+    "cis-build": {"root-user": "4.1", "dockerfile-add": "4.9", "dockerfile-secret": "4.10", "no-healthcheck": "5.27"},
 }
+CIS_FILES = {"cis-build": {"dockerfile-add": "cis/Dockerfile", "dockerfile-secret": "cis/Dockerfile",
+                           "root-user": "cis/Dockerfile"}}
 
 
 @pytest.mark.parametrize("service", sorted(CIS_LAB))
@@ -161,7 +165,8 @@ def test_cis_checks_found_in_the_lab_files(audit, service):
     found = {f["rule"]: f for f in audit["normal"]["report"]["findings"] if f.get("service") == service}
     assert {rule: (found.get(rule) or {}).get("cis") for rule in CIS_LAB[service]} == CIS_LAB[service]
     for rule in CIS_LAB[service]:
-        assert found[rule]["file"] == "docker-compose.override.yml" and found[rule]["line"] > 0
+        where = CIS_FILES.get(service, {}).get(rule, "docker-compose.override.yml")
+        assert (found[rule]["file"], found[rule]["line"] > 0) == (where, True), (rule, found[rule]["file"])
     # defined under a profile nobody asked for: not expected to run, so not "not running"
     assert "not-running" not in found
 
@@ -172,3 +177,12 @@ def test_sarif_rules_carry_the_cis_ids(audit):
     for rules_of_service in CIS_LAB.values():
         for rule, cis in rules_of_service.items():
             assert "CIS-" + cis in tags[rule], (rule, tags[rule])
+
+
+def test_a_secret_in_a_dockerfile_is_named_never_shown(audit):
+    found = by_id(audit["normal"]["report"])
+    secret = [f for f in found.values() if f["rule"] == "dockerfile-secret" and f["service"] == "cis-build"]
+    assert secret and "API_TOKEN" in secret[0]["evidence"]
+    for name in REPORT_FILES:
+        assert "cis-lab-token-4f1d93" not in (audit["normal"]["dir"] / name).read_text(), name
+    assert "cis-lab-token-4f1d93" not in audit["normal"]["proc"].stdout
