@@ -29,6 +29,7 @@ if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__
 
 from ansible.module_utils.compose_doctor.analysis.crashloop import (  # noqa: E402
     executable_mode, gated_depends_on, joined_networks, mounted_host_path, port_probe_candidates, probe_candidates)
+from ansible.module_utils.compose_doctor.change.hardening import plan as hardening_service_plan  # noqa: E402
 from ansible.module_utils.compose_doctor.facts.dockerfile import copied_from_context  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
 
@@ -113,9 +114,20 @@ def dockerfile_source(text, image_path):
     return copied_from_context(text, image_path)
 
 
+def mask_line(line):
+    """One line (a container's last log line) masked by the project's masker (redact.mask_text)."""
+    return mask_text(str(line or ''))
+
+
+def hardening_plan(service, pids_limit, cap_drop_all=False, localhost_ports=False, database_ports=()):
+    """The keys the hardening fix writes on one raw service mapping (change/hardening.plan)."""
+    return hardening_service_plan(service, pids_limit, cap_drop_all, localhost_ports, database_ports)
+
+
 class FilterModule(object):
     def filters(self):
         return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates,
                 'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency,
                 'dockerfile_source': dockerfile_source, 'executable_mode': script_executable_mode,
-                'host_path_in_mounts': host_path_in_mounts, 'join_network': join_network}
+                'host_path_in_mounts': host_path_in_mounts, 'join_network': join_network,
+                'hardening_plan': hardening_plan, 'mask_line': mask_line}

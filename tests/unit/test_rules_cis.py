@@ -328,3 +328,13 @@ def test_restart_always_on_a_crash_looping_service_loops_forever():
     assert found[0]["diagnosis"] == {"policy": "unless-stopped", "crash_looping": True}
     healthy = _of(rules.evaluate(fx.clean_compose(), fx.clean_runtime(), {}), "restart-retries")
     assert healthy == []
+
+
+def test_the_hardening_fix_is_offered_for_no_new_privileges_pids_and_database_ports_only():
+    hardening = {"role": "hardening", "tag": "hardening"}
+    found = _audit(security_opt=[], pids_limit=None, read_only=False, ports=["5432:5432", "8080:80"])
+    for rule in ("no-new-privileges-missing", "pids-no-limit"):
+        assert [f["fix"] for f in _of(found, rule)] == [hardening]
+    ports = {f["target"]: f["fix"] for f in _of(found, "port-all-interfaces")}
+    assert ports == {"web:5432/tcp": hardening, "web:8080/tcp": None}
+    assert [f["fix"] for f in _of(found, "rootfs-writable")] == [None]

@@ -116,6 +116,9 @@ def _build_rule(check):
     return rule
 
 
+# The optional fix (remediate.yml --tags hardening) of no-new-privileges, pids and database ports.
+HARDENING_FIX = {"role": "hardening", "tag": "hardening"}
+
 Rule = namedtuple("Rule", "func severity title fix impact advice runtime cis")
 Rule.__new__.__defaults__ = (None,)
 
@@ -181,7 +184,8 @@ RULES = {
     "root-user": Rule(rule_root_user, "medium", "Container runs as root", None,
                       "A container escape or bind-mount write lands as root on the host.",
                       "Set a non-root `user:` (or USER in the Dockerfile).", False, "4.1"),
-    "port-all-interfaces": Rule(rule_port_all_interfaces, "low", "Port published on all interfaces", None,
+    # database ports: the optional hardening fix re-binds them to 127.0.0.1 for the services listed
+    "port-all-interfaces": Rule(rule_port_all_interfaces, "low", "Port published on all interfaces", HARDENING_FIX,
                                 "Service reachable from every network the host is on (database ports: high).",
                                 "Bind to 127.0.0.1 or a specific interface (`127.0.0.1:PORT:PORT`).", False, "5.14"),
     "mesh-not-running": Rule(rule_mesh_not_running, "high", "Service mesh component not running",
@@ -293,10 +297,10 @@ RULES = {
                             "An intruder can change the container's binaries and configuration in place.",
                             "Set `read_only: true` and give the paths the service writes a volume or `tmpfs:`.",
                             False, "5.13"),
-    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "info", "no-new-privileges not set", None,
+    "no-new-privileges-missing": Rule(rule_no_new_privileges_missing, "info", "no-new-privileges not set", HARDENING_FIX,
                                       "Setuid and file-capability binaries can still raise a process's privileges.",
                                       "Add `security_opt: [\"no-new-privileges:true\"]`.", False, "5.26"),
-    "pids-no-limit": Rule(rule_pids_no_limit, "info", "No process limit", None,
+    "pids-no-limit": Rule(rule_pids_no_limit, "info", "No process limit", HARDENING_FIX,
                           "A fork bomb or a leak in the container can exhaust the host's process table.",
                           "Set `pids_limit` (e.g. 200) or deploy.resources.limits.pids.", False, "5.29"),
     "cpu-no-limit": Rule(rule_cpu_no_limit, "info", "No CPU limit", None,

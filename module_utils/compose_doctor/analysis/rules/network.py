@@ -36,7 +36,7 @@ def rule_port_all_interfaces(ctx):
             if db:
                 ev += "; %s is a database port" % target
             out.append(_finding(ctx, "port-all-interfaces", "%s:%s/%s" % (name, label, proto), ev,
-                                service=name, fix=None, severity="high" if db else None,
+                                service=name, fix=True if db else None, severity="high" if db else None,
                                 diagnosis={"port": pub_lo, "port_end": pub_hi, "target": tgt_lo,
                                            "target_end": tgt_hi, "protocol": proto, "database": db}))
     return out

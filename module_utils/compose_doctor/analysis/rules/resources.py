@@ -237,9 +237,10 @@ def rule_restart_retries(ctx):
 # score), and their advice is a one-line compose change.
 
 def _unset_rule(rule, is_set, what):
-    """A rule that fires for each service where ``is_set(ctx, svc)`` is false."""
+    """A rule that fires for each service where ``is_set(ctx, svc)`` is false; its fix is the
+    rule's (the hardening role's for no-new-privileges and pids, none for the others)."""
     def check(ctx):
-        return [_finding(ctx, rule, name, "service %s: %s" % (name, what(svc)), service=name, fix=None)
+        return [_finding(ctx, rule, name, "service %s: %s" % (name, what(svc)), service=name, fix=True)
                 for name, svc in _services(ctx) if not is_set(ctx, svc)]
     check.__name__ = "rule_" + rule.replace("-", "_")
     return check
