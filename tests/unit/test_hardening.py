@@ -70,3 +70,17 @@ def test_plan_applied_twice_is_empty():
     first = plan(svc, 200, cap_drop_all=True, localhost_ports=True, database_ports=DB)
     after = dict(svc, **first['set'])
     assert plan(after, 200, cap_drop_all=True, localhost_ports=True, database_ports=DB)['set'] == {}
+
+
+def test_pids_limit_joins_deploy_limits_when_the_service_has_them():
+    """Compose refuses pids_limit beside deploy.resources.limits unless both agree (seen on the lab's
+    prometheus): the limit is written as deploy.resources.limits.pids, the other limits kept."""
+    from ansible.module_utils.compose_doctor.change.compose_edit import set_service_keys
+    text = "services:\n  prom:\n    image: p\n    deploy:\n      resources:\n        limits:\n          memory: 256M\n"
+    out = plan({'deploy': {'resources': {'limits': {'memory': '256M'}}}}, 200)
+    assert out['set'].get('pids_limit') is None
+    assert out['set']['deploy'] == {'resources': {'limits': {'pids': 200}}}
+    assert 'deploy.resources.limits.pids: 200' in out['changes']
+    written = set_service_keys(text, 'prom', {'deploy': out['set']['deploy']})['text']
+    assert 'memory: 256M' in written and 'pids: 200' in written
+    assert 'deploy' not in plan({'deploy': {'resources': {'limits': {'memory': '256M', 'pids': 200}}}}, 200)['set']

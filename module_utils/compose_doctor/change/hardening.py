@@ -115,8 +115,14 @@ def plan(svc, pids_limit, cap_drop_all=False, localhost_ports=False, database_po
         changes.append('security_opt: %s' % NO_NEW_PRIVILEGES)
     limit = _int_or_none(pids_limit)
     if limit is not None and limit > 0 and not _has_pids_limit(svc):
-        out['pids_limit'] = limit
-        changes.append('pids_limit: %d' % limit)
+        if isinstance(((svc.get('deploy') or {}).get('resources') or {}).get('limits'), dict):
+            # Compose refuses pids_limit beside deploy.resources.limits ("can't set distinct values on
+            # 'pids_limit' and 'deploy.resources.limits.pids'"): the limit joins the others there.
+            out['deploy'] = {'resources': {'limits': {'pids': limit}}}
+            changes.append('deploy.resources.limits.pids: %d' % limit)
+        else:
+            out['pids_limit'] = limit
+            changes.append('pids_limit: %d' % limit)
     if cap_drop_all:
         drop = _cap_drop(svc)
         if drop is not None:
