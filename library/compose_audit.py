@@ -24,10 +24,10 @@ description:
   - Findings never contain secret values, only key names and a fixed mask.
   - Suppressions (C(compose.suppressions) - C(x-compose-doctor.ignore) in the compose files and the project's
     ignore file) move the findings they match to C(report.suppressed), out of the score, the counts and
-    C(gate_findings); an expired one leaves its finding open with the note "suppression expired on <date>";
+    RV(gate_ids); an expired one leaves its finding open with the note "suppression expired on <date>";
     a refused one (no reason, unknown rule id, bad date) is a C(suppression-refused) finding.
   - "Score: 100 * K / (K + penalty), rounded to an integer, where penalty is the sum of the findings'
-    severity weights (critical 20, high 8, medium 3, low 1 by default, C(policy.score_weights)) and K
+    severity weights (critical 20, high 8, medium 3, low 1, info 0 by default, C(policy.score_weights)) and K
     is C(policy.score_scale) (100 by default). Saturating, not subtractive: a clean host scores 100,
     one critical finding 83, and the score approaches 0 without going below it; every fix raises it."
 version_added: "0.1.0"
@@ -78,7 +78,7 @@ options:
   baseline:
     description:
       - An earlier report (the content of an C(audit.json)). Findings whose id it holds are C(known), the others
-        C(new); its findings gone now are C(fixed). Only findings that are not known are in C(gate_findings).
+        C(new); its findings gone now are C(fixed). Only findings that are not known are in RV(gate_ids).
       - Empty means no baseline. Anything that is not an C(audit.json) is an error.
     type: dict
     default: {}
@@ -192,11 +192,13 @@ findings:
     baseline_state:
       description: C(new) or C(known), when a O(baseline) is given.
       type: str
-gate_findings:
-  description: The findings C(audit_fail_on) applies to - all of O(findings) without a baseline, else the new ones.
+gate_ids:
+  description:
+    - The ids of the findings C(audit_fail_on) applies to - all of RV(findings) without a baseline, else the
+      new ones. Ids, not copies of the findings, to keep the result small.
   returned: always
   type: list
-  elements: dict
+  elements: str
 summary:
   description: Copy of C(report.summary) for convenient conditionals.
   returned: always
@@ -253,7 +255,7 @@ def main():
         module.fail_json(msg="compose_audit failed while evaluating the rules: %s" % exc,
                          exception=traceback.format_exc())
     module.exit_json(changed=False, report=report, findings=findings, summary=report["summary"],
-                     gate_findings=suppressions.gate_findings(findings))
+                     gate_ids=[f["id"] for f in suppressions.gate_findings(findings)])
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ def test_audit_on_a_project_suppresses_expires_and_refuses(run_module, project):
     assert any("services.web.x-compose-doctor.ignore[1]" in f["evidence"] for f in refused)
     assert rep["summary"]["suppressed"] == len(rep["suppressed"]) == rep["suppressions"]["applied"]
     assert rep["summary"]["findings_total"] == len(res["findings"])
-    assert res["gate_findings"] == res["findings"]
+    assert res["gate_ids"] == [f["id"] for f in res["findings"]]
 
 
 def test_suppressed_findings_do_not_count_in_the_score(run_module, project):
@@ -246,7 +246,7 @@ def test_baseline_one_new_one_fixed(run_module):
     baseline["findings"].append(dict(old, id="memory-no-limit:gone", target="gone"))   # one fixed
     res = _audit(run_module, compose, baseline=baseline)
     rep = res["report"]
-    assert [f["id"] for f in res["gate_findings"]] == ["root-user:jarvis"]
+    assert res["gate_ids"] == ["root-user:jarvis"]
     assert {f["baseline_state"] for f in res["findings"] if f["id"] != "root-user:jarvis"} == {"known"}
     assert rep["baseline"]["fixed_findings"][0]["id"] == "memory-no-limit:gone"
     assert rep["summary"]["baseline"] == {"new": 1, "known": len(res["findings"]) - 1, "fixed": 1}
@@ -254,7 +254,7 @@ def test_baseline_one_new_one_fixed(run_module):
 
 def test_no_baseline_gates_every_finding(run_module):
     res = _audit(run_module, fx.lab_compose())
-    assert res["gate_findings"] == res["findings"] and res["report"]["baseline"] is None
+    assert res["gate_ids"] == [f["id"] for f in res["findings"]] and res["report"]["baseline"] is None
     assert all("baseline_state" not in f for f in res["findings"])
 
 
