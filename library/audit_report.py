@@ -175,6 +175,7 @@ from ansible.module_utils.compose_doctor.output import render
 from ansible.module_utils.compose_doctor.output import remediation, report_runs
 from ansible.module_utils.compose_doctor.output.report import fleet_report
 from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, atomic_write
+from ansible.module_utils.compose_doctor.invocation import brief_invocation
 
 HOST_FILES = [
     ("json", "audit.json", lambda r: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),
@@ -261,7 +262,7 @@ def main():
     result["files"] = written
     if module.params.get("before"):
         result["remediation"] = json.loads(outputs[0][1])
-    module.exit_json(**result)
+    module.exit_json(invocation=brief_invocation(module.params, ("report", "reports", "before", "outcomes")), **result)
 
 
 if __name__ == "__main__":

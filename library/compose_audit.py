@@ -131,70 +131,73 @@ report:
   description:
     - The audit report, schema version 1.0 (what C(audit_report) writes as C(audit.json)).
     - "Top-level keys: schema_version, tool, host, generated_at, project, model_source, docker, summary,
-      compose, services, containers, ports, volumes, resources, mesh, monitoring, rules, findings."
+      compose, services, containers, ports, volumes, resources, mesh, monitoring, rules, findings, suppressed,
+      suppressions, baseline."
+    - "The findings are only here (C(report.findings)), not a second time beside it: one copy for Ansible to carry."
   returned: always
   type: dict
-findings:
-  description: The findings, most severe first.
-  returned: always
-  type: list
-  elements: dict
   contains:
-    id:
-      description: Stable id, C(<rule>:<target>).
-      type: str
-      sample: restart-loop:jarvis
-    rule:
-      description: Rule id.
-      type: str
-    severity:
-      description: critical, high, medium or low.
-      type: str
-    priority:
-      description: P0 to P3.
-      type: str
-    title:
-      description: Rule title.
-      type: str
-    target:
-      description: Service, container, file, volume or service:port/proto the finding is about.
-      type: str
-    service:
-      description: Compose service, when known.
-      type: str
-    container:
-      description: Container name, when known.
-      type: str
-    file:
-      description: File (relative to the project dir), when known.
-      type: str
-    line:
-      description: 1-based line in C(file), when known.
-      type: int
-    evidence:
-      description: What was observed, secrets masked.
-      type: str
-    diagnosis:
-      description:
-        - "Rule-specific cause, for example C({cause: missing-python-module, module, distribution,
-          requirements_file, listed}) or C({cause: docker-socket-permission, user, socket_gid, group_add})."
-      type: dict
-    fix:
-      description: Remediation role and tag that fix it, or null when the finding is report-only.
-      type: dict
-    cis:
-      description: The CIS Docker Benchmark recommendation the rule checks (docker-bench-security's numbering), or null.
-      type: str
-      sample: "5.4"
-    suppression_expired:
-      description: The suppression that matched this finding but expired (until, reason, by - file:line).
-      type: dict
-    baseline_state:
-      description: C(new) or C(known), when a O(baseline) is given.
-      type: str
+    findings:
+      description: The findings, most severe first.
+      returned: always
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: Stable id, C(<rule>:<target>).
+          type: str
+          sample: restart-loop:jarvis
+        rule:
+          description: Rule id.
+          type: str
+        severity:
+          description: critical, high, medium, low or info.
+          type: str
+        priority:
+          description: P0 to P4.
+          type: str
+        title:
+          description: Rule title.
+          type: str
+        target:
+          description: Service, container, file, volume or service:port/proto the finding is about.
+          type: str
+        service:
+          description: Compose service, when known.
+          type: str
+        container:
+          description: Container name, when known.
+          type: str
+        file:
+          description: File (relative to the project dir), when known.
+          type: str
+        line:
+          description: 1-based line in C(file), when known.
+          type: int
+        evidence:
+          description: What was observed, secrets masked.
+          type: str
+        diagnosis:
+          description:
+            - "Rule-specific cause, for example C({cause: missing-python-module, module, distribution,
+              requirements_file, listed}) or C({cause: docker-socket-permission, user, socket_gid, group_add})."
+          type: dict
+        fix:
+          description: Remediation role and tag that fix it, or null when the finding is report-only.
+          type: dict
+        cis:
+          description: The CIS Docker Benchmark recommendation the rule checks (docker-bench-security's numbering), or null.
+          type: str
+          sample: "5.4"
+        suppression_expired:
+          description: The suppression that matched this finding but expired (until, reason, by - file:line).
+          type: dict
+        baseline_state:
+          description: C(new) or C(known), when a O(baseline) is given.
+          type: str
 gate_ids:
   description:
-    - The ids of the findings C(audit_fail_on) applies to - all of RV(findings) without a baseline, else the
+    - The ids of the findings C(audit_fail_on) applies to - all of RV(report.findings) without a baseline, else the
       new ones. Ids, not copies of the findings, to keep the result small.
   returned: always
   type: list
@@ -211,6 +214,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor import suppressions
+from ansible.module_utils.compose_doctor.invocation import brief_invocation
 from ansible.module_utils.compose_doctor.output.report import build_report, utc_now
 from ansible.module_utils.compose_doctor.analysis.rules import RULES, effective_policy, evaluate
 
@@ -226,7 +230,7 @@ def run(params):
     report = build_report(params.get("host") or socket.gethostname(), compose, runtime, outcome["findings"], policy,
                           generated_at)
     suppressions.annotate_report(report, outcome, baseline)
-    return report, report["findings"]
+    return report
 
 
 def main():
@@ -250,12 +254,13 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="invalid baseline: %s" % exc)
     try:
-        report, findings = run(dict(module.params, policy=policy))
+        report = run(dict(module.params, policy=policy))
     except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
         module.fail_json(msg="compose_audit failed while evaluating the rules: %s" % exc,
                          exception=traceback.format_exc())
-    module.exit_json(changed=False, report=report, findings=findings, summary=report["summary"],
-                     gate_ids=[f["id"] for f in suppressions.gate_findings(findings)])
+    module.exit_json(changed=False, report=report, summary=report["summary"],
+                     invocation=brief_invocation(module.params, ("compose", "runtime", "policy", "baseline")),
+                     gate_ids=[f["id"] for f in suppressions.gate_findings(report["findings"])])
 
 
 if __name__ == "__main__":

@@ -39,3 +39,11 @@ def test_attributes_declared(docs, module):
 
 def test_one_version_added(docs):
     assert len({doc["version_added"] for doc in docs.values()}) == 1, {m: d["version_added"] for m, d in docs.items()}
+
+
+def test_every_module_renders_as_text():
+    """The text view also renders RETURN (the JSON view does not check its descriptions' types)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-M", "library", "-t", "module",
+                           *MODULES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr

@@ -31,7 +31,7 @@ def _entry(kind, file, line, rule, service=None, **fields):
 
 
 def _report(compose, baseline=None, generated_at="2026-12-05T10:00:00Z"):
-    report, _findings = compose_audit.run(dict(compose=compose, runtime=fx.lab_runtime(), host="lab1",
+    report = compose_audit.run(dict(compose=compose, runtime=fx.lab_runtime(), host="lab1",
                                                generated_at=generated_at, baseline=baseline))
     return report
 
@@ -74,7 +74,7 @@ def test_plain_lab_sarif_validates(validator):
 
 def test_unreachable_and_clean_sarif_validate(validator):
     for compose, runtime in ((fx.lab_compose(), fx.unreachable_runtime()), (fx.clean_compose(), fx.clean_runtime())):
-        report, _f = compose_audit.run(dict(compose=compose, runtime=runtime, host="h", generated_at=fx.GENERATED_AT))
+        report = compose_audit.run(dict(compose=compose, runtime=runtime, host="h", generated_at=fx.GENERATED_AT))
         validator.validate(json.loads(render.to_sarif(report)))
 
 

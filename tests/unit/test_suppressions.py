@@ -215,17 +215,17 @@ def test_audit_on_a_project_suppresses_expires_and_refuses(run_module, project):
     assert suppressed["root-user:web"]["by"] == "compose.yaml:12"
     assert suppressed["memory-no-limit:worker"]["kind"] == "inSource"
     assert suppressed["cpu-no-limit:web"]["kind"] == "external"
-    ids = [f["id"] for f in res["findings"]]
+    ids = [f["id"] for f in res["report"]["findings"]]
     assert "root-user:web" not in ids and "memory-no-limit:web" in ids
-    expired = [f for f in res["findings"] if f.get("suppression_expired")]
+    expired = [f for f in res["report"]["findings"] if f.get("suppression_expired")]
     assert {f["id"] for f in expired} == {"pids-no-limit:web", "pids-no-limit:worker"}
-    refused = [f for f in res["findings"] if f["rule"] == "suppression-refused"]
+    refused = [f for f in res["report"]["findings"] if f["rule"] == "suppression-refused"]
     assert sorted((f["file"], f["line"]) for f in refused) == [
         (".compose-doctor-ignore.yml", 7), (".compose-doctor-ignore.yml", 11), ("compose.yaml", 15)]
     assert any("services.web.x-compose-doctor.ignore[1]" in f["evidence"] for f in refused)
     assert rep["summary"]["suppressed"] == len(rep["suppressed"]) == rep["suppressions"]["applied"]
-    assert rep["summary"]["findings_total"] == len(res["findings"])
-    assert res["gate_ids"] == [f["id"] for f in res["findings"]]
+    assert rep["summary"]["findings_total"] == len(res["report"]["findings"])
+    assert res["gate_ids"] == [f["id"] for f in res["report"]["findings"]]
 
 
 def test_suppressed_findings_do_not_count_in_the_score(run_module, project):
@@ -247,15 +247,15 @@ def test_baseline_one_new_one_fixed(run_module):
     res = _audit(run_module, compose, baseline=baseline)
     rep = res["report"]
     assert res["gate_ids"] == ["root-user:jarvis"]
-    assert {f["baseline_state"] for f in res["findings"] if f["id"] != "root-user:jarvis"} == {"known"}
+    assert {f["baseline_state"] for f in res["report"]["findings"] if f["id"] != "root-user:jarvis"} == {"known"}
     assert rep["baseline"]["fixed_findings"][0]["id"] == "memory-no-limit:gone"
-    assert rep["summary"]["baseline"] == {"new": 1, "known": len(res["findings"]) - 1, "fixed": 1}
+    assert rep["summary"]["baseline"] == {"new": 1, "known": len(res["report"]["findings"]) - 1, "fixed": 1}
 
 
 def test_no_baseline_gates_every_finding(run_module):
     res = _audit(run_module, fx.lab_compose())
-    assert res["gate_ids"] == [f["id"] for f in res["findings"]] and res["report"]["baseline"] is None
-    assert all("baseline_state" not in f for f in res["findings"])
+    assert res["gate_ids"] == [f["id"] for f in res["report"]["findings"]] and res["report"]["baseline"] is None
+    assert all("baseline_state" not in f for f in res["report"]["findings"])
 
 
 def test_baseline_that_is_not_an_audit_json_fails_clearly(run_module):
