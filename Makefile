@@ -75,6 +75,7 @@ bench: lab-up
 	$(BIN)/python scripts/bench.py --audit-cmd "$(BIN)/ansible-playbook playbooks/audit.yml"
 	$(BIN)/python scripts/bench_project.py --services 60 --repeat 3 --strict
 	$(BIN)/python scripts/bench_crashloop.py --repeat 3 --strict
+	$(BIN)/python scripts/bench_lab.py --repeat 5
 
 clean: lab-down
 	rm -rf reports
