@@ -209,58 +209,26 @@ summary:
   sample: {score: 42, findings: {critical: 1, high: 3, medium: 5, low: 9}}
 """
 
-import socket
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor import suppressions
+from ansible.module_utils.compose_doctor import audit
 from ansible.module_utils.compose_doctor.invocation import brief_invocation
-from ansible.module_utils.compose_doctor.output.report import build_report, utc_now
-from ansible.module_utils.compose_doctor.analysis.rules import RULES, effective_policy, evaluate
-
-
-def run(params):
-    policy = effective_policy(params.get("policy") or {})
-    compose = params.get("compose") or {}
-    runtime = params.get("runtime") or {}
-    generated_at = params.get("generated_at") or utc_now()
-    outcome = suppressions.apply(evaluate(compose, runtime, policy), compose.get("suppressions"), RULES,
-                                 generated_at[:10])
-    baseline = suppressions.compare_baseline(outcome["findings"], outcome["suppressed"], params.get("baseline"))
-    report = build_report(params.get("host") or socket.gethostname(), compose, runtime, outcome["findings"], policy,
-                          generated_at)
-    suppressions.annotate_report(report, outcome, baseline)
-    return report
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            compose=dict(type="dict", required=True),
-            runtime=dict(type="dict", default={}),
-            policy=dict(type="dict", default={}),
-            host=dict(type="str"),
-            generated_at=dict(type="str"),
-            baseline=dict(type="dict", default={}),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=audit.ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        policy = effective_policy(module.params["policy"] or {})
-    except ValueError as exc:
-        module.fail_json(msg="invalid policy: %s" % exc)
+        policy = audit.check_inputs(module.params)
+    except audit.AuditInputError as exc:
+        module.fail_json(msg=str(exc))
     try:
-        suppressions.check_baseline(module.params["baseline"])
-    except ValueError as exc:
-        module.fail_json(msg="invalid baseline: %s" % exc)
-    try:
-        report = run(dict(module.params, policy=policy))
+        report = audit.run(dict(module.params, policy=policy))
     except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
         module.fail_json(msg="compose_audit failed while evaluating the rules: %s" % exc,
                          exception=traceback.format_exc())
-    module.exit_json(changed=False, report=report, summary=report["summary"],
-                     invocation=brief_invocation(module.params, ("compose", "runtime", "policy", "baseline")),
-                     gate_ids=[f["id"] for f in suppressions.gate_findings(report["findings"])])
+    module.exit_json(changed=False, invocation=brief_invocation(module.params, ("compose", "runtime", "policy", "baseline")),
+                     **audit.result(report))
 
 
 if __name__ == "__main__":

@@ -19,13 +19,26 @@ import os
 import re
 
 import ansible.module_utils
+from ansible import constants as C
 
-# One masker for the project (module_utils/compose_doctor/redact.py): this controller-side plugin
-# reaches the project's module_utils the way scripts/bench.py does.
-_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                             'module_utils')
-if os.path.isdir(_MODULE_UTILS) and _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+# One masker for the project (module_utils/compose_doctor/redact.py).
+def _reach_module_utils():
+    """Make ``ansible.module_utils.compose_doctor`` importable on the controller: the first of
+    Ansible's configured module_utils dirs (ansible.cfg, ANSIBLE_MODULE_UTILS, the EE's
+    /usr/share/ansible/plugins/module_utils) that holds it, else the repository's own."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = list(C.config.get_config_value('DEFAULT_MODULE_UTILS_PATH') or [])
+    candidates += [os.path.join(here, os.pardir, os.pardir, 'module_utils'), os.path.join(here, os.pardir, 'module_utils')]
+    for path in candidates:
+        path = os.path.realpath(path)
+        if os.path.isdir(os.path.join(path, 'compose_doctor')):
+            if path not in ansible.module_utils.__path__:
+                ansible.module_utils.__path__.append(path)
+            return
+
+
+_reach_module_utils()
 
 from ansible.module_utils.compose_doctor.analysis.crashloop import (  # noqa: E402
     executable_mode, gated_depends_on, joined_networks, mounted_host_path, port_probe_candidates, probe_candidates)

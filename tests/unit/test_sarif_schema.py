@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import audit_fixtures as fx
-import compose_audit
 import jsonschema
 import pytest
 
+from ansible.module_utils.compose_doctor import audit
 from ansible.module_utils.compose_doctor.analysis import rules
 from ansible.module_utils.compose_doctor.output import render
 
@@ -31,7 +31,7 @@ def _entry(kind, file, line, rule, service=None, **fields):
 
 
 def _report(compose, baseline=None, generated_at="2026-12-05T10:00:00Z"):
-    report = compose_audit.run(dict(compose=compose, runtime=fx.lab_runtime(), host="lab1",
+    report = audit.run(dict(compose=compose, runtime=fx.lab_runtime(), host="lab1",
                                                generated_at=generated_at, baseline=baseline))
     return report
 
@@ -74,7 +74,7 @@ def test_plain_lab_sarif_validates(validator):
 
 def test_unreachable_and_clean_sarif_validate(validator):
     for compose, runtime in ((fx.lab_compose(), fx.unreachable_runtime()), (fx.clean_compose(), fx.clean_runtime())):
-        report = compose_audit.run(dict(compose=compose, runtime=runtime, host="h", generated_at=fx.GENERATED_AT))
+        report = audit.run(dict(compose=compose, runtime=runtime, host="h", generated_at=fx.GENERATED_AT))
         validator.validate(json.loads(render.to_sarif(report)))
 
 
