@@ -16,6 +16,9 @@ description:
     C(fleet.json) and C(fleet.md) instead.
   - With O(before) it compares that earlier report with O(report) and writes the remediation
     summary C(remediation.json) and C(remediation.md) instead (findings resolved, remaining, new).
+  - C(audit.md) and C(audit.html) are rendered with Jinja2 from the templates in O(templates) (the audit
+    role's C(templates/report)); the module runs where Ansible runs (C(delegate_to=localhost)), whose
+    Python has Jinja2.
   - Every file is written atomically (temporary file in the same directory, then rename) with mode
     C(0600), because reports describe weaknesses; O(dest) is created with mode C(0700) when missing.
   - This is an B(output writer), not a change to the managed system. It writes its files in check
@@ -33,6 +36,13 @@ options:
   report:
     description: The C(report) return value of M(compose_audit). Required unless O(fleet=true).
     type: dict
+  templates:
+    description:
+      - Directory holding C(audit.md.j2), C(audit.html.j2) and the page's C(audit.css) and C(audit.js),
+        on the host the module runs on (the controller).
+      - Defaults to the audit role's C(templates/report) beside this checkout's C(module_utils), which a
+        module's payload does not have; roles pass C({{ role_path }}/templates/report).
+    type: path
   formats:
     description: Which host report files to write.
     type: list
@@ -114,6 +124,13 @@ EXAMPLES = r"""
     report: "{{ audit.report }}"
   delegate_to: localhost
 
+- name: The same, with the templates of a copy of the role
+  audit_report:
+    dest: "{{ playbook_dir }}/../reports/{{ inventory_hostname }}"
+    report: "{{ audit.report }}"
+    templates: "{{ playbook_dir }}/../roles/audit/templates/report"
+  delegate_to: localhost
+
 - name: Keep the last 20 runs, reports/web1/latest pointing at the newest
   audit_report:
     dest: "{{ playbook_dir }}/../reports/{{ inventory_hostname }}"
@@ -170,21 +187,23 @@ import json
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.output import render
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.compose_doctor.output import pages, render
 from ansible.module_utils.compose_doctor.output import remediation, report_runs
 from ansible.module_utils.compose_doctor.output.report import fleet_report
 from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, atomic_write
 from ansible.module_utils.compose_doctor.invocation import brief_invocation
 
+# (format, file, writer(report, templates directory)); md and html are Jinja2 templates
 HOST_FILES = [
-    ("json", "audit.json", lambda r: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),
+    ("json", "audit.json", lambda r, t: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),
     ("md", "audit.md", render.to_markdown),
     ("html", "audit.html", render.to_html),
-    ("sarif", "audit.sarif", render.to_sarif),
-    ("junit", "junit.xml", render.to_junit),
-    ("prom", "compose_doctor.prom", render.to_prometheus),
+    ("sarif", "audit.sarif", lambda r, t: render.to_sarif(r)),
+    ("junit", "junit.xml", lambda r, t: render.to_junit(r)),
+    ("prom", "compose_doctor.prom", lambda r, t: render.to_prometheus(r)),
 ]
+TEMPLATED = ("md", "html")
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -210,7 +229,22 @@ def render_files(params, runs=None):
                 ("fleet.md", render.fleet_markdown(fleet))]
     report = params.get("report")
     wanted = params.get("formats") or [f[0] for f in HOST_FILES]
-    return [(name, func(report)) for key, name, func in HOST_FILES if key in wanted]
+    return [(name, func(report, params.get("templates"))) for key, name, func in HOST_FILES if key in wanted]
+
+
+def check_templates(module):
+    """A host report with md or html needs Jinja2 and the templates' directory: say which is missing."""
+    p = module.params
+    if p["fleet"] or p.get("before") or not set(p["formats"]) & set(TEMPLATED):
+        return
+    if pages.JINJA2_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("Jinja2 (for audit.md and audit.html)"),
+                         exception=pages.JINJA2_IMPORT_ERROR)
+    templates = p.get("templates") or pages.default_templates_dir()
+    missing = [n for n in pages.TEMPLATES.values() if not templates or not os.path.isfile(os.path.join(templates, n))]
+    if missing:
+        module.fail_json(msg="report templates not found: %s in %s (set templates to the audit role's "
+                             "templates/report)" % (", ".join(missing), templates or "no templates directory"))
 
 
 def main():
@@ -218,6 +252,7 @@ def main():
         argument_spec=dict(
             dest=dict(type="path", required=True),
             report=dict(type="dict"),
+            templates=dict(type="path"),
             formats=dict(type="list", elements="str", choices=[f[0] for f in HOST_FILES],
                          default=[f[0] for f in HOST_FILES]),
             fleet=dict(type="bool", default=False),
@@ -237,6 +272,7 @@ def main():
     report = module.params.get("report")
     if not module.params["fleet"] and (not isinstance(report, dict) or "schema_version" not in report):
         module.fail_json(msg="report must be the 'report' returned by compose_audit (no schema_version found)")
+    check_templates(module)
     keep = 0 if module.params["fleet"] else module.params["keep"]
     runs = None
     if keep > 0 and module.params.get("before"):
