@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+"""audit.html and audit.md from the audit role's Jinja2 templates: structure, escaping, no Python
+values or Markdown syntax in the page (the browser test in tests/integration drives the page itself)."""
+import copy
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+import audit_fixtures as fx
+import audit_report
+from ansible.module_utils.compose_doctor.analysis import rules
+from ansible.module_utils.compose_doctor.output import pages, render, sections
+from ansible.module_utils.compose_doctor.output import report as rp
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+class Page(HTMLParser):
+    """The tags of a page: [(tag, attrs dict)], plus the text outside <style> and <script>."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.text, self._raw = [], [], 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._raw += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._raw -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._raw:
+            self.text.append(data)
+
+    def find(self, tag, **attrs):
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """The unit fixtures' broken lab, with a hostile service name on a finding and a container."""
+    c, r = fx.lab_compose(), fx.lab_runtime()
+    report = rp.build_report("lab1", c, r, rules.evaluate(c, r, {}), {}, fx.GENERATED_AT)
+    report["findings"][0]["service"] = HOSTILE
+    report["containers"][0]["service"] = HOSTILE
+    return report
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    return render.to_html(lab)
+
+
+def test_every_finding_is_a_row_of_the_findings_table(lab, page):
+    rows = Page(page).find("tr", **{"class": "finding"}) + Page(page).find("tr", **{"class": "finding alert"})
+    assert sorted(r["data-id"] for r in rows) == sorted(f["id"] for f in lab["findings"])
+    for row, f in zip([r for _t, r in Page(page).tags if r.get("data-id")], lab["findings"]):
+        assert (row["data-id"], row["data-priority"], row["data-rule"]) == (f["id"], f["priority"], f["rule"])
+
+
+def test_filters_offer_what_the_findings_have(lab, page):
+    doc = Page(page)
+    assert [s["data-filter"] for s in doc.find("select")] == ["priority", "rule", "service"]
+    assert doc.find("input", id="finding-text")
+    options = page.split('data-filter="priority"')[1].split("</select>")[0]
+    assert re.findall(r"<option>(P\d)</option>", options) == sorted({f["priority"] for f in lab["findings"]})
+    assert doc.find("table", id="findings-table", **{"class": "sortable"})
+
+
+def test_sections_are_navigable(page):
+    doc = Page(page)
+    links = [a["href"][1:] for a in doc.find("a") if a.get("href", "").startswith("#") and "finding-" not in a["href"]]
+    ids = [a["id"] for a in doc.find("section")]
+    assert links == ids and len(ids) >= 14
+    assert {"summary", "findings", "health", "loops", "resources", "plan"} <= set(ids)
+
+
+def test_restarting_and_unhealthy_rows_stand_out(lab, page):
+    alert_rows = page.count('<tr class="alert">')
+    failing = [c for c in lab["containers"] if c.get("state") == "restarting" or c.get("health") == "unhealthy"]
+    assert failing and alert_rows >= len(failing)
+    loop_ids = {f["id"] for f in lab["findings"] if f["rule"] in sections.LOOP_RULES}
+    assert loop_ids and loop_ids == {r["data-id"] for r in Page(page).find("tr", **{"class": "finding alert"})}
+
+
+def test_no_python_values_no_markdown_and_everything_escaped(page):
+    text = " ".join(Page(page).text)
+    assert not re.search(r"\b(True|False|None)\b", text)
+    assert "`" not in page
+    assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.lower().count("<script") == 1  # the page's own audit.js
+    assert fx.PLANTED not in page
+
+
+def test_charts_are_inline_svg(page):
+    assert 'aria-label="Findings by severity"' in page and 'aria-label="Memory use vs limit per container"' in page
+    assert 'http-equiv="Content-Security-Policy" content="default-src \'none\';' in page
+
+
+def test_markdown_escapes_table_cells_not_html(lab):
+    md = render.to_markdown(lab)
+    assert md.endswith("by compose-doctor\n") and "\n\n\n" not in md.split("CONFIGURATION SPRAWL")[0]
+    row = next(line for line in md.splitlines() if line.startswith("| ") and HOSTILE in line)
+    assert row.count(" | ") == 6  # the container table: the name did not break the row
+
+
+def test_minimal_report_renders():
+    report = {"schema_version": "1.0", "host": "h", "docker": {"reachable": False, "error": "down"}}
+    assert "No findings." in render.to_html(report) and "Nothing to do." in render.to_markdown(report)
+
+
+def test_templates_are_required_where_the_module_cannot_find_them(run_module, tmp_path, lab, monkeypatch):
+    role_templates = pages.default_templates_dir()
+    monkeypatch.setattr(pages, "default_templates_dir", lambda: None)  # as in a module's payload
+    out = run_module(audit_report, dict(dest=str(tmp_path / "r"), report=copy.deepcopy(lab)))
+    assert out.get("failed") and "report templates not found" in out["msg"]
+    out = run_module(audit_report, dict(dest=str(tmp_path / "r"), report=copy.deepcopy(lab), formats=["json"]))
+    assert not out.get("failed"), out  # JSON alone needs no template
+    out = run_module(audit_report, dict(dest=str(tmp_path / "r"), report=copy.deepcopy(lab),
+                                        templates=role_templates))
+    assert not out.get("failed"), out
