@@ -21,6 +21,9 @@ apt_install() {
 
 step "system packages"
 apt_install docker.io debootstrap rsync python3-venv ca-certificates
+# Debian's browser and its WebDriver: tests/integration/test_report_browser.py opens audit.html in them
+# (Selenium drives them; nothing is downloaded at test time).
+apt_install chromium chromium-driver
 
 step "python venv ($VENV)"
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi

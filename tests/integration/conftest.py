@@ -1,6 +1,7 @@
 """Shared helpers for tests on the running lab: playbook runs, before/after snapshots, and polls
 with a deadline for every state that takes time to show (never a fixed sleep and one sample)."""
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -225,6 +226,25 @@ def broken_lab(client):
     wait_for(lambda: broken_lab_unmet(client), timeout=LAB_TIMEOUT, interval=2, until=lambda unmet: not unmet,
              what="the broken lab state (scripts/lab.sh up)")
     return client
+
+
+@pytest.fixture(scope="session")
+def audit(client, broken_lab, tmp_path_factory):
+    """One normal and one --check run of audit.yml on the broken lab, with the lab's files and containers
+    snapshotted around them (test_audit.py checks them; test_report_browser.py opens their audit.html).
+
+    broken_lab first: an audit samples the whole lab at once, so it starts only once every seeded
+    failure shows (restart counts, health, memory ballast), not whatever it would catch earlier."""
+    files_before, docker_before = tree_state(LAB_DIR), docker_state(client)
+    runs = {}
+    for mode, extra in (("normal", []), ("check", ["--check", "--diff"])):
+        reports = tmp_path_factory.mktemp(f"reports-{mode}")
+        proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={reports}", *extra)
+        runs[mode] = {"proc": proc, "dir": reports / "lab",
+                      "report": json.loads((reports / "lab" / "audit.json").read_text())}
+    runs["files"] = (files_before, tree_state(LAB_DIR))
+    runs["docker"] = (docker_before, docker_state(client))
+    return runs
 
 
 @pytest.fixture(scope="session")

@@ -5,27 +5,9 @@ import shutil
 
 import pytest
 
-from conftest import LAB_DIR, docker_state, lab_secrets, leaked_secrets, run_playbook, tree_state
+from conftest import LAB_DIR, lab_secrets, leaked_secrets, run_playbook
 
 REPORT_FILES = ["audit.json", "audit.md", "audit.html", "audit.sarif", "junit.xml", "compose_doctor.prom"]
-
-
-@pytest.fixture(scope="module")
-def audit(client, broken_lab, tmp_path_factory):
-    """One normal and one --check run, with the lab's files and containers snapshotted around them.
-
-    broken_lab first: an audit samples the whole lab at once, so it starts only once every seeded
-    failure shows (restart counts, health, memory ballast), not whatever it would catch earlier."""
-    files_before, docker_before = tree_state(LAB_DIR), docker_state(client)
-    runs = {}
-    for mode, extra in (("normal", []), ("check", ["--check", "--diff"])):
-        reports = tmp_path_factory.mktemp(f"reports-{mode}")
-        proc = run_playbook("audit.yml", "-e", f"audit_reports_dir={reports}", *extra)
-        runs[mode] = {"proc": proc, "dir": reports / "lab",
-                      "report": json.loads((reports / "lab" / "audit.json").read_text())}
-    runs["files"] = (files_before, tree_state(LAB_DIR))
-    runs["docker"] = (docker_before, docker_state(client))
-    return runs
 
 
 def by_id(report):
