@@ -2,6 +2,7 @@
 driven by Selenium. The page loads without a console error, filtering by P0 leaves only the P0 rows,
 a header click sorts the findings, and a screenshot is kept under the test's tmp folder."""
 import os
+import re
 import shutil
 
 import pytest
@@ -46,6 +47,8 @@ def test_audit_html_in_a_real_browser(audit, browser, tmp_path):
     report = audit["normal"]["report"]
     browser.get((audit["normal"]["dir"] / "audit.html").resolve().as_uri())
     assert browser.find_elements(By.CSS_SELECTOR, ROWS) and len(shown_rows(browser)) == len(report["findings"])
+    text = browser.find_element(By.TAG_NAME, "body").get_attribute("textContent")
+    assert not re.search(r"\b(True|False|None)\b", text) and "`" not in text  # no Python values, no raw Markdown
 
     Select(browser.find_element(By.ID, "filter-priority")).select_by_visible_text("P0")
     p0 = shown_rows(browser)
