@@ -249,7 +249,7 @@ def test_split_volume_spec(spec, expected):
 @pytest.mark.parametrize('user, expected', [
     ('root', True), ('0', True), (0, True), ('0:1000', True), ('root:docker', True), (' root ', True), ('00', True),
     ('1000:0', False), ('1000', False), ('app', False), ('rootless', False), ('', False), (None, False),
-    (False, False),
+    (False, False), ('\u00b9', False),  # a superscript one: isdigit() is true, int() refuses it
 ])
 def test_is_root_user(user, expected):
     assert cv.is_root_user(user) is expected

@@ -252,7 +252,7 @@ def is_root_user(user):
     if user is None or isinstance(user, bool):
         return False
     name = str(user).strip().split(':', 1)[0].strip()
-    return name == 'root' or (name.isdigit() and int(name) == 0)
+    return name == 'root' or (name.isdecimal() and int(name) == 0)
 
 
 def image_reference(ref):
