@@ -183,122 +183,21 @@ remediation:
   sample: {score: {before: 12, after: 48}, resolved: [], remaining: [], new: []}
 """
 
-import json
-import os
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.compose_doctor.output import pages, render
-from ansible.module_utils.compose_doctor.output import remediation, report_runs
-from ansible.module_utils.compose_doctor.output.report import fleet_report
-from ansible.module_utils.compose_doctor.change.safe_write import SafeWriteError, atomic_write
 from ansible.module_utils.compose_doctor.invocation import brief_invocation
-
-# (format, file, writer(report, templates directory)); md and html are Jinja2 templates
-HOST_FILES = [
-    ("json", "audit.json", lambda r, t: json.dumps(r, indent=2, sort_keys=True, default=str) + "\n"),
-    ("md", "audit.md", render.to_markdown),
-    ("html", "audit.html", render.to_html),
-    ("sarif", "audit.sarif", lambda r, t: render.to_sarif(r)),
-    ("junit", "junit.xml", lambda r, t: render.to_junit(r)),
-    ("prom", "compose_doctor.prom", lambda r, t: render.to_prometheus(r)),
-]
-TEMPLATED = ("md", "html")
-FILE_MODE = 0o600
-DIR_MODE = 0o700
-
-
-def ensure_dir(path):
-    if not os.path.isdir(path):
-        os.makedirs(path, DIR_MODE)
-        os.chmod(path, DIR_MODE)  # makedirs mode is masked by umask
-
-
-def render_files(params, runs=None):
-    """-> [(filename, text)] for the requested output; all rendering happens before any write.
-    ``runs``: {before, after} run folder names the remediation summary links, when runs are kept."""
-    if params.get("before"):
-        summary = remediation.compare(params["before"], params["report"], params.get("fixes"),
-                                      params.get("check_mode_run"), runs=runs)
-        return [("remediation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"),
-                ("remediation.md", remediation.to_markdown(summary) + "\n")]
-    if params.get("fleet"):
-        fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [],
-                             outcomes=params.get("outcomes") or [])
-        return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
-                ("fleet.md", render.fleet_markdown(fleet))]
-    report = params.get("report")
-    wanted = params.get("formats") or [f[0] for f in HOST_FILES]
-    return [(name, func(report, params.get("templates"))) for key, name, func in HOST_FILES if key in wanted]
-
-
-def check_templates(module):
-    """A host report with md or html needs Jinja2 and the templates' directory: say which is missing."""
-    p = module.params
-    if p["fleet"] or p.get("before") or not set(p["formats"]) & set(TEMPLATED):
-        return
-    if pages.JINJA2_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("Jinja2 (for audit.md and audit.html)"),
-                         exception=pages.JINJA2_IMPORT_ERROR)
-    templates = p.get("templates") or pages.default_templates_dir()
-    missing = [n for n in pages.TEMPLATES.values() if not templates or not os.path.isfile(os.path.join(templates, n))]
-    if missing:
-        module.fail_json(msg="report templates not found: %s in %s (set templates to the audit role's "
-                             "templates/report)" % (", ".join(missing), templates or "no templates directory"))
+from ansible.module_utils.compose_doctor.output import report_files
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            dest=dict(type="path", required=True),
-            report=dict(type="dict"),
-            templates=dict(type="path"),
-            formats=dict(type="list", elements="str", choices=[f[0] for f in HOST_FILES],
-                         default=[f[0] for f in HOST_FILES]),
-            fleet=dict(type="bool", default=False),
-            reports=dict(type="list", elements="dict", default=[]),
-            unreachable=dict(type="list", elements="raw", default=[]),
-            outcomes=dict(type="list", elements="dict", default=[]),
-            before=dict(type="dict"),
-            fixes=dict(type="list", elements="dict", default=[]),
-            check_mode_run=dict(type="bool", default=False),
-            keep=dict(type="int", default=0),
-            before_run=dict(type="str"),
-        ),
-        required_if=[("fleet", False, ("report",))],
-        supports_check_mode=True,
-    )
-    dest = module.params["dest"]
-    report = module.params.get("report")
-    if not module.params["fleet"] and (not isinstance(report, dict) or "schema_version" not in report):
-        module.fail_json(msg="report must be the 'report' returned by compose_audit (no schema_version found)")
-    check_templates(module)
-    keep = 0 if module.params["fleet"] else module.params["keep"]
-    runs = None
-    if keep > 0 and module.params.get("before"):
-        runs = {"before": module.params.get("before_run"), "after": report_runs.latest_run(dest)}
+    module = AnsibleModule(argument_spec=report_files.ARGUMENT_SPEC, required_if=report_files.REQUIRED_IF,
+                           supports_check_mode=True)
     try:
-        outputs = render_files(module.params, runs)
-    except Exception as exc:
-        module.fail_json(msg="could not render the report: %s" % exc, exception=traceback.format_exc())
-    written, result = [], dict(changed=False, dest=dest, pruned=[])
-    try:
-        ensure_dir(dest)
-        folder = dest
-        if keep > 0:
-            run = (runs or {}).get("after") or report_runs.new_run(dest)
-            folder, result["run"] = os.path.join(dest, run), run
-        for name, text in outputs:
-            written.append(atomic_write(os.path.join(folder, name), text, mode=FILE_MODE, module=module))
-        if keep > 0:
-            report_runs.point_latest(dest, result["run"], [name for name, _text in outputs])
-            result["pruned"] = report_runs.prune(dest, keep)
-    except (IOError, OSError, ValueError, SafeWriteError) as exc:
-        module.fail_json(msg="could not write reports into %s: %s" % (dest, exc), files=written)
-    result["files"] = written
-    if module.params.get("before"):
-        result["remediation"] = json.loads(outputs[0][1])
-    module.exit_json(invocation=brief_invocation(module.params, ("report", "reports", "before", "outcomes")), **result)
+        result = report_files.write(module.params, atomic_move=module)
+    except report_files.ReportFilesError as err:
+        msg = missing_required_lib(err.missing_lib) if err.missing_lib else err.msg
+        extra = dict(files=err.files) if err.files is not None else {}
+        module.fail_json(msg=msg, exception=err.exception, **extra)
+    module.exit_json(invocation=brief_invocation(module.params, report_files.BULKY), **result)
 
 
 if __name__ == "__main__":
