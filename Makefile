@@ -76,6 +76,7 @@ bench: lab-up
 	$(BIN)/python scripts/bench_project.py --services 60 --repeat 3 --strict
 	$(BIN)/python scripts/bench_crashloop.py --repeat 3 --strict
 	$(BIN)/python scripts/bench_lab.py --repeat 5
+	$(BIN)/python scripts/bench_fleet.py --sizes 1,5,20
 
 clean: lab-down
 	rm -rf reports
