@@ -11,13 +11,12 @@ Needs the lab up (make lab-up): every copy is the lab's project, so the runtime 
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_lab import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = Path(os.environ.get("LAB_DIR") or ROOT / ".lab")
@@ -40,14 +39,8 @@ def inventory(tmp, n):
 def run(tmp, n, forks):
     """(wall s, CPU s) of one audit.yml over n hosts."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), COMPOSE_BAKE="false")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.monotonic()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/audit.yml", "-f", str(forks),
-                    "-i", str(inventory(tmp, n)), "-e", "audit_reports_dir=%s" % (tmp / "reports")],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return timed([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/audit.yml", "-f", str(forks),
+                  "-i", str(inventory(tmp, n)), "-e", "audit_reports_dir=%s" % (tmp / "reports")], ROOT, env)
 
 
 def main(argv=None):

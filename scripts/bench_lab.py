@@ -22,17 +22,21 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB = Path(os.environ.get("LAB_DIR") or ROOT / ".lab")
 
 
-def audit(tree, reports):
-    """(wall s, CPU s) of one audit.yml run from checkout `tree`."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), COMPOSE_BAKE="false")
+def timed(cmd, cwd, env):
+    """(wall s, CPU s) of one command run to completion: CPU of it and every process it started."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/audit.yml", "-e",
-                    "compose_project_dir=%s" % LAB, "-e", "audit_reports_dir=%s" % reports],
-                   cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def audit(tree, reports):
+    """(wall s, CPU s) of one audit.yml run from checkout `tree`."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), COMPOSE_BAKE="false")
+    return timed([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/audit.yml", "-e",
+                  "compose_project_dir=%s" % LAB, "-e", "audit_reports_dir=%s" % reports], tree, env)
 
 
 def main(argv=None):

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import traceback
 
 import ansible.module_utils
@@ -18,23 +17,9 @@ from ansible import constants as C
 from ansible.plugins.action import ActionBase
 
 
-# The same lookup as plugins/filter/compose_doctor.py (a plugin cannot import another's code).
-def _reach_module_utils():
-    """Make ``ansible.module_utils.compose_doctor`` importable on the controller: the first of
-    Ansible's configured module_utils dirs (ansible.cfg, ANSIBLE_MODULE_UTILS, the EE's
-    /usr/share/ansible/plugins/module_utils) that holds it, else the repository's own."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = list(C.config.get_config_value('DEFAULT_MODULE_UTILS_PATH') or [])
-    candidates += [os.path.join(here, os.pardir, os.pardir, 'module_utils'), os.path.join(here, os.pardir, 'module_utils')]
-    for path in candidates:
-        path = os.path.realpath(path)
-        if os.path.isdir(os.path.join(path, 'compose_doctor')):
-            if path not in ansible.module_utils.__path__:
-                ansible.module_utils.__path__.append(path)
-            return
-
-
-_reach_module_utils()
+# The project's module_utils on the controller: where Ansible is configured to find them (ansible.cfg,
+# ANSIBLE_MODULE_UTILS, the EE's /usr/share/ansible/plugins/module_utils).
+ansible.module_utils.__path__.extend(p for p in C.DEFAULT_MODULE_UTILS_PATH if p not in ansible.module_utils.__path__)
 
 from ansible.module_utils.compose_doctor import audit  # noqa: E402
 
