@@ -16,9 +16,10 @@ description:
     C(fleet.json) and C(fleet.md) instead.
   - With O(before) it compares that earlier report with O(report) and writes the remediation
     summary C(remediation.json) and C(remediation.md) instead (findings resolved, remaining, new).
-  - C(audit.md) and C(audit.html) are rendered with Jinja2 from the templates in O(templates) (the audit
-    role's C(templates/report)); the module runs where Ansible runs (C(delegate_to=localhost)), whose
-    Python has Jinja2.
+  - C(audit.md), C(audit.html), C(fleet.md) and C(remediation.md) are rendered with Jinja2 from the
+    templates in O(templates) (the audit role's C(templates/report)).
+  - An action plugin of the same name runs it on the controller, in the task's worker process (no module
+    payload per host); the controller's Python has Jinja2 as ansible-core does.
   - Every file is written atomically (temporary file in the same directory, then rename) with mode
     C(0600), because reports describe weaknesses; O(dest) is created with mode C(0700) when missing.
   - This is an B(output writer), not a change to the managed system. It writes its files in check
@@ -38,8 +39,8 @@ options:
     type: dict
   templates:
     description:
-      - Directory holding C(audit.md.j2), C(audit.html.j2) and the page's C(audit.css) and C(audit.js),
-        on the host the module runs on (the controller).
+      - Directory holding C(audit.md.j2), C(audit.html.j2), C(fleet.md.j2), C(remediation.md.j2) and the
+        page's C(audit.css) and C(audit.js), on the controller.
       - Defaults to the audit role's C(templates/report) beside this checkout's C(module_utils), which a
         module's payload does not have; roles pass C({{ role_path }}/templates/report).
     type: path

@@ -617,6 +617,8 @@ def test_hardcoded_secret_in_env_file_fires_masked():
     hits = [f for f in rules.evaluate(compose, runtime, {}) if f["rule"] == "hardcoded-secret"]
     assert hits and hits[0]["file"] == compose["env_files"][0]["path"]
     assert "********" in hits[0]["evidence"]
+    # an env file is called an env file, not a compose file
+    assert hits[0]["title"] == "Hardcoded secret in an env file readable by others"
 
 
 def test_fix_not_shipped_is_shown_as_planned():

@@ -21,7 +21,7 @@ except ImportError:  # only the md and html formats need it; the module says so
 
 from ansible.module_utils.compose_doctor.output import sections
 
-TEMPLATES = {"md": "audit.md.j2", "html": "audit.html.j2"}
+TEMPLATES = {"md": "audit.md.j2", "html": "audit.html.j2", "fleet": "fleet.md.j2", "remediation": "remediation.md.j2"}
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _ENVIRONMENTS = {}
 
@@ -72,17 +72,20 @@ def environment(templates_dir, fmt):
                                  keep_trailing_newline=True, finalize=html_value if fmt == "html" else None)
         env.filters.update(md=md_cell, code=md_code, inline=html_inline)
         # CSS and JS are plain files inlined as they are (the page loads nothing): never parsed as templates
-        env.globals.update(sev_icon=sections.SEV_ICON,
+        env.globals.update(sev_icon=sections.SEV_ICON, pct=sections.pct, priority=sections.PRIORITY,
+                           severities=sections.SEVERITIES,
                            asset=lambda name: Markup(loader.get_source(env, name)[0]))
         _ENVIRONMENTS[key] = env
     return _ENVIRONMENTS[key]
 
 
-def render(report, fmt, templates_dir=None):
-    """audit.md ('md') or audit.html ('html') text of ``report``."""
+def render(report, fmt, templates_dir=None, context=None):
+    """The text of page ``fmt`` (a TEMPLATES key: 'md' audit.md, 'html' audit.html, 'fleet' fleet.md,
+    'remediation' remediation.md) for ``report``, or for ``context`` when given (fleet, remediation)."""
     if jinja2 is None:
-        raise RuntimeError("Jinja2 is required to render audit.%s: %s" % (fmt, JINJA2_IMPORT_ERROR))
+        raise RuntimeError("Jinja2 is required to render %s: %s" % (TEMPLATES[fmt], JINJA2_IMPORT_ERROR))
     templates_dir = templates_dir or default_templates_dir()
     if not templates_dir:
         raise ValueError("no report templates: pass the audit role's templates/report directory")
-    return environment(templates_dir, fmt).get_template(TEMPLATES[fmt]).render(sections.page(report))
+    env = environment(templates_dir, "html" if fmt == "html" else "md")
+    return env.get_template(TEMPLATES[fmt]).render(context if context is not None else sections.page(report))

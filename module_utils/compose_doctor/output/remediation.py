@@ -4,11 +4,30 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 SCHEMA_VERSION = "1.0"
-_ORDER = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
+_ORDER = {"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
+# Why a finding can remain although its fix ran: the part of that fix that is opt-in.
+REMAINS_AFTER_FIX = {
+    "default-credential": "rotation is opt-in: -e env_secrets_rotate=true",
+}
 
 
 def _brief(f):
-    return {k: f.get(k) for k in ("id", "rule", "severity", "priority", "title", "service", "container", "file")}
+    return {k: f.get(k) for k in ("id", "rule", "severity", "priority", "title", "target", "service", "container",
+                                  "file")}
+
+
+def why_remains(f, fixes):
+    """One line: why finding ``f`` (of the after-audit) is still there, from its fix and that fix's
+    outcome in this run (``fixes``: [{tag, role, result}] as remediate.yml records them)."""
+    tag = (f.get("fix") or {}).get("tag")
+    if not tag:
+        return "no automated fix: %s" % (f.get("advice") or "see audit.md")
+    result = next((str(x.get("result") or "") for x in fixes or [] if x.get("tag") == tag), None)
+    if result is None:
+        return "its fix (%s) was not part of this run" % tag
+    if result.startswith("applied"):
+        return REMAINS_AFTER_FIX.get(f.get("rule"), "its fix (%s) ran and it is still there: see audit.md" % tag)
+    return "fix %s: %s" % (tag, result)
 
 
 def _sorted(findings):
@@ -36,48 +55,12 @@ def compare(before, after, fixes=None, check_mode=False, generated_at=None, runs
         "findings": {"before": before["summary"].get("findings"), "after": after["summary"].get("findings")},
         "fixes": fixes or [],
         "resolved": [_brief(f) for f in _sorted(was[i] for i in was if i not in now)],
-        "remaining": [_brief(f) for f in _sorted(now[i] for i in now if i in was)],
+        "remaining": [dict(_brief(f), why=why_remains(f, fixes)) for f in _sorted(now[i] for i in now if i in was)],
         "new": [_brief(f) for f in _sorted(now[i] for i in now if i not in was)],
     }
 
 
-def _rows(findings):
-    if not findings:
-        return ["_none_", ""]
-    out = ["| Priority | Rule | Target | Finding |", "|---|---|---|---|"]
-    for f in findings:
-        target = f.get("container") or f.get("service") or f.get("file") or ""
-        out.append("| %s | %s | %s | %s |" % (f.get("priority"), f.get("rule"), target, f.get("title")))
-    return out + [""]
-
-
-def to_markdown(summary):
-    s = summary
-    lines = [
-        "# Remediation summary: %s" % ((s.get("project") or {}).get("name") or s.get("host")),
-        "",
-        "**Host:** %s  " % s.get("host"),
-        "**Generated:** %s  " % s.get("generated_at"),
-    ]
-    if s.get("check_mode"):
-        lines.append("**Mode:** check (preview): nothing was changed  ")
-    links = s.get("reports") or {}
-    if links.get("after"):
-        lines.append("**Audits:** %s[after](%s)  " % (
-            "[before](%s), " % links["before"] if links.get("before") else "", links["after"]))
-    lines += [
-        "**Score:** %s -> %s  " % (s["score"]["before"], s["score"]["after"]),
-        "**Findings:** %d resolved, %d remaining, %d new" % (
-            len(s["resolved"]), len(s["remaining"]), len(s["new"])),
-        "",
-        "## Fixes",
-        "",
-        "| Fix | Role | Result |",
-        "|---|---|---|",
-    ]
-    for fx in s.get("fixes") or []:
-        lines.append("| %s | %s | %s |" % (fx.get("tag"), fx.get("role"), fx.get("result")))
-    lines += ["", "## Resolved", ""] + _rows(s["resolved"])
-    lines += ["## New", ""] + _rows(s["new"])
-    lines += ["## Remaining", ""] + _rows(s["remaining"])
-    return "\n".join(lines)
+def to_markdown(summary, templates_dir=None):
+    """remediation.md (template remediation.md.j2)."""
+    from ansible.module_utils.compose_doctor.output import pages    # the md/html layer, only when writing
+    return pages.render(None, "remediation", templates_dir, context={"s": summary})

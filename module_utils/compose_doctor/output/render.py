@@ -12,7 +12,6 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from ansible.module_utils.compose_doctor.analysis.rules import PRIORITY, SEVERITIES
 from ansible.module_utils.compose_doctor.output import pages
 from ansible.module_utils.compose_doctor.output.sections import (  # noqa: F401 (public names of this module)
     SEV_ICON, action_plan, cis_label, command as _cmd, diag_text as _diag_text, fix_command, pct as _pct,
@@ -302,57 +301,8 @@ def to_prometheus(report):
 # fleet
 # ----------------------------------------------------------------------------------------
 
-def fleet_markdown(fleet):
-    t = fleet.get("totals") or {}
-    fc = t.get("findings") or {}
-    L = []
-    add = L.append
-    add("# FLEET AUDIT SUMMARY")
-    add("")
-    add("**Generated:** %s  " % _md(fleet.get("generated_at")))
-    add("**Hosts:** %s (%s audited, %s unreachable)  " % (t.get("hosts"), t.get("hosts_audited"),
-                                                        t.get("hosts_unreachable")))
-    add("**Score:** min %s, average %s  " % (_md(t.get("score_min")), _md(t.get("score_avg"))))
-    add("**Findings:** %s" % " ".join("%s %s: %d" % (SEV_ICON[sev], PRIORITY[sev], fc.get(sev, 0))
-                                      for sev in SEVERITIES))
-    add("")
-    add("## Hosts")
-    add("")
-    add("| Host | Project | Docker | Score | P0 | P1 | P2 | P3 | Running / defined | Health | Restarting | Unhealthy |")
-    add("|------|---------|--------|-------|----|----|----|----|-------------------|--------|------------|-----------|")
-    for h in sorted(fleet.get("hosts") or [], key=lambda h: (h.get("score") if h.get("score") is not None else 999,
-                                                            str(h.get("host")))):
-        f = h.get("findings") or {}
-        add("| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s |" % (
-            _md(h.get("host")), _md(h.get("project")),
-            "up" if h.get("docker_reachable") else "\u274C %s" % _md(h.get("docker_error") or "unreachable"),
-            h.get("score"), f.get("critical", 0), f.get("high", 0), f.get("medium", 0), f.get("low", 0),
-            _md(h.get("services_running")), _md(h.get("services_defined")), _pct(h.get("health_pct"), 1),
-            _md(h.get("containers_restarting")), _md(h.get("containers_unhealthy"))))
-    add("")
-    if fleet.get("outcomes"):
-        add("## Remediation outcome")
-        add("")
-        add("| Host | Outcome | Detail |")
-        add("|------|---------|--------|")
-        for o in fleet["outcomes"]:
-            add("| %s | %s | %s |" % (_md(o.get("host")), _md(o.get("state")), _md(o.get("detail"))))
-        add("")
-    if fleet.get("unreachable"):
-        add("## Unreachable hosts")
-        add("")
-        for u in fleet["unreachable"]:
-            add("- **%s**: %s" % (_md(u.get("host")), _md(u.get("error"))))
-        add("")
-    add("## Findings across the fleet")
-    add("")
-    if not fleet.get("rules"):
-        add("No findings. \u2705")
-    else:
-        add("| Priority | Rule | Title | Findings | Hosts |")
-        add("|----------|------|-------|----------|-------|")
-        for r in fleet["rules"]:
-            add("| %s | `%s` | %s | %d | %s |" % (r["priority"], _md(r["rule"]), _md(r.get("title")), r["findings"],
-                                                _md(", ".join(r.get("hosts") or []))))
-    add("")
-    return "\n".join(L)
+def fleet_markdown(fleet, templates_dir=None):
+    """fleet.md (template fleet.md.j2): the hosts worst first (lowest score; unscored last)."""
+    hosts = sorted(fleet.get("hosts") or [], key=lambda h: (h.get("score") if h.get("score") is not None else 999,
+                                                           str(h.get("host"))))
+    return pages.render(None, "fleet", templates_dir, context={"fleet": fleet, "hosts": hosts})

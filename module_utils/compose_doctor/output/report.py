@@ -393,8 +393,10 @@ def fleet_report(host_reports, unreachable_hosts=None, generated_at=None, outcom
         for k in ("containers_total", "containers_unhealthy", "containers_restarting", "services_defined",
                   "services_running"):
             totals[k] += s.get(k) or 0
+        titles = {x.get("id"): x.get("title") for x in r.get("rules") or []}   # the rule's, not one finding's
         for f in r.get("findings") or []:
-            e = rules.setdefault(f["rule"], {"rule": f["rule"], "title": f.get("title"), "severity": f["severity"],
+            e = rules.setdefault(f["rule"], {"rule": f["rule"], "title": titles.get(f["rule"]) or f.get("title"),
+                                             "severity": f["severity"],
                                              "findings": 0, "hosts": set()})
             e["findings"] += 1
             e["hosts"].add(r.get("host"))

@@ -69,30 +69,33 @@ def render_files(params, runs=None):
         summary = remediation.compare(params["before"], params["report"], params.get("fixes"),
                                       params.get("check_mode_run"), runs=runs)
         return [("remediation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"),
-                ("remediation.md", remediation.to_markdown(summary) + "\n")]
+                ("remediation.md", remediation.to_markdown(summary, params.get("templates")) + "\n")]
     if params.get("fleet"):
         fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [],
                              outcomes=params.get("outcomes") or [])
         return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
-                ("fleet.md", render.fleet_markdown(fleet))]
+                ("fleet.md", render.fleet_markdown(fleet, params.get("templates")))]
     report = params.get("report")
     wanted = params.get("formats") or [f[0] for f in HOST_FILES]
     return [(name, func(report, params.get("templates"))) for key, name, func in HOST_FILES if key in wanted]
 
 
 def check_params(p):
-    """Raises ReportFilesError when a host report is not compose_audit's, or when md/html are wanted
-    and Jinja2 or the templates' directory is missing (saying which)."""
+    """Raises ReportFilesError when a host report is not compose_audit's, or when a Markdown or HTML
+    page is to be written (audit.md/html, fleet.md, remediation.md) and Jinja2 or its template is
+    missing (saying which)."""
     report = p.get("report")
     if not p["fleet"] and (not isinstance(report, dict) or "schema_version" not in report):
         raise ReportFilesError("report must be the 'report' returned by compose_audit (no schema_version found)")
-    if p["fleet"] or p.get("before") or not set(p["formats"]) & set(TEMPLATED):
+    if not (p["fleet"] or p.get("before")) and not set(p["formats"]) & set(TEMPLATED):
         return
     if pages.JINJA2_IMPORT_ERROR:
-        raise ReportFilesError("Jinja2 is required for audit.md and audit.html", missing_lib="Jinja2",
+        raise ReportFilesError("Jinja2 is required for the Markdown and HTML reports", missing_lib="Jinja2",
                                exception=pages.JINJA2_IMPORT_ERROR)
     templates = p.get("templates") or pages.default_templates_dir()
-    missing = [n for n in pages.TEMPLATES.values() if not templates or not os.path.isfile(os.path.join(templates, n))]
+    needed = [pages.TEMPLATES["fleet" if p["fleet"] else "remediation"]] if p["fleet"] or p.get("before") else \
+        [pages.TEMPLATES[f] for f in TEMPLATED if f in p["formats"]]
+    missing = [n for n in needed if not templates or not os.path.isfile(os.path.join(templates, n))]
     if missing:
         raise ReportFilesError("report templates not found: %s in %s (set templates to the audit role's "
                                "templates/report)" % (", ".join(missing), templates or "no templates directory"))

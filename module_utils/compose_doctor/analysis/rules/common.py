@@ -179,8 +179,9 @@ class _Ctx(object):
 
 
 def _finding(ctx, rule, target, evidence, service=None, container=None, file=None, line=None,
-             diagnosis=None, fix=True, severity=None):
-    """Build a finding; ``fix=True`` means 'the rule's fix', None/False means none."""
+             diagnosis=None, fix=True, severity=None, title=None):
+    """Build a finding; ``fix=True`` means 'the rule's fix', None/False means none; ``title``
+    replaces the rule's title when this finding is a more exact case of it."""
     if service and file is None:
         file, line = ctx.svc_loc(service)
     return {
@@ -195,6 +196,7 @@ def _finding(ctx, rule, target, evidence, service=None, container=None, file=Non
         "evidence": evidence,
         "diagnosis": diagnosis,
         "fix": fix,
+        "title": title,
     }
 
 

@@ -57,7 +57,8 @@ def rule_hardcoded_secret(ctx):
             ev = "%s line %s: %s=%s is a hardcoded secret in a file readable by others (mode %s)" % (
                 f.get("path"), s.get("line"), s.get("key"), MASK, f.get("mode"))
             out.append(_finding(ctx, "hardcoded-secret", "%s:%s" % (f.get("path"), s.get("key")), ev,
-                                file=f.get("path"), line=s.get("line")))
+                                file=f.get("path"), line=s.get("line"),
+                                title="Hardcoded secret in an env file readable by others"))
     return out
 
 
