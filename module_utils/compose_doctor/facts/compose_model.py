@@ -464,6 +464,8 @@ def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, p
         'labels': sorted(environment_to_dict(svc.get('labels'))),
         'env_file': list(env_files or []),
         'depends_on': _depends_on_names(svc.get('depends_on')),
+        # Compose network keys the service joins; none written means Compose's default network
+        'networks': _depends_on_names(svc.get('networks')) or ([] if svc.get('network_mode') else ['default']),
         'problems': problems,
     }
     facts.update(isolation_facts(svc, problems))

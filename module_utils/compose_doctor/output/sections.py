@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+"""Report sections the seed report has beyond findings: networks, container uptime/CPU and disk
+usage, databases. Pure logic over the compose facts and the runtime facts (``container_facts``);
+stdlib only. Each builder's docstring gives the exact shape of its ``audit.json`` key.
+"""
+from __future__ import absolute_import, division, print_function
+
+import datetime
+
+from ansible.module_utils.compose_doctor.facts.docker_runtime import parse_docker_time
+from ansible.module_utils.compose_doctor.facts.runtime_extras import match_database
+
+ALL_INTERFACES = ("", "0.0.0.0", "::")
+
+
+def _parse_ts(value):
+    if not value:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value
+    return parse_docker_time(value)
+
+
+def _by_service(containers):
+    out = {}
+    for c in containers:
+        out.setdefault(c.get("service"), []).append(c)
+    for cs in out.values():
+        cs.sort(key=lambda c: (c.get("state") != "running", c.get("name") or ""))
+    return out
+
+
+def _port_text(p):
+    host_ip = p.get("host_ip") or ""
+    return "%s%s->%s/%s" % (host_ip + ":" if host_ip else "", p.get("published"), p.get("target"),
+                            p.get("protocol") or "tcp")
+
+
+def network_section(compose, runtime, containers):
+    """``networks`` key:
+    {"networks": [{"name": str, "key": str|None (Compose key), "driver": str|None, "internal": bool,
+                   "external": bool (not created by this project), "created": bool (exists in the engine),
+                   "subnets": [{"subnet": str, "gateway": str|None}], "services": [str]}],
+     "default_only_services": [str],   # active services whose only network is the project's default
+     "host_network_services": [str],   # network_mode host (file or running container)
+     "published_services": [{"service": str, "ports": ["127.0.0.1:10010->8000/tcp"], "all_interfaces": bool}],
+     "internal_only_services": [str]}  # active services publishing no port and not on host networking
+    """
+    services = (compose or {}).get("services") or {}
+    project = ((compose or {}).get("project") or {}).get("name")
+    rows = {}
+    for n in (runtime or {}).get("networks") or []:
+        rows[n["name"]] = {"name": n["name"], "key": n.get("key"), "driver": n.get("driver"),
+                           "internal": bool(n.get("internal")), "external": n.get("project") != project,
+                           "created": True, "subnets": list(n.get("subnets") or []), "services": set()}
+    by_key = dict((r["key"], r["name"]) for r in rows.values() if r["key"] and not r["external"])
+    by_service = _by_service(containers)
+    host_net = set()
+    for name, svc in services.items():
+        mode = (svc or {}).get("network_mode")
+        cs = by_service.get(name) or []
+        if mode == "host" or any(c.get("network_mode") == "host" for c in cs):
+            host_net.add(name)
+            continue
+        if mode:  # service:x / container:x / none: no network of its own
+            continue
+        joined = set()
+        for c in cs:
+            joined.update(c.get("networks") or [])
+        for key in (svc or {}).get("networks") or ["default"]:
+            joined.add(by_key.get(key) or ("%s_%s" % (project, key) if project else key))
+        for net in joined:
+            row = rows.setdefault(net, {"name": net, "key": None, "driver": None, "internal": False,
+                                        "external": False, "created": False, "subnets": [], "services": set()})
+            row["services"].add(name)
+    default_name = by_key.get("default") or ("%s_default" % project if project else "default")
+    default_only = sorted(n for n, r in _service_networks(rows).items()
+                          if r == {default_name} and n in services)
+    published, internal = [], []
+    for name in sorted(services):
+        ports = [p for p in (services[name] or {}).get("ports") or [] if p.get("published") not in (None, "")]
+        if ports:
+            published.append({"service": name, "ports": [_port_text(p) for p in ports],
+                              "all_interfaces": any((p.get("host_ip") or "") in ALL_INTERFACES for p in ports)})
+        elif name not in host_net:
+            internal.append(name)
+    nets = sorted(rows.values(), key=lambda r: r["name"] or "")
+    for r in nets:
+        r["services"] = sorted(r["services"])
+    return {"networks": nets, "default_only_services": default_only, "host_network_services": sorted(host_net),
+            "published_services": published, "internal_only_services": internal}
+
+
+def _service_networks(rows):
+    out = {}
+    for r in rows.values():
+        for s in r["services"]:
+            out.setdefault(s, set()).add(r["name"])
+    return out
+
+
+def container_extras(c, now):
+    """Fields added to each ``containers`` row: {"uptime_s": int|None (running: now - StartedAt),
+    "cpu_pct": float|None (CPU time / uptime * 100: percent of ONE core averaged since start,
+    not an instant sample)}."""
+    if c.get("state") != "running":
+        return {"uptime_s": None, "cpu_pct": None}
+    started = _parse_ts(c.get("started_at"))
+    now = _parse_ts(now) if now else datetime.datetime.now(datetime.timezone.utc)
+    if started is None or now is None:
+        return {"uptime_s": None, "cpu_pct": None}
+    uptime = max(0, int((now - started).total_seconds()))
+    cpu = c.get("cpu_usage_ns")
+    pct = round(100.0 * cpu / 1e9 / uptime, 2) if isinstance(cpu, int) and uptime > 0 else None
+    return {"uptime_s": uptime, "cpu_pct": pct}
+
+
+def disk_section(runtime, containers):
+    """``disk_usage`` key (None when the engine was not reachable):
+    {"available": bool, "timed_out": bool, "error": str|None, "seconds": float|None,
+     "volumes": [{"name": str, "size_bytes": int|None, "ref_count": int|None, "used_by": [str]}],
+     "images": [{"id": str, "tags": [str], "size_bytes": int, "services": [str]}],
+     "dangling_images": [{"id": str, "size_bytes": int, "created": int (epoch)}],
+     "volumes_bytes": int, "images_bytes": int, "dangling_bytes": int}
+    """
+    du = (runtime or {}).get("disk_usage")
+    if du is None:
+        return None
+    users = dict((v.get("name"), list(v.get("used_by") or [])) for v in (runtime or {}).get("volumes") or [])
+    volumes = [{"name": name, "size_bytes": v.get("size_bytes"), "ref_count": v.get("ref_count"),
+                "used_by": users.get(name, [])} for name, v in sorted((du.get("volumes") or {}).items())]
+    services_of = {}
+    for c in containers:
+        services_of.setdefault(c.get("image_id"), set()).add(c.get("service"))
+    images = [{"id": i["id"], "tags": list(i.get("tags") or []), "size_bytes": i.get("size_bytes"),
+               "services": sorted(s for s in services_of.get(i["id"], ()) if s)} for i in du.get("images") or []]
+    return {"available": bool(du.get("available")), "timed_out": bool(du.get("timed_out")), "error": du.get("error"),
+            "seconds": du.get("seconds"), "volumes": volumes, "images": images,
+            "dangling_images": list(du.get("dangling_images") or []),
+            "volumes_bytes": sum(v["size_bytes"] or 0 for v in volumes),
+            "images_bytes": sum(i["size_bytes"] or 0 for i in images),
+            "dangling_bytes": du.get("dangling_bytes") or 0}
+
+
+def database_section(compose, containers, disk, kinds):
+    """``databases`` key: one row per recognised service (running or not), sorted by service:
+    [{"service": str, "kind": str, "container": str|None, "running": bool,
+      "ready": bool|None (None: not probed), "probe_error": str|None, "exit_code": int|None,
+      "settings": {key: str|None} (e.g. redis maxmemory, maxmemory_policy, save, aof_enabled),
+      "output": [str] (scrubbed, <= 5 lines), "user": str|None, "user_source": str|None,
+      "volumes": [{"name": str, "destination": str, "size_bytes": int|None}],
+      "backup_command": str|None (run from the project directory; never a password)}]
+    """
+    services = (compose or {}).get("services") or {}
+    by_service = _by_service(containers)
+    sizes = dict((v["name"], v.get("size_bytes")) for v in (disk or {}).get("volumes") or [])
+    kinds_by_name = dict((k.get("kind"), k) for k in kinds or [])
+    rows = []
+    for name in sorted(set(services) | set(s for s in by_service if s)):
+        cs = by_service.get(name) or []
+        c = cs[0] if cs else None
+        db = (c or {}).get("database")
+        kind = kinds_by_name.get(db.get("kind")) if db else match_database(
+            name, (services.get(name) or {}).get("image") or (c or {}).get("image"), kinds)
+        if not kind:
+            continue
+        db = db or {}
+        user = db.get("user") or kind.get("default_user")
+        backup = kind.get("backup")
+        rows.append({
+            "service": name, "kind": kind.get("kind"), "container": (c or {}).get("name"),
+            "running": (c or {}).get("state") == "running", "ready": db.get("ready"),
+            "probe_error": db.get("error"), "exit_code": db.get("exit_code"),
+            "settings": dict(db.get("settings") or {}), "output": list(db.get("output") or []),
+            "user": user, "user_source": db.get("user_source"),
+            "volumes": [{"name": m.get("name") or m.get("source"), "destination": m.get("destination"),
+                         "size_bytes": sizes.get(m.get("name") or m.get("source"))}
+                        for m in (c or {}).get("mounts") or [] if m.get("type") == "volume"],
+            "backup_command": backup.replace("{service}", name).replace("{user}", user or "<user>") if backup else None,
+        })
+    return rows
