@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+"""The seed's sections (networks, container uptime/CPU, disk usage, databases): pure logic."""
+import os
+
+import yaml
+
+from ansible.module_utils.compose_doctor.facts import runtime_extras as rx
+from ansible.module_utils.compose_doctor.output import sections
+
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "audit", "files", "database_kinds.yml")) as fh:
+    KINDS = yaml.safe_load(fh)
+KIND = dict((k["kind"], k) for k in KINDS)
+
+
+def net(name, project="shop", key=None, internal=False, subnet="172.20.0.0/16", gateway="172.20.0.1"):
+    labels = {"com.docker.compose.project": project, "com.docker.compose.network": key} if project else {}
+    return {"Name": name, "Driver": "bridge", "Scope": "local", "Internal": internal, "Labels": labels,
+            "IPAM": {"Config": [{"Subnet": subnet, "Gateway": gateway}]}}
+
+
+def test_normalize_network_keeps_driver_subnet_gateway_internal():
+    n = rx.normalize_network(net("shop_back", key="back", internal=True))
+    assert n == {"name": "shop_back", "key": "back", "project": "shop", "driver": "bridge", "scope": "local",
+                 "internal": True, "attachable": False,
+                 "subnets": [{"subnet": "172.20.0.0/16", "gateway": "172.20.0.1"}]}
+
+
+def test_select_networks_keeps_the_project_and_what_its_containers_join():
+    nets = [net("shop_default", key="default"), net("other_default", project="other"),
+            net("ext", project=None), net("bridge", project=None)]
+    got = rx.select_networks(nets, "shop", [{"networks": ["ext"]}])
+    assert [n["name"] for n in got] == ["ext", "shop_default"]
+
+
+def _compose():
+    return {"project": {"name": "shop"}, "services": {
+        "web": {"networks": ["default", "front"], "ports": [{"published": 8080, "target": 80, "host_ip": ""}]},
+        "api": {"networks": ["default"], "ports": [{"published": 9000, "target": 9000, "host_ip": "127.0.0.1"}]},
+        "db": {"networks": ["back"], "ports": []},
+        "agent": {"network_mode": "host", "networks": [], "ports": []},
+        "worker": {"networks": ["default"], "ports": []},
+    }}
+
+
+def test_network_section_services_per_network_and_isolation_lists():
+    runtime = {"networks": [rx.normalize_network(net("shop_default", key="default")),
+                            rx.normalize_network(net("shop_back", key="back", internal=True))]}
+    containers = [{"service": "web", "state": "running", "networks": ["shop_default", "shop_front"]},
+                  {"service": "agent", "state": "running", "network_mode": "host", "networks": ["host"]}]
+    s = sections.network_section(_compose(), runtime, containers)
+    by = dict((n["name"], n) for n in s["networks"])
+    assert by["shop_default"]["services"] == ["api", "web", "worker"]
+    assert by["shop_back"]["internal"] is True and by["shop_back"]["services"] == ["db"]
+    # front is declared and joined but the engine list did not have it: shown, not created
+    assert by["shop_front"]["created"] is False and by["shop_front"]["services"] == ["web"]
+    assert "host" not in by
+    assert s["default_only_services"] == ["api", "worker"]
+    assert s["host_network_services"] == ["agent"]
+    assert s["published_services"] == [
+        {"service": "api", "ports": ["127.0.0.1:9000->9000/tcp"], "all_interfaces": False},
+        {"service": "web", "ports": ["8080->80/tcp"], "all_interfaces": True}]
+    assert s["internal_only_services"] == ["db", "worker"]
+
+
+def test_container_extras_uptime_and_cpu_average_since_start():
+    c = {"state": "running", "started_at": "2026-01-01T00:00:00.5Z", "cpu_usage_ns": 30 * 10 ** 9}
+    assert sections.container_extras(c, "2026-01-01T00:01:40Z") == {"uptime_s": 99, "cpu_pct": 30.3}
+    assert sections.container_extras({"state": "exited", "started_at": "2026-01-01T00:00:00Z"},
+                                     "2026-01-01T00:01:40Z") == {"uptime_s": None, "cpu_pct": None}
+    c["cpu_usage_ns"] = None
+    assert sections.container_extras(c, "2026-01-01T00:01:40Z")["cpu_pct"] is None
+
+
+def test_cgroup_cpu_files_and_parsers():
+    text = "12:cpu,cpuacct:/docker/abc123\n0::/system.slice/docker-abc123.scope\n"
+    files = rx.cgroup_cpu_files(text, "abc123", "/cg")
+    assert ("1", "/cg/cpu,cpuacct/docker/abc123/cpuacct.usage") in files
+    assert ("2", "/cg/system.slice/docker-abc123.scope/cpu.stat") in files
+    assert rx.cgroup_cpu_files(text, "zzz", "/cg") == []
+    assert rx.parse_cpu_usage_ns("1", "123456\n") == 123456
+    assert rx.parse_cpu_usage_ns("2", "usage_usec 42\nuser_usec 40\n") == 42000
+    assert rx.parse_cpu_usage_ns("2", "garbage") is None
+    stats = {"cpu_stats": {"cpu_usage": {"total_usage": 77}}}
+    assert rx.read_cpu_usage_ns(None, "abc", stats=stats) == 77
+
+
+def test_disk_usage_sizes_images_and_dangling():
+    raw = {"Volumes": [{"Name": "shop_db", "UsageData": {"Size": 1000, "RefCount": 1}},
+                       {"Name": "other", "UsageData": {"Size": 5, "RefCount": 0}},
+                       {"Name": "shop_new", "UsageData": {"Size": -1, "RefCount": 0}}],
+           "Images": [{"Id": "sha256:a", "RepoTags": ["shop/web:1"], "Size": 300, "Containers": 1},
+                      {"Id": "sha256:b", "RepoTags": ["<none>:<none>"], "Size": 200, "Containers": 0, "Created": 1},
+                      {"Id": "sha256:c", "RepoTags": None, "Size": 100, "Containers": 0, "Created": 2},
+                      {"Id": "sha256:d", "RepoTags": None, "Size": 50, "Containers": 1},
+                      {"Id": "sha256:e", "RepoTags": ["x:1"], "Size": 10, "Containers": 0}]}
+    du = rx.normalize_disk_usage(raw, {"seconds": 0.2}, {"sha256:a"}, ["shop_db", "shop_new"])
+    assert du["volumes"] == {"shop_db": {"size_bytes": 1000, "ref_count": 1},
+                             "shop_new": {"size_bytes": None, "ref_count": 0}}
+    assert [i["id"] for i in du["images"]] == ["sha256:a"]
+    assert [i["id"] for i in du["dangling_images"]] == ["sha256:b", "sha256:c"]
+    assert du["dangling_bytes"] == 300 and du["available"] and not du["timed_out"]
+    runtime = {"disk_usage": du, "volumes": [{"name": "shop_db", "used_by": ["shop-db-1"]}]}
+    s = sections.disk_section(runtime, [{"image_id": "sha256:a", "service": "web"}])
+    assert s["volumes"][0] == {"name": "shop_db", "size_bytes": 1000, "ref_count": 1, "used_by": ["shop-db-1"]}
+    assert s["images"] == [{"id": "sha256:a", "tags": ["shop/web:1"], "size_bytes": 300, "services": ["web"]}]
+    assert s["volumes_bytes"] == 1000 and s["images_bytes"] == 300 and s["dangling_bytes"] == 300
+
+
+def test_disk_usage_timed_out_is_said_not_raised():
+    du = rx.normalize_disk_usage(None, {"timed_out": True, "error": "timed out after 8s", "seconds": 8.0}, [], [])
+    assert du["available"] is False and du["timed_out"] is True and du["volumes"] == {}
+    assert sections.disk_section({"disk_usage": du}, [])["timed_out"] is True
+    assert sections.disk_section({}, []) is None
+
+
+class _SlowApi(object):
+    def _url(self, path):
+        return path
+
+    def _result(self, response, json=False):
+        return response
+
+    def _get(self, url, timeout=None):
+        import requests
+        raise requests.exceptions.ReadTimeout("Read timed out. (read timeout=%s)" % timeout)
+
+
+class _Client(object):
+    api = _SlowApi()
+
+
+def test_fetch_disk_usage_reports_a_timeout():
+    raw, meta = rx.fetch_disk_usage(_Client(), timeout=3)
+    assert raw is None and meta["timed_out"] is True and meta["error"] == "timed out after 3s"
+
+
+def test_database_recognition_is_data():
+    assert rx.match_database("postgres", "sutazai/postgres:lab", KINDS)["kind"] == "postgres"
+    assert rx.match_database("cache", "docker.io/library/redis:7@sha256:ab", KINDS)["kind"] == "redis"
+    assert rx.match_database("app-mariadb", None, KINDS)["kind"] == "mysql"
+    assert rx.match_database("search", "bitnami/elasticsearch:8", KINDS)["kind"] == "elasticsearch"
+    assert rx.match_database("graph", "neo4j:5", KINDS)["kind"] == "neo4j"
+    assert rx.match_database("docs", "mongo:7", KINDS)["kind"] == "mongodb"
+    assert rx.match_database("backend", "sutazai/standin:lab", KINDS) is None
+    assert rx.match_database("postgres-exporter", "prometheuscommunity/postgres-exporter", []) is None
+
+
+def test_env_user_never_takes_a_secret():
+    attrs = {"Config": {"Env": ["POSTGRES_USER=shop", "POSTGRES_PASSWORD=s3cr3t-value"]}}
+    assert rx.env_user(attrs, KIND["postgres"]) == ("shop", "POSTGRES_USER")
+    assert rx.env_user({"Config": {"Env": []}}, KIND["postgres"]) == ("postgres", "default")
+    secret_user = dict(KIND["postgres"], user_env=["POSTGRES_PASSWORD"])
+    assert rx.env_user(attrs, secret_user) == ("<user>", "secret")
+
+
+def test_exec_auth_from_flag_or_env():
+    attrs = {"Config": {"Cmd": ["redis-server", "--requirepass", "pw123456"], "Env": []}}
+    assert rx.exec_auth_env(attrs, KIND["redis"]) == {"REDISCLI_AUTH": "pw123456"}
+    attrs = {"Config": {"Cmd": ["redis-server"], "Env": ["REDIS_PASSWORD=abcdefg"]}}
+    assert rx.exec_auth_env(attrs, KIND["redis"]) == {"REDISCLI_AUTH": "abcdefg"}
+    assert rx.exec_auth_env(attrs, KIND["postgres"]) is None
+
+
+def test_redis_settings_parsed_from_info_and_config_get():
+    lines = ["# Memory", "maxmemory:0", "maxmemory_policy:allkeys-lru", "# Persistence", "loading:0",
+             "aof_enabled:0", "rdb_last_bgsave_status:ok", "save", "3600 1 300 100"]
+    r = rx.probe_result(KIND["redis"], 0, lines)
+    assert r["ready"] is True and r["output"] == []
+    assert r["settings"]["maxmemory_policy"] == "allkeys-lru" and r["settings"]["save"] == "3600 1 300 100"
+    assert r["settings"]["aof_enabled"] == "0" and r["settings"]["redis_version"] is None
+    noauth = rx.probe_result(KIND["redis"], 0, ["NOAUTH Authentication required."])
+    assert noauth["ready"] is False
+
+
+def test_postgres_probe_and_backup_row():
+    probe = rx.probe_result(KIND["postgres"], 0, ["127.0.0.1:5432 - accepting connections"])
+    assert probe["ready"] is True and probe["output"] == ["127.0.0.1:5432 - accepting connections"]
+    assert rx.probe_result(KIND["postgres"], 2, ["127.0.0.1:5432 - no response"])["ready"] is False
+    assert rx.probe_result(KIND["postgres"], None, [], "boom")["ran"] is False
+    assert rx.probe_argv(KIND["postgres"], "shop")[-2:] == ["-U", "shop"]
+    db = dict(probe, kind="postgres", user="shop", user_source="POSTGRES_USER")
+    compose = {"services": {"postgres": {"image": "postgres:16"}, "web": {"image": "nginx"},
+                            "cache": {"image": "redis:7"}}}
+    containers = [{"service": "postgres", "name": "shop-postgres-1", "state": "running", "database": db,
+                   "mounts": [{"type": "volume", "name": "shop_pg", "destination": "/var/lib/postgresql/data"}]}]
+    disk = {"volumes": [{"name": "shop_pg", "size_bytes": 4096}]}
+    rows = sections.database_section(compose, containers, disk, KINDS)
+    assert [r["service"] for r in rows] == ["cache", "postgres"]
+    pg = rows[1]
+    assert pg["ready"] is True and pg["running"] is True
+    assert pg["volumes"] == [{"name": "shop_pg", "destination": "/var/lib/postgresql/data", "size_bytes": 4096}]
+    assert pg["backup_command"] == "docker compose exec -T postgres pg_dumpall -U shop > postgres-backup.sql"
+    cache = rows[0]
+    assert cache["running"] is False and cache["ready"] is None and cache["container"] is None
+    assert "<password>" in cache["backup_command"]
