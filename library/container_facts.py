@@ -247,6 +247,13 @@ runtime:
           description: Total CPU time of a running container (cgroup or stats), else null.
           type: int
           returned: always
+        http_probe:
+          description:
+            - Null unless the container runs and its health check calls an HTTP URL on a port it
+              publishes; else C(url) (the host side, no query string), C(status), C(samples_ms)
+              (3 timed GETs, 2 s timeout each, stopping at the first failure), C(median_ms), C(error).
+          type: dict
+          returned: always
         database:
           description:
             - Only on containers of a recognised database kind (O(databases)). C(kind), C(user)

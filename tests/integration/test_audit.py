@@ -237,3 +237,21 @@ def test_databases_probed_read_only_with_backup_commands(audit):
     assert redis["settings"]["maxmemory_policy"] == "allkeys-lru" and redis["settings"]["maxmemory"] == "0"
     assert redis["settings"]["aof_enabled"] in ("0", "1") and redis["settings"]["save"] is not None
     assert "<password>" in redis["backup_command"]
+
+
+def test_kpis_as_the_seed_frames_them(audit):
+    report = audit["normal"]["report"]
+    k = report["kpis"]
+    running_healthy = {c["service"] for c in report["containers"] if c["state"] == "running" and c["healthy"]}
+    assert k["availability"]["available"] == len(running_healthy) and k["availability"]["defined"] >= 20
+    assert k["health_pct"] == report["summary"]["health_pct"]
+    probed = {r["service"]: r for r in k["response_times"]}
+    # the lab's published HTTP health checks: backend, grafana, prometheus (kong is not started)
+    assert set(probed) == {"backend", "grafana", "prometheus"}
+    assert probed["backend"]["url"] == "http://127.0.0.1:10010/health" and probed["backend"]["status"] == 200
+    assert all(len(r["samples_ms"]) == 3 and r["median_ms"] < 2000 for r in probed.values())
+    assert k["response_target_ms"] == 200
+    assert "sutazai-ollama-integration-1" in [o["container"] for o in k["memory"]["over_target"]]
+    loops = {r["container"] for r in k["restarts"]["containers"]}
+    assert {"sutazai-jarvis-automation-agent-1", "sutazai-jarvis-hardware-resource-optimizer-1"} <= loops
+    assert k["oom_kills"]["total"] == 0  # the ballast service is near its limit, never killed

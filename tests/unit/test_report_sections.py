@@ -193,3 +193,75 @@ def test_postgres_probe_and_backup_row():
     cache = rows[0]
     assert cache["running"] is False and cache["ready"] is None and cache["container"] is None
     assert "<password>" in cache["backup_command"]
+
+
+def _attrs(test, ports):
+    return {"Config": {"Healthcheck": {"Test": ["CMD", "python3", "-c", test]}}, "NetworkSettings": {"Ports": ports}}
+
+
+def test_health_endpoint_maps_the_check_to_the_published_port():
+    check = "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/health?token=x', timeout=3)"
+    a = _attrs(check, {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10010"}]})
+    assert rx.health_endpoint(a) == "http://127.0.0.1:10010/health"
+    a = _attrs(check, {"8000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]})
+    assert rx.health_endpoint(a) == "http://127.0.0.1:8080/health"
+    assert rx.health_endpoint(_attrs(check, {"8000/tcp": None})) is None  # not published
+    assert rx.health_endpoint(_attrs("pg_isready -h 127.0.0.1", {})) is None
+    a = _attrs("curl -f http://localhost/", {"80/tcp": [{"HostIp": "", "HostPort": "81"}]})
+    assert rx.health_endpoint(a) == "http://127.0.0.1:81/"
+
+
+class _Resp(object):
+    status = 200
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+    def read(self, n):
+        return b"ok"
+
+
+class _Opener(object):
+    def __init__(self, fail_at=None):
+        self.calls, self.fail_at = 0, fail_at
+
+    def open(self, url, timeout=None):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise OSError("timed out")
+        return _Resp()
+
+
+def test_probe_http_median_of_three_and_stops_at_a_failure():
+    out = rx.probe_http("http://127.0.0.1:1/h", opener=_Opener())
+    assert out["status"] == 200 and len(out["samples_ms"]) == 3 and out["median_ms"] == sorted(out["samples_ms"])[1]
+    opener = _Opener(fail_at=1)
+    out = rx.probe_http("http://127.0.0.1:1/h", timeout=2, opener=opener)
+    assert opener.calls == 1 and out["error"] == "timed out after 2s" and out["median_ms"] is None
+    assert rx.median([3, 1, 2, 10]) == 2.5 and rx.median([]) is None
+
+
+def test_kpis_availability_response_memory_restarts_oom():
+    compose = {"services": {"web": {}, "db": {}, "api": {}}, "services_defined": ["web", "db", "api", "old"]}
+    containers = [
+        {"name": "web-1", "service": "web", "state": "running", "health": {"status": "healthy"}, "restart_count": 0,
+         "memory": {"percent": 85.0}, "http_probe": {"url": "http://127.0.0.1:1/", "status": 200,
+                                                     "samples_ms": [10, 12, 300], "median_ms": 12, "error": None}},
+        {"name": "db-1", "service": "db", "state": "running", "health": None, "restart_count": 0,
+         "memory": {"percent": 10.0}, "history": {"oom_kills": 2}},
+        {"name": "api-1", "service": "api", "state": "restarting", "restart_count": 7, "oom_killed": True,
+         "http_probe": None},
+    ]
+    k = sections.kpi_section(compose, containers, {"health_pct": 66.7, "memory_utilisation_pct": 40.0},
+                             {"kpi_response_target_ms": "200", "memory_pressure_pct": 80})
+    assert k["availability"] == {"available": 2, "defined": 4, "pct": 50.0, "active": 3, "active_pct": 66.7}
+    assert k["health_pct"] == 66.7 and k["response_target_ms"] == 200
+    assert k["response_times"][0]["within_target"] is True and k["response_times"][0]["median_ms"] == 12
+    assert k["memory"]["over_target"] == [{"container": "web-1", "pct": 85.0}]
+    assert k["restarts"] == {"total": 7, "containers": [{"container": "api-1", "restarts": 7}]}
+    assert k["oom_kills"] == {"total": 3, "containers": ["api-1", "db-1"]}
+    slow = dict(containers[0], http_probe=dict(containers[0]["http_probe"], median_ms=250))
+    assert sections.kpi_section(compose, [slow], {}, {})["response_times"][0]["within_target"] is False

@@ -886,14 +886,14 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             if paths:
                 file_jobs[c["id"]] = dict((p, pool.submit(read_file_head, client, by_id[c["id"]]["Id"], p))
                                           for p in paths)
-        db_jobs = _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values)
+        probe_jobs = _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values)
         history = run_history(_result(f_events, []))
         for c in containers:
             c["history"] = history.get(c["id"], {"last_exit_code": None, "oom_kills": 0})
             if c["id"] in file_jobs:
                 c["files"] = dict((p, job.result()) for p, job in file_jobs[c["id"]].items())
-            if c["id"] in db_jobs:
-                c["database"] = db_jobs[c["id"]].result()
+            for key, job in probe_jobs.get(c["id"], {}).items():
+                c[key] = job.result()
 
         version = f_version.result()
         vol_resp = _result(f_volumes, {}) or {}
@@ -911,17 +911,20 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
 
 
 def _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values):
-    """One probe job per running container of a recognised database kind."""
+    """Per running container: one exec job when it is of a recognised database kind, one HTTP
+    job (3 timed GETs) when its health check is HTTP on a published port. -> {id: {key: future}}."""
     jobs = {}
     for c in containers:
-        kind = runtime_extras.match_database(c["service"], c["image"], databases)
-        if kind is None:
-            continue
+        c["http_probe"] = None
         if c["state"] != "running":
-            c["database"] = {"kind": kind.get("kind"), "ran": False, "ready": None, "exit_code": None,
-                             "error": "not running", "output": [], "settings": {}, "user": None, "user_source": None}
             continue
-        jobs[c["id"]] = pool.submit(probe_database, client, by_id[c["id"]], kind, patterns, secret_values)
+        url = runtime_extras.health_endpoint(by_id[c["id"]])
+        if url:
+            jobs.setdefault(c["id"], {})["http_probe"] = pool.submit(runtime_extras.probe_http, url)
+        kind = runtime_extras.match_database(c["service"], c["image"], databases)
+        if kind is not None:
+            jobs.setdefault(c["id"], {})["database"] = pool.submit(probe_database, client, by_id[c["id"]], kind,
+                                                                   patterns, secret_values)
     return jobs
 
 

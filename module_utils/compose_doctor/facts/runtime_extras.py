@@ -296,3 +296,63 @@ def probe_result(kind, code, lines, error=None):
     return {"ran": code is not None, "exit_code": code, "ready": ready, "error": error,
             "output": [ln for ln in lines or [] if ln.strip()][:5] if not wanted else [],
             "settings": dict((k, parsed.get(k)) for k in wanted)}
+
+
+# ------------------------------------------------------------------------------------------
+# response time of published HTTP health endpoints
+# ------------------------------------------------------------------------------------------
+
+_HEALTH_URL_RE = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(/[^\s'\"?#,)]*)?")
+PROBE_TIMEOUT = 2.0
+PROBE_SAMPLES = 3
+
+
+def health_endpoint(attrs):
+    """The host URL of a container's HTTP health check when its port is published:
+    'http://127.0.0.1:10010/health' from a test calling http://127.0.0.1:8000/health and the
+    binding 127.0.0.1:10010->8000. A binding on all interfaces is probed on 127.0.0.1. None when
+    the check is not HTTP or its port is not published. The query string is never kept."""
+    test = " ".join(str(a) for a in (((attrs or {}).get("Config") or {}).get("Healthcheck") or {}).get("Test") or [])
+    m = _HEALTH_URL_RE.search(test)
+    if not m:
+        return None
+    port = m.group(1) or ("443" if test[m.start():].startswith("https") else "80")
+    bindings = (((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get("%s/tcp" % port)) or []
+    for b in bindings:
+        if b.get("HostPort"):
+            host = b.get("HostIp") or ""
+            host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else ("[%s]" % host if ":" in host else host)
+            scheme = "https" if test[m.start():].startswith("https") else "http"
+            return "%s://%s:%s%s" % (scheme, host, b["HostPort"], m.group(2) or "/")
+    return None
+
+
+def median(values):
+    vals = sorted(values)
+    n = len(vals)
+    if not n:
+        return None
+    return vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2.0
+
+
+def probe_http(url, timeout=PROBE_TIMEOUT, samples=PROBE_SAMPLES, opener=None):
+    """GET url ``samples`` times (stops at the first failure) -> {url, status, samples_ms,
+    median_ms, error}. Any HTTP answer is timed (a 500 is slow or fast too); status is the last."""
+    import urllib.request
+    import urllib.error
+    opener = opener or urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    out = {"url": url, "status": None, "samples_ms": [], "median_ms": None, "error": None}
+    for _ in range(samples):
+        start = time.monotonic()
+        try:
+            with opener.open(url, timeout=timeout) as resp:
+                resp.read(65536)
+                out["status"] = resp.status
+        except urllib.error.HTTPError as exc:
+            out["status"] = exc.code
+        except (OSError, ValueError) as exc:
+            out["error"] = "timed out after %ss" % timeout if "timed out" in str(exc) else str(exc)[:120]
+            break
+        out["samples_ms"].append(round((time.monotonic() - start) * 1000.0, 1))
+    out["median_ms"] = median(out["samples_ms"])
+    return out

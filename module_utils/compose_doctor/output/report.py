@@ -374,6 +374,7 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         "networks": sections.network_section(compose, runtime if reachable else {}, containers),
         "disk_usage": disk,
         "databases": sections.database_section(compose, containers, disk, policy.get("database_kinds") or []),
+        "kpis": sections.kpi_section(compose, containers, summary, policy),
     }
     return report
 

@@ -179,3 +179,55 @@ def database_section(compose, containers, disk, kinds):
             "backup_command": backup.replace("{service}", name).replace("{user}", user or "<user>") if backup else None,
         })
     return rows
+
+
+def kpi_section(compose, containers, summary, policy):
+    """``kpis`` key (the seed's KPI table; None values where the engine was not reachable):
+    {"availability": {"available": int, "defined": int, "pct": float|None,  # running and healthy / defined
+                      "active": int, "active_pct": float|None},             # ... / services of the active files
+     "health_pct": float|None,                                               # healthy / containers
+     "response_target_ms": int,
+     "response_times": [{"service": str, "container": str, "url": str, "status": int|None,
+                         "samples_ms": [float], "median_ms": float|None, "error": str|None,
+                         "within_target": bool}],                            # published HTTP health checks
+     "memory": {"utilisation_pct": float|None, "target_pct": int,
+                "over_target": [{"container": str, "pct": float}]},
+     "restarts": {"total": int, "containers": [{"container": str, "restarts": int}]},
+     "oom_kills": {"total": int, "containers": [str]}}                      # OOMKilled now or oom events (1 h)
+    """
+    services = (compose or {}).get("services") or {}
+    defined = set((compose or {}).get("services_defined") or services)
+    target_ms = int(policy.get("kpi_response_target_ms") or 200)
+    mem_target = policy.get("memory_pressure_pct") or 80
+    available = set(c.get("service") for c in containers if c.get("state") == "running"
+                    and (c.get("health") or {}).get("status") in (None, "healthy"))
+    times = []
+    for c in sorted(containers, key=lambda c: c.get("name") or ""):
+        p = c.get("http_probe")
+        if p:
+            times.append({"service": c.get("service"), "container": c.get("name"), "url": p.get("url"),
+                          "status": p.get("status"), "samples_ms": list(p.get("samples_ms") or []),
+                          "median_ms": p.get("median_ms"), "error": p.get("error"),
+                          "within_target": p.get("median_ms") is not None and not p.get("error")
+                          and p.get("status") is not None and p["status"] < 400 and p["median_ms"] <= target_ms})
+    over = [{"container": c.get("name"), "pct": (c.get("memory") or {}).get("percent")} for c in containers
+            if ((c.get("memory") or {}).get("percent") or 0) >= mem_target]
+    restarts = [{"container": c.get("name"), "restarts": c.get("restart_count") or 0} for c in containers
+                if c.get("restart_count")]
+    oom = sorted(c.get("name") for c in containers
+                 if c.get("oom_killed") or ((c.get("history") or {}).get("oom_kills") or 0) > 0)
+    return {
+        "availability": {"available": len(available & defined), "defined": len(defined),
+                         "pct": round(100.0 * len(available & defined) / len(defined), 1) if defined else None,
+                         "active": len(services),
+                         "active_pct": round(100.0 * len(available & set(services)) / len(services), 1)
+                         if services else None},
+        "health_pct": (summary or {}).get("health_pct"),
+        "response_target_ms": target_ms, "response_times": times,
+        "memory": {"utilisation_pct": (summary or {}).get("memory_utilisation_pct"), "target_pct": mem_target,
+                   "over_target": sorted(over, key=lambda o: -(o["pct"] or 0))},
+        "restarts": {"total": sum(r["restarts"] for r in restarts),
+                     "containers": sorted(restarts, key=lambda r: -r["restarts"])},
+        "oom_kills": {"total": sum(max(1 if c.get("oom_killed") else 0, (c.get("history") or {}).get("oom_kills") or 0)
+                                   for c in containers), "containers": oom},
+    }
