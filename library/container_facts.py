@@ -87,6 +87,15 @@ options:
     type: list
     elements: dict
     default: []
+  http_apis:
+    description:
+      - Monitoring and mesh services whose HTTP API is read (GET only, 2 s timeout) on the port
+        they publish on the host, recognised like O(databases). Each item has C(kind)
+        (prometheus, kong or consul), C(images), C(services), C(port) (container port) and
+        C(paths) (name -> path). The audit role passes C(audit_http_apis).
+    type: list
+    elements: dict
+    default: []
   disk_usage_timeout:
     description:
       - Seconds allowed for the one C(/system/df) request (volume and image sizes, dangling
@@ -254,6 +263,15 @@ runtime:
               (3 timed GETs, 2 s timeout each, stopping at the first failure), C(median_ms), C(error).
           type: dict
           returned: always
+        api:
+          description:
+            - Only on running containers of a recognised API kind (O(http_apis)). C(kind), C(base_url)
+              (null when the port is not published), C(results) (path name to parsed summary, for
+              prometheus targets C(up), C(down), C(targets) and rules C(groups), C(rules), C(alerting),
+              C(recording); kong services and routes lists; consul services list) and C(errors) (path
+              name to message).
+          type: dict
+          returned: when recognised
         database:
           description:
             - Only on containers of a recognised database kind (O(databases)). C(kind), C(user)
@@ -326,6 +344,7 @@ def main():
             secret_key_patterns=dict(type="list", elements="str", no_log=False),
             databases=dict(type="list", elements="dict", default=[]),
             disk_usage_timeout=dict(type="int", default=8),
+            http_apis=dict(type="list", elements="dict", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -350,6 +369,7 @@ def main():
         memory_source=p["memory_source"],
         databases=p["databases"],
         disk_usage_timeout=max(0, p["disk_usage_timeout"]),
+        http_apis=p["http_apis"],
     )
     module.exit_json(changed=False, runtime=runtime)
 

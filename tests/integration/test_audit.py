@@ -255,3 +255,18 @@ def test_kpis_as_the_seed_frames_them(audit):
     loops = {r["container"] for r in k["restarts"]["containers"]}
     assert {"sutazai-jarvis-automation-agent-1", "sutazai-jarvis-hardware-resource-optimizer-1"} <= loops
     assert k["oom_kills"]["total"] == 0  # the ballast service is near its limit, never killed
+
+
+def test_monitoring_depth_reads_prometheus_api(audit):
+    m = audit["normal"]["report"]["monitoring_depth"]
+    assert m["defined_not_running"] == ["alertmanager", "loki"]
+    p = m["prometheus"]
+    assert p["running"] is True and p["api_url"] == "http://127.0.0.1:10200" and p["error"] is None
+    health = {t["job"]: t["health"] for t in p["targets"]}
+    # the stand-in connects to each target: what the lab runs is up, what it leaves down is down
+    assert health["node-exporter"] == "up" and health["backend"] == "up"
+    assert health["loki"] == "down" and health["alertmanager"] == "down"
+    assert p["targets_up"] + p["targets_down"] == len(p["targets"]) and p["targets_down"] >= 2
+    assert p["rules"] == 4 and p["alerting_rules"] == 3
+    mesh = audit["normal"]["report"]["mesh_depth"]
+    assert mesh["kong"]["running"] is False and mesh["consul"]["error"] == "not running"

@@ -265,3 +265,86 @@ def test_kpis_availability_response_memory_restarts_oom():
     assert k["oom_kills"] == {"total": 3, "containers": ["api-1", "db-1"]}
     slow = dict(containers[0], http_probe=dict(containers[0]["http_probe"], median_ms=250))
     assert sections.kpi_section(compose, [slow], {}, {})["response_times"][0]["within_target"] is False
+
+
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "audit", "files", "http_apis.yml")) as fh:
+    APIS = dict((k["kind"], k) for k in yaml.safe_load(fh))
+
+
+class _JsonOpener(object):
+    def __init__(self, bodies):
+        self.bodies, self.urls = bodies, []
+
+    def open(self, url, timeout=None):
+        import io
+        import json
+        self.urls.append(url)
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        if "/" + path not in self.bodies:
+            raise OSError("Connection refused")
+        return io.BytesIO(json.dumps(self.bodies["/" + path]).encode())
+
+
+def test_read_api_parses_prometheus_targets_and_rules():
+    bodies = {
+        "/api/v1/targets": {"data": {"activeTargets": [
+            {"labels": {"job": "node", "instance": "node:9100"}, "health": "up", "lastError": ""},
+            {"labels": {"job": "loki", "instance": "loki:3100"}, "health": "down",
+             "lastError": "Get \"http://admin:hunter22@loki:3100/metrics\": no such host"}]}},
+        "/api/v1/rules": {"data": {"groups": [{"rules": [{"type": "alerting"}, {"type": "recording"},
+                                                         {"type": "alerting"}]}]}}}
+    attrs = {"NetworkSettings": {"Ports": {"9090/tcp": [{"HostIp": "127.0.0.1", "HostPort": "10200"}]}}}
+    opener = _JsonOpener(bodies)
+    api = rx.read_api(attrs, APIS["prometheus"], opener=opener)
+    assert api["base_url"] == "http://127.0.0.1:10200" and api["errors"] == {}
+    assert sorted(opener.urls) == ["http://127.0.0.1:10200/api/v1/rules", "http://127.0.0.1:10200/api/v1/targets"]
+    t = api["results"]["targets"]
+    assert (t["up"], t["down"]) == (1, 1) and "hunter22" not in t["targets"][1]["last_error"]
+    assert api["results"]["rules"] == {"groups": 1, "rules": 3, "alerting": 2, "recording": 1}
+    unpublished = rx.read_api({"NetworkSettings": {"Ports": {}}}, APIS["prometheus"], opener=opener)
+    assert unpublished["base_url"] is None and "not published" in unpublished["errors"]["api"]
+    failed = rx.read_api(attrs, APIS["prometheus"], opener=_JsonOpener({}))
+    assert failed["results"]["targets"] is None and "refused" in failed["errors"]["targets"]
+
+
+def test_monitoring_section_prometheus_and_defined_not_running():
+    compose = {"services": {"prometheus": {}, "grafana": {}, "loki": {}}, "services_defined": ["alertmanager"]}
+    api = {"kind": "prometheus", "base_url": "http://127.0.0.1:1", "errors": {},
+           "results": {"targets": {"up": 2, "down": 1, "targets": [{"job": "loki", "health": "down"}]},
+                       "rules": {"groups": 1, "rules": 4, "alerting": 3, "recording": 1}}}
+    containers = [{"name": "p-1", "service": "prometheus", "state": "running", "api": api},
+                  {"name": "g-1", "service": "grafana", "state": "running"}]
+    m = sections.monitoring_section(compose, containers, {"monitoring_services": ["prometheus", "grafana", "loki",
+                                                                                 "alertmanager"]})
+    assert m["defined_not_running"] == ["alertmanager", "loki"]
+    assert [c["running"] for c in m["components"]] == [True, True, False, False]
+    p = m["prometheus"]
+    assert (p["targets_up"], p["targets_down"], p["rules"], p["alerting_rules"]) == (2, 1, 4, 3)
+    assert p["error"] is None and p["api_url"] == "http://127.0.0.1:1"
+    down = sections.monitoring_section(compose, containers[1:], {"monitoring_services": ["prometheus"]})
+    assert down["prometheus"]["running"] is False and down["prometheus"]["error"] == "not running"
+    assert sections.monitoring_section({"services": {"web": {}}}, [], {})["prometheus"] is None
+
+
+def test_mesh_section_kong_routes_and_consul_registrations():
+    compose = {"services": {"kong": {}, "consul": {}, "backend": {}, "worker": {}}}
+    kong_api = {"kind": "kong", "base_url": "http://127.0.0.1:2", "errors": {}, "results": {
+        "services": rx._kong_services({"data": [{"id": "s1", "name": "backend", "host": "backend", "port": 8000,
+                                                 "protocol": "http"}]}),
+        "routes": rx._kong_routes({"data": [{"name": None, "service": {"id": "s1"}, "hosts": ["api.local"]}]})}}
+    consul_api = {"kind": "consul", "base_url": "http://127.0.0.1:3", "errors": {}, "results": {
+        "services": rx._consul_services({"backend-1": {"Service": "backend", "Port": 8000, "Tags": []},
+                                         "ghost-1": {"Service": "ghost", "Port": 1}})}}
+    containers = [{"name": "k", "service": "kong", "state": "running", "api": kong_api},
+                  {"name": "c", "service": "consul", "state": "running", "api": consul_api},
+                  {"name": "b", "service": "backend", "state": "running"},
+                  {"name": "w", "service": "worker", "state": "exited"}]
+    m = sections.mesh_section(compose, containers)
+    assert m["kong"]["services"] == [{"name": "backend", "host": "backend", "port": 8000, "protocol": "http"}]
+    assert m["kong"]["routes"] == [{"name": None, "service": "backend", "hosts": ["api.local"], "paths": []}]
+    c = m["consul"]
+    assert [r["service"] for r in c["registered"]] == ["backend", "ghost"]
+    assert c["running_not_registered"] == ["kong"] and c["registered_not_running"] == ["ghost"]
+    off = sections.mesh_section(compose, containers[2:])
+    assert off["kong"]["running"] is False and off["consul"]["error"] == "not running"
+    assert sections.mesh_section({"services": {"web": {}}}, []) == {"kong": None, "consul": None}

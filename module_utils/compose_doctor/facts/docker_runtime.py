@@ -770,14 +770,15 @@ def list_containers(client, project=None):
 def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats_workers=8,
                    log_tail_lines=40, patterns=None, daemon_json_path=DAEMON_JSON, client=None,
                    memory_source="auto", cgroup_root="/sys/fs/cgroup", proc_root="/proc", databases=None,
-                   disk_usage_timeout=runtime_extras.DF_TIMEOUT):
+                   disk_usage_timeout=runtime_extras.DF_TIMEOUT, http_apis=None):
     """The container_facts `runtime` dict. Never raises for an unreachable daemon.
 
     memory_source: ``api`` = one-shot stats per running container (concurrent);
     ``cgroup`` = read the container's cgroup memory files (local daemon only);
     ``auto`` = cgroup when readable, else the stats API for that container.
     databases: the recognised kinds (audit_database_kinds) probed by one exec each;
-    disk_usage_timeout: seconds for the one /system/df call (0: not called).
+    disk_usage_timeout: seconds for the one /system/df call (0: not called);
+    http_apis: the monitoring/mesh API kinds (audit_http_apis) read with GETs on published ports.
     """
     docker_host = docker_host or default_docker_host()
     sock = socket_facts(socket_path_from_host(docker_host))
@@ -797,7 +798,7 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
                 workers=workers, log_tail_lines=log_tail_lines, patterns=patterns,
                 daemon_json_path=daemon_json_path, memory_source=memory_source,
                 cgroup_root=cgroup_root, proc_root=proc_root, databases=databases or [],
-                df_timeout=disk_usage_timeout)
+                df_timeout=disk_usage_timeout, http_apis=http_apis or [])
     try:
         return _gather(client, **opts)
     except (DockerException, OSError) as exc:
@@ -837,7 +838,7 @@ def probe_database(client, attrs, kind, patterns, secret_values):
 
 
 def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_lines, patterns,
-            daemon_json_path, memory_source, cgroup_root, proc_root, databases, df_timeout):
+            daemon_json_path, memory_source, cgroup_root, proc_root, databases, df_timeout, http_apis):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # The cheap host-wide calls overlap the container list.
         f_version = pool.submit(client.version)
@@ -886,7 +887,7 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             if paths:
                 file_jobs[c["id"]] = dict((p, pool.submit(read_file_head, client, by_id[c["id"]]["Id"], p))
                                           for p in paths)
-        probe_jobs = _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values)
+        probe_jobs = _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values, http_apis)
         history = run_history(_result(f_events, []))
         for c in containers:
             c["history"] = history.get(c["id"], {"last_exit_code": None, "oom_kills": 0})
@@ -910,9 +911,10 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
     return runtime
 
 
-def _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values):
+def _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values, http_apis=None):
     """Per running container: one exec job when it is of a recognised database kind, one HTTP
-    job (3 timed GETs) when its health check is HTTP on a published port. -> {id: {key: future}}."""
+    job (3 timed GETs) when its health check is HTTP on a published port, one API read (a GET
+    per path) when it is a recognised monitoring/mesh API. -> {id: {key: future}}."""
     jobs = {}
     for c in containers:
         c["http_probe"] = None
@@ -925,6 +927,9 @@ def _submit_probes(pool, client, containers, by_id, databases, patterns, secret_
         if kind is not None:
             jobs.setdefault(c["id"], {})["database"] = pool.submit(probe_database, client, by_id[c["id"]], kind,
                                                                    patterns, secret_values)
+        api = runtime_extras.match_database(c["service"], c["image"], http_apis)
+        if api is not None:
+            jobs.setdefault(c["id"], {})["api"] = pool.submit(runtime_extras.read_api, by_id[c["id"]], api)
     return jobs
 
 

@@ -18,7 +18,7 @@ try:
 except ImportError:  # pragma: no cover - docker_runtime reports the missing SDK
     DockerException = Exception
 
-from ansible.module_utils.compose_doctor.redact import SecretPolicy
+from ansible.module_utils.compose_doctor.redact import SecretPolicy, mask_text
 
 PROJECT_LABEL = "com.docker.compose.project"
 NETWORK_LABEL = "com.docker.compose.network"
@@ -355,4 +355,85 @@ def probe_http(url, timeout=PROBE_TIMEOUT, samples=PROBE_SAMPLES, opener=None):
             break
         out["samples_ms"].append(round((time.monotonic() - start) * 1000.0, 1))
     out["median_ms"] = median(out["samples_ms"])
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# HTTP APIs of monitoring and mesh services (data: audit_http_apis), GET only
+# ------------------------------------------------------------------------------------------
+
+def published_url(attrs, port):
+    """'http://127.0.0.1:<host port>' for a container port published on the host, else None."""
+    bindings = (((attrs or {}).get("NetworkSettings") or {}).get("Ports") or {}).get("%s/tcp" % port) or []
+    for b in bindings:
+        if b.get("HostPort"):
+            host = b.get("HostIp") or ""
+            host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else ("[%s]" % host if ":" in host else host)
+            return "http://%s:%s" % (host, b["HostPort"])
+    return None
+
+
+def get_json(url, timeout=PROBE_TIMEOUT, opener=None):
+    """GET url -> (parsed JSON or None, error or None)."""
+    import json
+    import urllib.request
+    opener = opener or urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as resp:
+            return json.loads(resp.read(4 * 1024 * 1024).decode("utf-8", "replace")), None
+    except (OSError, ValueError) as exc:
+        return None, "timed out after %ss" % timeout if "timed out" in str(exc) else str(exc)[:160]
+
+
+def _prom_targets(body):
+    active = ((body or {}).get("data") or {}).get("activeTargets") or []
+    targets = [{"job": (t.get("labels") or {}).get("job"), "instance": (t.get("labels") or {}).get("instance"),
+                # free text from the API: URL credentials and KEY=value pairs masked
+                "health": t.get("health"), "last_error": mask_text((t.get("lastError") or "")[:200]) or None}
+               for t in active]
+    return {"up": len([t for t in targets if t["health"] == "up"]),
+            "down": len([t for t in targets if t["health"] != "up"]), "targets": targets}
+
+
+def _prom_rules(body):
+    rules = [r for g in ((body or {}).get("data") or {}).get("groups") or [] for r in g.get("rules") or []]
+    return {"groups": len(((body or {}).get("data") or {}).get("groups") or []), "rules": len(rules),
+            "alerting": len([r for r in rules if r.get("type") == "alerting"]),
+            "recording": len([r for r in rules if r.get("type") == "recording"])}
+
+
+def _kong_services(body):
+    return [{"id": s.get("id"), "name": s.get("name"), "host": s.get("host"), "port": s.get("port"),
+             "protocol": s.get("protocol")} for s in (body or {}).get("data") or []]
+
+
+def _kong_routes(body):
+    return [{"name": r.get("name"), "service_id": (r.get("service") or {}).get("id"), "hosts": r.get("hosts") or [],
+             "paths": r.get("paths") or []} for r in (body or {}).get("data") or []]
+
+
+def _consul_services(body):
+    return [{"id": k, "service": (v or {}).get("Service"), "port": (v or {}).get("Port"),
+             "tags": list((v or {}).get("Tags") or [])} for k, v in sorted((body or {}).items())]
+
+
+API_PARSERS = {("prometheus", "targets"): _prom_targets, ("prometheus", "rules"): _prom_rules,
+               ("kong", "services"): _kong_services, ("kong", "routes"): _kong_routes,
+               ("consul", "services"): _consul_services}
+
+
+def read_api(attrs, kind, opener=None):
+    """One GET per path of ``kind`` on the container's published port -> {kind, base_url,
+    results: {name: parsed or None}, errors: {name: str}}; base_url None when not published."""
+    base = published_url(attrs, kind.get("port"))
+    out = {"kind": kind.get("kind"), "base_url": base, "results": {}, "errors": {}}
+    if not base:
+        out["errors"]["api"] = "port %s is not published on the host" % kind.get("port")
+        return out
+    for name, path in sorted((kind.get("paths") or {}).items()):
+        body, error = get_json(base + path, opener=opener)
+        parser = API_PARSERS.get((kind.get("kind"), name))
+        out["results"][name] = parser(body) if parser and body is not None else None
+        if error:
+            out["errors"][name] = error
     return out

@@ -375,6 +375,8 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         "disk_usage": disk,
         "databases": sections.database_section(compose, containers, disk, policy.get("database_kinds") or []),
         "kpis": sections.kpi_section(compose, containers, summary, policy),
+        "monitoring_depth": sections.monitoring_section(compose, containers, policy),
+        "mesh_depth": sections.mesh_section(compose, containers),
     }
     return report
 

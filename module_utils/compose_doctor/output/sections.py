@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 import datetime
 
+from ansible.module_utils.compose_doctor.analysis.rules.common import name_matches
 from ansible.module_utils.compose_doctor.facts.docker_runtime import parse_docker_time
 from ansible.module_utils.compose_doctor.facts.runtime_extras import match_database
 
@@ -231,3 +232,95 @@ def kpi_section(compose, containers, summary, policy):
         "oom_kills": {"total": sum(max(1 if c.get("oom_killed") else 0, (c.get("history") or {}).get("oom_kills") or 0)
                                    for c in containers), "containers": oom},
     }
+
+
+def _api_of(containers, kind):
+    """(container, api fact) of the first running container whose API fact is of ``kind``."""
+    for c in sorted(containers, key=lambda c: c.get("name") or ""):
+        api = c.get("api")
+        if api and api.get("kind") == kind:
+            return c, api
+    return None, None
+
+
+def _first_error(api):
+    errors = (api or {}).get("errors") or {}
+    return "; ".join("%s: %s" % (k, v) for k, v in sorted(errors.items())) or None
+
+
+def _defined_services(compose, name):
+    services = (compose or {}).get("services") or {}
+    defined = set((compose or {}).get("services_defined") or []) | set(services)
+    return sorted(n for n in defined if name_matches(n, [name]))
+
+
+def monitoring_section(compose, containers, policy):
+    """``monitoring_depth`` key:
+    {"components": [{"component": str, "services": [str], "defined": bool, "running": bool}],
+     "defined_not_running": [str],          # monitoring services the project defines but does not run
+     "prometheus": None (not defined) | {"service": str, "running": bool, "api_url": str|None,
+        "error": str|None, "targets_up": int|None, "targets_down": int|None,
+        "targets": [{"job": str, "instance": str, "health": "up"|"down"|..., "last_error": str|None}],
+        "rule_groups": int|None, "rules": int|None, "alerting_rules": int|None, "recording_rules": int|None}}
+    """
+    running = set(c.get("service") for c in containers if c.get("state") == "running")
+    comps, not_running = [], []
+    for comp in policy.get("monitoring_services") or []:
+        names = _defined_services(compose, comp)
+        comps.append({"component": comp, "services": names, "defined": bool(names),
+                      "running": any(n in running for n in names)})
+        not_running.extend(n for n in names if n not in running)
+    prom = None
+    prom_services = _defined_services(compose, "prometheus")
+    if prom_services:
+        c, api = _api_of(containers, "prometheus")
+        res = (api or {}).get("results") or {}
+        targets, rules = res.get("targets") or {}, res.get("rules") or {}
+        prom = {"service": (c or {}).get("service") or prom_services[0], "running": bool(c),
+                "api_url": (api or {}).get("base_url"),
+                "error": _first_error(api) if c else "not running",
+                "targets_up": targets.get("up"), "targets_down": targets.get("down"),
+                "targets": list(targets.get("targets") or []),
+                "rule_groups": rules.get("groups"), "rules": rules.get("rules"),
+                "alerting_rules": rules.get("alerting"), "recording_rules": rules.get("recording")}
+    return {"components": comps, "defined_not_running": sorted(set(not_running)), "prometheus": prom}
+
+
+def mesh_section(compose, containers):
+    """``mesh_depth`` key:
+    {"kong": None (not defined) | {"service": str, "running": bool, "admin_url": str|None, "error": str|None,
+        "services": [{"name": str|None, "host": str, "port": int, "protocol": str}],   # what the Admin API serves
+        "routes": [{"name": str|None, "service": str|None, "hosts": [str], "paths": [str]}]},
+     "consul": None (not defined) | {"service": str, "running": bool, "api_url": str|None, "error": str|None,
+        "registered": [{"id": str, "service": str, "port": int|None, "tags": [str]}],
+        "running_services": [str],           # Compose services running now
+        "running_not_registered": [str],     # running Compose services Consul does not know
+        "registered_not_running": [str]}}    # Consul registrations with no running Compose service
+    """
+    out = {"kong": None, "consul": None}
+    kong = _defined_services(compose, "kong")
+    if kong:
+        c, api = _api_of(containers, "kong")
+        res = (api or {}).get("results") or {}
+        svc_names = dict((s.get("id"), s.get("name") or s.get("host")) for s in res.get("services") or [])
+        out["kong"] = {"service": (c or {}).get("service") or kong[0], "running": bool(c),
+                       "admin_url": (api or {}).get("base_url"), "error": _first_error(api) if c else "not running",
+                       "services": [dict((k, s.get(k)) for k in ("name", "host", "port", "protocol"))
+                                    for s in res.get("services") or []],
+                       "routes": [{"name": r.get("name"), "service": svc_names.get(r.get("service_id")),
+                                   "hosts": list(r.get("hosts") or []), "paths": list(r.get("paths") or [])}
+                                  for r in res.get("routes") or []]}
+    consul = _defined_services(compose, "consul")
+    if consul:
+        c, api = _api_of(containers, "consul")
+        registered = list(((api or {}).get("results") or {}).get("services") or [])
+        running = sorted(set(c2.get("service") for c2 in containers if c2.get("state") == "running") - {None})
+        names = set(r.get("service") for r in registered)
+        out["consul"] = {"service": (c or {}).get("service") or consul[0], "running": bool(c),
+                         "api_url": (api or {}).get("base_url"), "error": _first_error(api) if c else "not running",
+                         "registered": registered, "running_services": running,
+                         # Consul itself is never in its own agent's service list
+                         "running_not_registered": [s for s in running if s not in names and s not in consul]
+                         if c else [],
+                         "registered_not_running": sorted(n for n in names if n and n not in running and n != "consul")}
+    return out
