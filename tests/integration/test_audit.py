@@ -270,3 +270,8 @@ def test_monitoring_depth_reads_prometheus_api(audit):
     assert p["rules"] == 4 and p["alerting_rules"] == 3
     mesh = audit["normal"]["report"]["mesh_depth"]
     assert mesh["kong"]["running"] is False and mesh["consul"]["error"] == "not running"
+    # the project's declarative file is read even while Kong is down; nothing to compare it with yet
+    declared = mesh["kong"]["declarative"]
+    assert [d["file"] for d in declared] == ["config/kong/kong.yml"]
+    assert [s["name"] for s in declared[0]["services"]] == ["backend", "grafana"]
+    assert mesh["kong"]["declared_not_served"] is None

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, wait_for
-from ansible.module_utils.compose_doctor.facts import docker_runtime
+from ansible.module_utils.compose_doctor.facts import docker_runtime, kong_config
 from ansible.module_utils.compose_doctor.output import sections
 
 PROJECT = "cdsections"
@@ -47,7 +47,9 @@ def mesh(client):
         urllib.request.urlopen(req, timeout=2).close()
         apis = yaml.safe_load((ROOT / "roles/audit/files/http_apis.yml").read_text())
         runtime = docker_runtime.gather_runtime(project=PROJECT, http_apis=apis)
-        compose = {"project": {"name": PROJECT}, "services": {"kong": {}, "consul": {}}}
+        # the lab's declarative file (backend and grafana); the stand-in serves its seed (backend)
+        declared = kong_config.read_declarative(str(ROOT / "lab"), ["config/kong/kong.yml"], {})
+        compose = {"project": {"name": PROJECT}, "services": {"kong": {}, "consul": {}}, "kong_declarative": declared}
         yield sections.mesh_section(compose, runtime["containers"]), kong_url, consul_url
     finally:
         for c in made:
@@ -59,6 +61,9 @@ def test_kong_admin_api_served_services_and_routes(mesh):
     assert m["kong"]["running"] is True and m["kong"]["admin_url"] == kong_url and m["kong"]["error"] is None
     assert [s["name"] for s in m["kong"]["services"]] == ["backend"]
     assert m["kong"]["routes"][0]["service"] == "backend" and m["kong"]["routes"][0]["hosts"] == ["api.sutazai.local"]
+    assert m["kong"]["declarative"][0]["file"] == "config/kong/kong.yml"
+    assert m["kong"]["declared_not_served"] == {"services": ["grafana"], "routes": ["grafana-route"]}
+    assert m["kong"]["served_not_declared"] == {"services": [], "routes": []}
 
 
 def test_consul_registered_vs_running(mesh):

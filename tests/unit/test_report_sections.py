@@ -348,3 +348,52 @@ def test_mesh_section_kong_routes_and_consul_registrations():
     off = sections.mesh_section(compose, containers[2:])
     assert off["kong"]["running"] is False and off["consul"]["error"] == "not running"
     assert sections.mesh_section({"services": {"web": {}}}, []) == {"kong": None, "consul": None}
+
+
+def test_kong_declarative_parse_keeps_names_hosts_routes_only():
+    from ansible.module_utils.compose_doctor.facts import kong_config
+    doc = {"_format_version": "3.0",
+           "services": [{"name": "api", "url": "http://user:pw-secret@api:8000/v1",
+                         "routes": [{"name": "api-route", "hosts": ["api.local"], "paths": ["/v1"]}],
+                         "plugins": [{"name": "key-auth", "config": {"key": "plugin-secret"}}]},
+                        {"name": "web", "host": "web", "port": 80}],
+           "routes": [{"name": "top", "service": {"name": "web"}, "paths": ["/"]}],
+           "consumers": [{"username": "bob", "keyauth_credentials": [{"key": "consumer-secret"}]}]}
+    got = kong_config.parse(doc)
+    assert got == {"format_version": "3.0",
+                   "services": [{"name": "api", "host": "api", "port": 8000}, {"name": "web", "host": "web", "port": 80}],
+                   "routes": [{"name": "api-route", "service": "api", "hosts": ["api.local"], "paths": ["/v1"]},
+                              {"name": "top", "service": "web", "hosts": [], "paths": ["/"]}]}
+    assert "secret" not in repr(got)
+    assert kong_config.parse({"services": []}) is None  # not a declarative file
+
+
+def test_kong_declarative_found_in_the_project_and_in_bind_mounts(tmp_path):
+    from ansible.module_utils.compose_doctor.facts import kong_config
+    (tmp_path / "config" / "kong").mkdir(parents=True)
+    (tmp_path / "config" / "kong" / "kong.yml").write_text("_format_version: '3.0'\nservices:\n  - name: a\n    url: http://a:1\n")
+    (tmp_path / "kong.yaml").write_text("services: [oops\n")
+    outside = tmp_path.parent / ("kong-%s.json" % tmp_path.name)
+    outside.write_text('{"_format_version": "3.0", "routes": [{"name": "r", "hosts": ["h"]}]}')
+    services = {"kong": {"mounts": [{"type": "bind", "source": str(outside), "target": "/kong.json"}]},
+                "web": {"mounts": [{"type": "bind", "source": "/etc/kong.yml", "target": "/x"}]}}
+    got = kong_config.read_declarative(str(tmp_path), ["config/kong/kong.yml", "kong.yaml", "README.md"], services)
+    assert [g["file"] for g in got] == ["config/kong/kong.yml", "kong.yaml", str(outside)]
+    assert got[0]["services"] == [{"name": "a", "host": "a", "port": 1}] and got[0]["error"] is None
+    assert got[1]["error"].startswith("not valid YAML")
+    assert got[2]["routes"][0]["name"] == "r"
+
+
+def test_mesh_kong_declared_vs_served():
+    declared = [{"file": "config/kong/kong.yml", "format_version": "3.0", "error": None,
+                 "services": [{"name": "backend"}, {"name": "grafana"}],
+                 "routes": [{"name": "backend-route"}, {"name": "grafana-route"}]}]
+    api = {"kind": "kong", "base_url": "http://127.0.0.1:2", "errors": {}, "results": {
+        "services": [{"id": "s1", "name": "backend"}, {"id": "s2", "name": "extra"}],
+        "routes": [{"name": "backend-route", "service_id": "s1"}, {"name": None, "hosts": ["x.local"]}]}}
+    compose = {"services": {"kong": {}}, "kong_declarative": declared}
+    m = sections.mesh_section(compose, [{"name": "k", "service": "kong", "state": "running", "api": api}])["kong"]
+    assert m["declared_not_served"] == {"services": ["grafana"], "routes": ["grafana-route"]}
+    assert m["served_not_declared"] == {"services": ["extra"], "routes": ["x.local"]}
+    off = sections.mesh_section(compose, [])["kong"]
+    assert off["declarative"] == declared and off["declared_not_served"] is None

@@ -290,7 +290,11 @@ def mesh_section(compose, containers):
     """``mesh_depth`` key:
     {"kong": None (not defined) | {"service": str, "running": bool, "admin_url": str|None, "error": str|None,
         "services": [{"name": str|None, "host": str, "port": int, "protocol": str}],   # what the Admin API serves
-        "routes": [{"name": str|None, "service": str|None, "hosts": [str], "paths": [str]}]},
+        "routes": [{"name": str|None, "service": str|None, "hosts": [str], "paths": [str]}],
+        "declarative": [{"file": str, "format_version": str|None, "services": [{"name", "host", "port"}],
+                         "routes": [{"name", "service", "hosts", "paths"}], "error": str|None}],
+        "declared_not_served": {"services": [str], "routes": [str]}|None,  # None: Admin API not read
+        "served_not_declared": {"services": [str], "routes": [str]}|None},  # routes named, else hosts+paths
      "consul": None (not defined) | {"service": str, "running": bool, "api_url": str|None, "error": str|None,
         "registered": [{"id": str, "service": str, "port": int|None, "tags": [str]}],
         "running_services": [str],           # Compose services running now
@@ -299,17 +303,18 @@ def mesh_section(compose, containers):
     """
     out = {"kong": None, "consul": None}
     kong = _defined_services(compose, "kong")
-    if kong:
+    if kong or (compose or {}).get("kong_declarative"):
         c, api = _api_of(containers, "kong")
         res = (api or {}).get("results") or {}
         svc_names = dict((s.get("id"), s.get("name") or s.get("host")) for s in res.get("services") or [])
-        out["kong"] = {"service": (c or {}).get("service") or kong[0], "running": bool(c),
+        out["kong"] = {"service": (c or {}).get("service") or (kong or [None])[0], "running": bool(c),
                        "admin_url": (api or {}).get("base_url"), "error": _first_error(api) if c else "not running",
                        "services": [dict((k, s.get(k)) for k in ("name", "host", "port", "protocol"))
                                     for s in res.get("services") or []],
                        "routes": [{"name": r.get("name"), "service": svc_names.get(r.get("service_id")),
                                    "hosts": list(r.get("hosts") or []), "paths": list(r.get("paths") or [])}
                                   for r in res.get("routes") or []]}
+        out["kong"].update(_kong_declared_vs_served(compose, out["kong"], bool(api and not (api.get("errors")))))
     consul = _defined_services(compose, "consul")
     if consul:
         c, api = _api_of(containers, "consul")
@@ -323,4 +328,23 @@ def mesh_section(compose, containers):
                          "running_not_registered": [s for s in running if s not in names and s not in consul]
                          if c else [],
                          "registered_not_running": sorted(n for n in names if n and n not in running and n != "consul")}
+    return out
+
+
+def _route_key(r):
+    return r.get("name") or ",".join(list(r.get("hosts") or []) + list(r.get("paths") or [])) or "(unnamed)"
+
+
+def _kong_declared_vs_served(compose, kong, served_ok):
+    """The declarative files' services and routes set against the Admin API's (by name)."""
+    files = list((compose or {}).get("kong_declarative") or [])
+    out = {"declarative": files, "declared_not_served": None, "served_not_declared": None}
+    if not files or not served_ok:
+        return out
+    d_svc = set(s.get("name") or s.get("host") for f in files for s in f.get("services") or [])
+    d_rt = set(_route_key(r) for f in files for r in f.get("routes") or [])
+    s_svc = set(s.get("name") or s.get("host") for s in kong.get("services") or [])
+    s_rt = set(_route_key(r) for r in kong.get("routes") or [])
+    out["declared_not_served"] = {"services": sorted(d_svc - s_svc), "routes": sorted(d_rt - s_rt)}
+    out["served_not_declared"] = {"services": sorted(s_svc - d_svc), "routes": sorted(s_rt - d_rt)}
     return out
