@@ -205,6 +205,14 @@ compose:
       description: Dockerfiles under the project (any depth).
       type: list
       elements: str
+    kong_declarative:
+      description:
+        - Kong declarative files (a project file named C(kong*.yml|yaml|json), or the bind-mounted
+          file of a kong service) with C(file), C(format_version), C(services) (name, host, port),
+          C(routes) (name, service, hosts, paths) and C(error). Plugins, consumers and credentials
+          are never read out.
+      type: list
+      elements: dict
     env_files:
       description: Env files with path, exists, mode, owner, group, group_readable, world_readable, template and secrets (masked).
       type: list

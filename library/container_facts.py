@@ -76,6 +76,32 @@ options:
       - C(0) disables log tails.
     type: int
     default: 40
+  databases:
+    description:
+      - Database kinds to recognise (by image base name or service-name word) and probe with one
+        read-only exec each in their running container (C(pg_isready), C(redis-cli INFO) ...).
+      - Each item has C(kind), C(images), C(services), C(probe) (argv; C({user}) is replaced),
+        and optionally C(ready_pattern), C(settings), C(user_env), C(default_user),
+        C(auth_env), C(auth_from), C(backup). The audit role passes C(audit_database_kinds).
+      - Empty (the default) probes nothing.
+    type: list
+    elements: dict
+    default: []
+  http_apis:
+    description:
+      - Monitoring and mesh services whose HTTP API is read (GET only, 2 s timeout) on the port
+        they publish on the host, recognised like O(databases). Each item has C(kind)
+        (prometheus, kong or consul), C(images), C(services), C(port) (container port) and
+        C(paths) (name -> path). The audit role passes C(audit_http_apis).
+    type: list
+    elements: dict
+    default: []
+  disk_usage_timeout:
+    description:
+      - Seconds allowed for the one C(/system/df) request (volume and image sizes, dangling
+        images); C(0) skips it. A time-out is reported in C(runtime.disk_usage), never a failure.
+    type: int
+    default: 8
   secret_key_patterns:
     description:
       - Key-name fragments that make a C(KEY=VALUE) pair secret-looking in log output.
@@ -94,7 +120,8 @@ requirements:
   - docker (Docker SDK for Python) >= 5.0
 notes:
   - Requires read access to the Docker socket (root or membership of its group).
-  - One C(containers.list) call with inspect attributes, one C(stats) call per running container
+  - One C(containers.list) call with inspect attributes, one network list, one C(/system/df),
+    one exec per recognised database container, one C(stats) call per running container
     and one C(logs) call per broken container; no CLI process per container.
 seealso:
   - module: community.docker.docker_container_info
@@ -225,6 +252,34 @@ runtime:
             host_limit_bytes.
           type: dict
           returned: always
+        cpu_usage_ns:
+          description: Total CPU time of a running container (cgroup or stats), else null.
+          type: int
+          returned: always
+        http_probe:
+          description:
+            - Null unless the container runs and its health check calls an HTTP URL on a port it
+              publishes; else C(url) (the host side, no query string), C(status), C(samples_ms)
+              (3 timed GETs, 2 s timeout each, stopping at the first failure), C(median_ms), C(error).
+          type: dict
+          returned: always
+        api:
+          description:
+            - Only on running containers of a recognised API kind (O(http_apis)). C(kind), C(base_url)
+              (null when the port is not published), C(results) (path name to parsed summary, for
+              prometheus targets C(up), C(down), C(targets) and rules C(groups), C(rules), C(alerting),
+              C(recording); kong services and routes lists; consul services list) and C(errors) (path
+              name to message).
+          type: dict
+          returned: when recognised
+        database:
+          description:
+            - Only on containers of a recognised database kind (O(databases)). C(kind), C(user)
+              (from the environment when not secret, else the kind's default or C(<user>)),
+              C(user_source), C(ran), C(exit_code), C(ready), C(error), C(output) (scrubbed, at most
+              5 lines; empty when C(settings) are parsed) and C(settings) (key -> value or null).
+          type: dict
+          returned: when recognised
         log_tail:
           description: Last log lines of restarting, exited, dead or unhealthy containers and of
             running containers with a non-zero restart count, secret-looking KEY=VALUE pairs
@@ -232,6 +287,31 @@ runtime:
           type: list
           elements: str
           returned: always
+    networks:
+      description: The project's networks (by label) and any other one its containers are attached to.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - {name: sutazai_default, key: default, project: sutazai, driver: bridge, scope: local,
+           internal: false, attachable: false, subnets: [{subnet: 172.18.0.0/16, gateway: 172.18.0.1}]}
+    disk_usage:
+      description:
+        - From one C(/system/df) call; null when the daemon is unreachable. C(available) false
+          with C(timed_out) or C(error) when the call did not answer in time.
+        - C(volumes) maps each listed volume to its size; C(images) are the images the containers
+          run; C(dangling_images) are untagged images no container uses (host-wide).
+      type: dict
+      returned: always
+      sample:
+        available: true
+        timed_out: false
+        error: null
+        seconds: 0.4
+        volumes: {sutazai_postgres_data: {size_bytes: 48234496, ref_count: 1}}
+        images: [{id: "sha256:5c1d...", tags: ["sutazai/postgres:lab"], size_bytes: 280000000, containers: 1}]
+        dangling_images: [{id: "sha256:9a0b...", size_bytes: 281000000, created: 1733400000}]
+        dangling_bytes: 281000000
     volumes:
       description: Volumes with their use.
       type: list
@@ -262,6 +342,9 @@ def main():
             memory_source=dict(type="str", default="auto", choices=["auto", "api", "cgroup"]),
             log_tail_lines=dict(type="int", default=40),
             secret_key_patterns=dict(type="list", elements="str", no_log=False),
+            databases=dict(type="list", elements="dict", default=[]),
+            disk_usage_timeout=dict(type="int", default=8),
+            http_apis=dict(type="list", elements="dict", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -284,6 +367,9 @@ def main():
         log_tail_lines=p["log_tail_lines"],
         patterns=p["secret_key_patterns"] or None,
         memory_source=p["memory_source"],
+        databases=p["databases"],
+        disk_usage_timeout=max(0, p["disk_usage_timeout"]),
+        http_apis=p["http_apis"],
     )
     module.exit_json(changed=False, runtime=runtime)
 

@@ -168,3 +168,92 @@ def test_a_secret_in_a_dockerfile_is_named_never_shown(audit):
     for name in REPORT_FILES:
         assert "cis-lab-token-4f1d93" not in (audit["normal"]["dir"] / name).read_text(), name
     assert "cis-lab-token-4f1d93" not in audit["normal"]["proc"].stdout
+
+
+# --- the seed's sections, from the same run (no extra audit) ---------------------------------
+
+def test_networks_section_matches_the_engine(audit, client):
+    nets = audit["normal"]["report"]["networks"]
+    by = {n["name"]: n for n in nets["networks"]}
+    ipam = client.networks.get("sutazai_default").attrs["IPAM"]["Config"][0]
+    default = by["sutazai_default"]
+    assert default["subnets"] == [{"subnet": ipam["Subnet"], "gateway": ipam.get("Gateway")}]
+    assert default["driver"] == "bridge" and default["internal"] is False and default["created"] is True
+    assert {"postgres", "redis", "backend", "kong"} <= set(default["services"])
+    assert "cis-isolation" in nets["host_network_services"]
+    assert "postgres" in nets["default_only_services"]
+    published = {p["service"]: p for p in nets["published_services"]}
+    assert published["postgres"]["all_interfaces"] is True and "10000->5432/tcp" in published["postgres"]["ports"]
+    assert published["backend"]["ports"] == ["127.0.0.1:10010->8000/tcp"]
+    assert "ollama-integration" in nets["internal_only_services"]
+
+
+def test_containers_have_uptime_cpu_and_disk_usage(audit, client):
+    report = audit["normal"]["report"]
+    rows = {c["service"]: c for c in report["containers"]}
+    pg = rows["postgres"]
+    assert pg["state"] == "running" and pg["uptime_s"] > 0 and pg["cpu_pct"] is not None and pg["cpu_pct"] >= 0
+    assert all(c["uptime_s"] is None for c in report["containers"] if c["state"] != "running")
+    disk = report["disk_usage"]
+    assert disk["available"] is True and disk["timed_out"] is False
+    vols = {v["name"]: v for v in disk["volumes"]}
+    assert vols["sutazai_postgres_data"]["size_bytes"] > 1024 * 1024  # an initialised cluster
+    assert vols["sutazai_postgres_data"]["used_by"] == ["sutazai-postgres-1"]
+    images = {t: i for i in disk["images"] for t in i["tags"]}
+    engine_size = client.images.get("sutazai/postgres:lab").attrs["Size"]
+    assert images["sutazai/postgres:lab"]["size_bytes"] == engine_size
+    assert "postgres" in images["sutazai/postgres:lab"]["services"]
+    dangling = {i.id for i in client.images.list(filters={"dangling": True})}
+    assert {i["id"] for i in disk["dangling_images"]} <= dangling
+
+
+def test_databases_probed_read_only_with_backup_commands(audit):
+    dbs = {d["service"]: d for d in audit["normal"]["report"]["databases"]}
+    assert set(dbs) == {"postgres", "redis"}
+    pg, redis = dbs["postgres"], dbs["redis"]
+    assert pg["kind"] == "postgres" and pg["ready"] is True and pg["user_source"] == "POSTGRES_USER"
+    assert pg["backup_command"] == "docker compose exec -T postgres pg_dumpall -U %s > postgres-backup.sql" % pg["user"]
+    assert pg["volumes"][0]["name"] == "sutazai_postgres_data" and pg["volumes"][0]["size_bytes"] > 0
+    # the lab's redis needs its password (--requirepass): the probe authenticated and read the settings
+    assert redis["ready"] is True, redis
+    assert redis["settings"]["maxmemory_policy"] == "allkeys-lru" and redis["settings"]["maxmemory"] == "0"
+    assert redis["settings"]["aof_enabled"] in ("0", "1") and redis["settings"]["save"] is not None
+    assert "<password>" in redis["backup_command"]
+
+
+def test_kpis_as_the_seed_frames_them(audit):
+    report = audit["normal"]["report"]
+    k = report["kpis"]
+    running_healthy = {c["service"] for c in report["containers"] if c["state"] == "running" and c["healthy"]}
+    assert k["availability"]["available"] == len(running_healthy) and k["availability"]["defined"] >= 20
+    assert k["health_pct"] == report["summary"]["health_pct"]
+    probed = {r["service"]: r for r in k["response_times"]}
+    # the lab's published HTTP health checks: backend, grafana, prometheus (kong is not started)
+    assert set(probed) == {"backend", "grafana", "prometheus"}
+    assert probed["backend"]["url"] == "http://127.0.0.1:10010/health" and probed["backend"]["status"] == 200
+    assert all(len(r["samples_ms"]) == 3 and r["median_ms"] < 2000 for r in probed.values())
+    assert k["response_target_ms"] == 200
+    assert "sutazai-ollama-integration-1" in [o["container"] for o in k["memory"]["over_target"]]
+    loops = {r["container"] for r in k["restarts"]["containers"]}
+    assert {"sutazai-jarvis-automation-agent-1", "sutazai-jarvis-hardware-resource-optimizer-1"} <= loops
+    assert k["oom_kills"]["total"] == 0  # the ballast service is near its limit, never killed
+
+
+def test_monitoring_depth_reads_prometheus_api(audit):
+    m = audit["normal"]["report"]["monitoring_depth"]
+    assert m["defined_not_running"] == ["alertmanager", "loki"]
+    p = m["prometheus"]
+    assert p["running"] is True and p["api_url"] == "http://127.0.0.1:10200" and p["error"] is None
+    health = {t["job"]: t["health"] for t in p["targets"]}
+    # the stand-in connects to each target: what the lab runs is up, what it leaves down is down
+    assert health["node-exporter"] == "up" and health["backend"] == "up"
+    assert health["loki"] == "down" and health["alertmanager"] == "down"
+    assert p["targets_up"] + p["targets_down"] == len(p["targets"]) and p["targets_down"] >= 2
+    assert p["rules"] == 4 and p["alerting_rules"] == 3
+    mesh = audit["normal"]["report"]["mesh_depth"]
+    assert mesh["kong"]["running"] is False and mesh["consul"]["error"] == "not running"
+    # the project's declarative file is read even while Kong is down; nothing to compare it with yet
+    declared = mesh["kong"]["declarative"]
+    assert [d["file"] for d in declared] == ["config/kong/kong.yml"]
+    assert [s["name"] for s in declared[0]["services"]] == ["backend", "grafana"]
+    assert mesh["kong"]["declared_not_served"] is None

@@ -9,8 +9,10 @@ import base64
 import json
 import os
 import signal
+import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # role -> (default port, {path: (status, content-type, body)})
@@ -36,6 +38,48 @@ ROLES = {
     "alertmanager": (9093, {"/-/healthy": (200, "text/plain", "OK\n")}),
     "cadvisor": (8080, {"/healthz": (200, "text/plain", "ok\n")}),
 }
+
+
+# Prometheus's scrape targets in the lab (job, host:port): health is a real TCP connect, so the
+# services the lab leaves down (cadvisor, loki, alertmanager) show "down" as on the seed's host.
+PROM_TARGETS = [("prometheus", "localhost:9090"), ("node-exporter", "node-exporter:9100"),
+                ("cadvisor", "cadvisor:8080"), ("backend", "backend:8000"), ("loki", "loki:3100"),
+                ("alertmanager", "alertmanager:9093")]
+PROM_RULES = {"sutazai-alerts": [("InstanceDown", "alerting", "up == 0"),
+                                 ("ContainerRestarting", "alerting", "increase(container_restarts_total[15m]) > 3"),
+                                 ("HighMemory", "alerting", "container_memory_usage_bytes / container_spec_memory_limit_bytes > 0.8")],
+              "sutazai-recording": [("job:up:sum", "recording", "sum by (job) (up)")]}
+
+
+def prom_target(job, addr):
+    host, port = addr.rsplit(":", 1)
+    start = time.time()
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+        health, error = "up", ""
+    except OSError as exc:
+        health, error = "down", f'Get "http://{addr}/metrics": {exc.strerror or exc}'
+    return {"discoveredLabels": {"__address__": addr, "job": job}, "labels": {"instance": addr, "job": job},
+            "scrapePool": job, "scrapeUrl": f"http://{addr}/metrics", "globalUrl": f"http://{addr}/metrics",
+            "lastError": error, "lastScrape": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "lastScrapeDuration": round(time.time() - start, 4), "health": health,
+            "scrapeInterval": "15s", "scrapeTimeout": "10s"}
+
+
+def prom_api(path):
+    """/api/v1/targets and /api/v1/rules in Prometheus's documented shapes."""
+    if path == "/api/v1/targets":
+        with ThreadPoolExecutor(max_workers=len(PROM_TARGETS)) as pool:
+            active = list(pool.map(lambda t: prom_target(*t), PROM_TARGETS))
+        return {"status": "success", "data": {"activeTargets": active, "droppedTargets": []}}
+    if path == "/api/v1/rules":
+        groups = [{"name": name, "file": "/etc/prometheus/rules/sutazai.yml", "interval": 30,
+                   "rules": [{"name": n, "type": "recording" if t == "recording" else "alerting", "query": q,
+                              "health": "ok", **({"state": "inactive", "alerts": []} if t == "alerting" else {})}
+                             for n, t, q in rules]}
+                  for name, rules in PROM_RULES.items()]
+        return {"status": "success", "data": {"groups": groups}}
+    return None
 
 
 def log(msg):
@@ -107,6 +151,10 @@ def make_handler(role, routes):
                 if self.headers.get("Authorization") == want:
                     return self.send(200, "application/json", {"id": 1, "name": "Main Org."})
                 return self.send(401, "application/json", {"message": "invalid username or password"})
+            if role == "prometheus" and path.startswith("/api/v1/"):
+                body = prom_api(path)
+                if body is not None:
+                    return self.send(200, "application/json", body)
             if role == "backend":
                 # Echo what arrived, so a proxy in front (Kong) can be verified end to end.
                 return self.send(200, "application/json", {

@@ -31,7 +31,7 @@ import stat
 import subprocess
 
 from ansible.module_utils.compose_doctor import suppressions
-from ansible.module_utils.compose_doctor.facts import compose_fallback
+from ansible.module_utils.compose_doctor.facts import compose_fallback, kong_config
 from ansible.module_utils.compose_doctor.change import env_file
 from ansible.module_utils.compose_doctor.facts.compose_values import (
     compose_flag, environment_to_dict, env_file_entries, has_reference, isolation_facts, mapping, referenced_names,
@@ -464,6 +464,8 @@ def normalize_service(name, svc, project_dir, env_files=None, env_lookup=None, p
         'labels': sorted(environment_to_dict(svc.get('labels'))),
         'env_file': list(env_files or []),
         'depends_on': _depends_on_names(svc.get('depends_on')),
+        # Compose network keys the service joins; none written means Compose's default network
+        'networks': _depends_on_names(svc.get('networks')) or ([] if svc.get('network_mode') else ['default']),
         'problems': problems,
     }
     facts.update(isolation_facts(svc, problems))
@@ -984,6 +986,8 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'dockerfiles': [d for d in dockerfiles_in(paths) if not any(d.startswith(x + '/') for x in data_dirs)],
         'env_files': env_files,
         'secret_files': secret_files,
+        # Kong declarative files (services and routes only): the report's mesh section
+        'kong_declarative': kong_config.read_declarative(project_dir, paths, facts_services),
         'errors': errors,
         'suppressions': suppressions.in_source_entries(sources, layers),   # the ignore file's: compose_facts
     }
@@ -998,7 +1002,7 @@ def empty_facts(project_dir, message):
         'project': {'name': normalize_project_name(os.path.basename(project_dir)), 'dir': project_dir},
         'model_source': 'none', 'cli_error': None, 'active_source': None, 'files': [], 'active_files': [],
         'skipped_dirs': [], 'active_profiles': [], 'services_defined': [], 'services': {}, 'volumes': {},
-        'dockerfiles': [], 'env_files': [], 'secret_files': [],
+        'dockerfiles': [], 'env_files': [], 'secret_files': [], 'kong_declarative': [],
         'errors': [{'file': None, 'line': None, 'column': None, 'message': message}], 'suppressions': [],
     }
 

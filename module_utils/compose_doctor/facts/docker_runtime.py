@@ -49,6 +49,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the module's fail_
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = str(exc)
 
+from ansible.module_utils.compose_doctor.facts import runtime_extras
 from ansible.module_utils.compose_doctor.redact import SecretPolicy, is_secret_key, mask_text, scrub
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -464,6 +465,7 @@ def normalize_container(attrs, images=None, now=None, patterns=None, secret_valu
         "mem_limit_bytes": int(host.get("Memory") or 0) or None,
         "mem_reservation_bytes": int(host.get("MemoryReservation") or 0) or None,
         "memory": None,
+        "cpu_usage_ns": None,
         "log_config": {"type": log_config.get("Type"), "config": dict(log_config.get("Config") or {})},
         "log_tail": [],
     }
@@ -626,7 +628,7 @@ def empty_runtime(docker_host, error=None, socket=None):
         "host_facts": host_facts(None),
     }
     docker_facts.update(engine_facts())
-    return {"docker": docker_facts, "containers": [], "volumes": []}
+    return {"docker": docker_facts, "containers": [], "volumes": [], "networks": [], "disk_usage": None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -767,12 +769,16 @@ def list_containers(client, project=None):
 
 def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats_workers=8,
                    log_tail_lines=40, patterns=None, daemon_json_path=DAEMON_JSON, client=None,
-                   memory_source="auto", cgroup_root="/sys/fs/cgroup", proc_root="/proc"):
+                   memory_source="auto", cgroup_root="/sys/fs/cgroup", proc_root="/proc", databases=None,
+                   disk_usage_timeout=runtime_extras.DF_TIMEOUT, http_apis=None):
     """The container_facts `runtime` dict. Never raises for an unreachable daemon.
 
     memory_source: ``api`` = one-shot stats per running container (concurrent);
     ``cgroup`` = read the container's cgroup memory files (local daemon only);
     ``auto`` = cgroup when readable, else the stats API for that container.
+    databases: the recognised kinds (audit_database_kinds) probed by one exec each;
+    disk_usage_timeout: seconds for the one /system/df call (0: not called);
+    http_apis: the monitoring/mesh API kinds (audit_http_apis) read with GETs on published ports.
     """
     docker_host = docker_host or default_docker_host()
     sock = socket_facts(socket_path_from_host(docker_host))
@@ -791,7 +797,8 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
     opts = dict(project=project, docker_host=docker_host, sock=sock, want_stats=stats,
                 workers=workers, log_tail_lines=log_tail_lines, patterns=patterns,
                 daemon_json_path=daemon_json_path, memory_source=memory_source,
-                cgroup_root=cgroup_root, proc_root=proc_root)
+                cgroup_root=cgroup_root, proc_root=proc_root, databases=databases or [],
+                df_timeout=disk_usage_timeout, http_apis=http_apis or [])
     try:
         return _gather(client, **opts)
     except (DockerException, OSError) as exc:
@@ -811,8 +818,27 @@ def read_memory(client, cid, pid, memory_source, cgroup_root, proc_root, mem_tot
     return _fetch_stats(client, cid), "api"
 
 
+def read_usage(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total):
+    """(memory stats, source, total CPU ns) for one running container: one job of the pool."""
+    stats, source = read_memory(client, cid, pid, memory_source, cgroup_root, proc_root, mem_total)
+    return stats, source, runtime_extras.read_cpu_usage_ns(pid, cid, cgroup_root, proc_root,
+                                                           stats if source == "api" else None)
+
+
+def probe_database(client, attrs, kind, patterns, secret_values):
+    """One read-only exec in a recognised database container -> the fact's ``database`` dict."""
+    user, user_source = runtime_extras.env_user(attrs, kind, patterns)
+    code, raw, error = runtime_extras.run_probe(client, attrs["Id"], runtime_extras.probe_argv(kind, user),
+                                                runtime_extras.exec_auth_env(attrs, kind))
+    lines = mask_log_lines(raw, patterns, tail=200, secret_values=secret_values)
+    fact = {"kind": kind.get("kind"), "user": user, "user_source": user_source}
+    fact.update(runtime_extras.probe_result(kind, code, lines,
+                                            _clean(error, patterns, secret_values) if error else None))
+    return fact
+
+
 def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_lines, patterns,
-            daemon_json_path, memory_source, cgroup_root, proc_root):
+            daemon_json_path, memory_source, cgroup_root, proc_root, databases, df_timeout, http_apis):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # The cheap host-wide calls overlap the container list.
         f_version = pool.submit(client.version)
@@ -821,6 +847,8 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
         f_volumes = pool.submit(client.api.volumes)
         f_dangling = pool.submit(client.api.volumes, filters={"dangling": True})
         f_events = pool.submit(_fetch_events, client)
+        f_networks = pool.submit(runtime_extras.fetch_networks, client)
+        f_df = pool.submit(runtime_extras.fetch_disk_usage, client, df_timeout) if df_timeout else None
         attrs_list = list_containers(client, project)
 
         images = image_created_map(_result(f_images, []))
@@ -842,14 +870,14 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             a = by_id[c["id"]]
             if want_stats and c["state"] == "running":
                 pid = (a.get("State") or {}).get("Pid")
-                mem_jobs[c["id"]] = pool.submit(read_memory, client, a["Id"], pid, memory_source,
+                mem_jobs[c["id"]] = pool.submit(read_usage, client, a["Id"], pid, memory_source,
                                                 cgroup_root, proc_root, mem_total)
             if log_tail_lines and wants_log_tail(c):
                 log_jobs[c["id"]] = pool.submit(_fetch_logs, client, a["Id"], int(log_tail_lines))
         file_jobs = {}
         for c in containers:
             if c["id"] in mem_jobs:
-                stats, source = mem_jobs[c["id"]].result()
+                stats, source, c["cpu_usage_ns"] = mem_jobs[c["id"]].result()
                 c["memory"] = memory_from_stats(stats, c["mem_limit_bytes"], source)
             if c["id"] in log_jobs:
                 c["log_tail"] = mask_log_lines(log_jobs[c["id"]].result(), patterns,
@@ -859,16 +887,53 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
             if paths:
                 file_jobs[c["id"]] = dict((p, pool.submit(read_file_head, client, by_id[c["id"]]["Id"], p))
                                           for p in paths)
+        probe_jobs = _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values, http_apis)
         history = run_history(_result(f_events, []))
         for c in containers:
             c["history"] = history.get(c["id"], {"last_exit_code": None, "oom_kills": 0})
             if c["id"] in file_jobs:
                 c["files"] = dict((p, job.result()) for p, job in file_jobs[c["id"]].items())
+            for key, job in probe_jobs.get(c["id"], {}).items():
+                c[key] = job.result()
 
         version = f_version.result()
         vol_resp = _result(f_volumes, {}) or {}
         dangling_resp = _result(f_dangling, None)
+        networks = _result(f_networks, [])
+        df_raw, df_meta = f_df.result() if f_df else (None, {"error": "not gathered"})
+    runtime = _assemble(containers, project, vol_resp, dangling_resp, sock, daemon_json_path)
+    runtime["docker"].update({"host": docker_host, "memory_source": memory_source,
+                              "host_facts": host_facts(proc_root if sock.get("exists") else None)})
+    runtime["docker"].update(engine_facts(version, info, runtime.pop("daemon_json")))
+    runtime["networks"] = runtime_extras.select_networks(networks, project, containers)
+    runtime["disk_usage"] = runtime_extras.normalize_disk_usage(
+        df_raw, df_meta, set(by_id[c["id"]].get("Image") for c in containers), [v["name"] for v in runtime["volumes"]])
+    return runtime
 
+
+def _submit_probes(pool, client, containers, by_id, databases, patterns, secret_values, http_apis=None):
+    """Per running container: one exec job when it is of a recognised database kind, one HTTP
+    job (3 timed GETs) when its health check is HTTP on a published port, one API read (a GET
+    per path) when it is a recognised monitoring/mesh API. -> {id: {key: future}}."""
+    jobs = {}
+    for c in containers:
+        c["http_probe"] = None
+        if c["state"] != "running":
+            continue
+        url = runtime_extras.health_endpoint(by_id[c["id"]])
+        if url:
+            jobs.setdefault(c["id"], {})["http_probe"] = pool.submit(runtime_extras.probe_http, url)
+        kind = runtime_extras.match_database(c["service"], c["image"], databases)
+        if kind is not None:
+            jobs.setdefault(c["id"], {})["database"] = pool.submit(probe_database, client, by_id[c["id"]], kind,
+                                                                   patterns, secret_values)
+        api = runtime_extras.match_database(c["service"], c["image"], http_apis)
+        if api is not None:
+            jobs.setdefault(c["id"], {})["api"] = pool.submit(runtime_extras.read_api, by_id[c["id"]], api)
+    return jobs
+
+
+def _assemble(containers, project, vol_resp, dangling_resp, sock, daemon_json_path):
     daemon_json = read_daemon_json(daemon_json_path) if sock.get("exists") else {}
     users = volume_users(containers)
     dangling = None
@@ -877,11 +942,8 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
     volumes = [normalize_volume(v, users.get(v.get("Name")), dangling)
                for v in select_volumes(vol_resp.get("Volumes") or [], project, users)]
     volumes.sort(key=lambda v: v["name"] or "")
-
-    docker_facts = {"reachable": True, "error": None, "host": docker_host, "socket": sock,
-                    "memory_source": memory_source, "host_facts": host_facts(proc_root if sock.get("exists") else None)}
-    docker_facts.update(engine_facts(version, info, daemon_json))
-    return {"docker": docker_facts, "containers": containers, "volumes": volumes}
+    docker_facts = {"reachable": True, "error": None, "socket": sock}
+    return {"docker": docker_facts, "containers": containers, "volumes": volumes, "daemon_json": daemon_json}
 
 
 _EXEC_PATH_RE = re.compile(r'exec:? \\?"?(/[^\s":\\]+)\\?"?:? (?:no such file or directory|permission denied|'

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 import datetime
 
 from ansible.module_utils.compose_doctor.analysis import rightsizing
+from ansible.module_utils.compose_doctor.output import report_sections
 from ansible.module_utils.compose_doctor.analysis.rules import (
     PRIORITY, SEVERITIES, SEVERITY_RANK, catalog, effective_policy, is_crash_looping,
     name_matches, score as compute_score,
@@ -334,11 +335,13 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         docker = {"reachable": False, "error": "runtime facts were not gathered"}
     containers = _project_containers(compose, runtime)
     summary = _summary(compose, containers, findings, policy, reachable)
-    return {
+    generated_at = generated_at or utc_now()
+    disk = report_sections.disk_section(runtime, containers) if reachable else None
+    report = {
         "schema_version": SCHEMA_VERSION,
         "tool": dict(TOOL),
         "host": host,
-        "generated_at": generated_at or utc_now(),
+        "generated_at": generated_at,
         "project": {"name": (compose.get("project") or {}).get("name"),
                     "dir": (compose.get("project") or {}).get("dir")},
         "model_source": compose.get("model_source"),
@@ -355,7 +358,9 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
                     "secret_files": _secret_file_rows(compose.get("secret_files")),
                     "errors": list(compose.get("errors") or [])},
         "services": _service_rows(compose, containers, findings),
-        "containers": [_container_row(c) for c in sorted(containers, key=lambda c: c.get("name") or "")],
+        # each row also has uptime_s and cpu_pct (report_sections.container_extras)
+        "containers": [dict(_container_row(c), **report_sections.container_extras(c, generated_at))
+                       for c in sorted(containers, key=lambda c: c.get("name") or "")],
         "ports": _port_registry(compose, containers, policy),
         "volumes": _volume_rows(compose, runtime, findings),
         "resources": _resources(compose, containers, findings, policy) if reachable else None,
@@ -365,7 +370,15 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
         # fix tags this installation ships (null: all); the others are shown as planned
         "available_fixes": policy.get("available_fixes"),
         "findings": list(findings),
+        # the seed's sections; shapes in output/report_sections.py
+        "networks": report_sections.network_section(compose, runtime if reachable else {}, containers),
+        "disk_usage": disk,
+        "databases": report_sections.database_section(compose, containers, disk, policy.get("database_kinds") or []),
+        "kpis": report_sections.kpi_section(compose, containers, summary, policy),
+        "monitoring_depth": report_sections.monitoring_section(compose, containers, policy),
+        "mesh_depth": report_sections.mesh_section(compose, containers),
     }
+    return report
 
 
 def fleet_report(host_reports, unreachable_hosts=None, generated_at=None, outcomes=None):
