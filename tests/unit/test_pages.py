@@ -104,7 +104,7 @@ def test_markdown_escapes_table_cells_not_html(lab):
     md = render.to_markdown(lab)
     assert md.endswith("by compose-doctor\n") and "\n\n\n" not in md.split("CONFIGURATION SPRAWL")[0]
     row = next(line for line in md.splitlines() if line.startswith("| ") and HOSTILE in line)
-    assert row.count(" | ") == 6  # the container table: the name did not break the row
+    assert row.count(" | ") == 8  # the container table (9 columns): the name did not break the row
 
 
 def test_minimal_report_renders():
@@ -122,3 +122,52 @@ def test_templates_are_required_where_the_module_cannot_find_them(run_module, tm
     out = run_module(audit_report, dict(dest=str(tmp_path / "r"), report=copy.deepcopy(lab),
                                         templates=role_templates))
     assert not out.get("failed"), out
+
+
+SEED_REPORT_KEYS = {
+    "kpis": {"availability": {"available": 3, "defined": 5, "pct": 60.0, "active": 4, "active_pct": 75.0},
+             "health_pct": 66.7, "response_target_ms": 200,
+             "response_times": [{"service": HOSTILE, "container": "c", "url": "http://127.0.0.1:1/health",
+                                 "status": 200, "samples_ms": [3.0, 4.0, 5.0], "median_ms": 4.0, "error": None,
+                                 "within_target": True}],
+             "memory": {"utilisation_pct": 40.0, "target_pct": 80, "over_target": []},
+             "restarts": {"total": 7, "containers": []}, "oom_kills": {"total": 1, "containers": ["c"]}},
+    "networks": {"networks": [{"name": "p_default", "driver": "bridge", "internal": False,
+                               "subnets": [{"subnet": "172.18.0.0/16", "gateway": "172.18.0.1"}],
+                               "services": ["web", HOSTILE]}],
+                 "default_only_services": ["web"], "host_network_services": [], "internal_only_services": ["db"],
+                 "published_services": [{"service": "web", "ports": ["127.0.0.1:80->8080/tcp"],
+                                         "all_interfaces": False}]},
+    "databases": [{"service": "db", "kind": "postgres", "running": True, "ready": True, "probe_error": None,
+                   "settings": {}, "volumes": [{"name": "p_data", "destination": "/var/lib/postgresql/data",
+                                               "size_bytes": 47 * 1024 * 1024}],
+                   "backup_command": "docker compose exec -T db pg_dumpall -U app > db-backup.sql"}],
+    "monitoring_depth": {"components": [], "defined_not_running": ["loki"],
+                         "prometheus": {"service": "prometheus", "running": True, "error": None, "targets_up": 2,
+                                        "targets_down": 1, "rule_groups": 1, "rules": 4, "alerting_rules": 3,
+                                        "recording_rules": 1,
+                                        "targets": [{"job": "loki", "instance": "loki:3100", "health": "down",
+                                                     "last_error": "connection refused"}]}},
+}
+
+
+def test_the_seed_sections_render_in_both_pages(lab):
+    report = dict(copy.deepcopy(lab), **copy.deepcopy(SEED_REPORT_KEYS))
+    md, page = render.to_markdown(report), render.to_html(report)
+    for title in ("SUCCESS METRICS (KPIs)", "NETWORK ARCHITECTURE", "DATABASES", "MONITORING DEPTH: TARGETS AND RULES"):
+        assert "## %s" % title in md
+    assert "pg_dumpall -U app > db-backup.sql" in md and "172.18.0.1" in md and "connection refused" in md
+    assert "p_data (47MiB)" in md
+    parsed = Page(page)
+    for sid in ("kpis", "networks", "databases", "monitoring-depth"):
+        assert parsed.find("section", id=sid) and parsed.find("a", href="#" + sid)
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    assert "targets 2 up, 1 down" in page
+
+
+def test_the_seed_sections_are_left_out_without_data(lab):
+    report = copy.deepcopy(lab)
+    for key in SEED_REPORT_KEYS:
+        report.pop(key, None)
+    report.pop("disk_usage", None), report.pop("mesh_depth", None)
+    assert sections.page(report)["seed"] == []

@@ -8,6 +8,7 @@ are plain text, never escaped here: each template escapes for its format (Markdo
 from __future__ import absolute_import, division, print_function
 
 from ansible.module_utils.compose_doctor.analysis.rules import PRIORITY, RULE_ORDER, SEVERITIES
+from ansible.module_utils.compose_doctor.output import seed_pages
 from ansible.module_utils.compose_doctor.sizes import format_size
 
 NA = "n/a"  # an unknown size in a report
@@ -222,8 +223,24 @@ def _containers(report):
     for c in report.get("containers") or []:
         status = "ok" if c.get("healthy") else ("restarting" if c.get("state") == "restarting" else "bad")
         rows.append(dict(c, mem=mem_text(c.get("mem_usage_bytes"), c.get("mem_limit_bytes")), status=status,
+                         uptime=uptime_text(c.get("uptime_s")),
+                         cpu=NA if c.get("cpu_pct") is None else "%.1f%%" % c["cpu_pct"],
                          alert=c.get("state") == "restarting" or c.get("health") == "unhealthy"))
     return rows
+
+
+def uptime_text(seconds):
+    """'3d 4h', '2h 5m', '42s'; '-' for a container that is not running (None)."""
+    if seconds is None:
+        return "-"
+    d, rest = divmod(int(seconds), 86400)
+    h, rest = divmod(rest, 3600)
+    m, sec = divmod(rest, 60)
+    if d:
+        return "%dd %dh" % (d, h)
+    if h:
+        return "%dh %dm" % (h, m)
+    return "%dm %ds" % (m, sec) if m else "%ds" % sec
 
 
 def _sprawl(report):
@@ -387,6 +404,8 @@ def page(report):
         "security": _security(report), "mesh": _mesh(report, reachable), "volumes": _volumes(report),
         "resources": _resources(report), "monitoring": _monitoring(report, reachable),
         "suppressed": _suppressed(report), "plan": action_plan(report),
+        "seed": seed_pages.seed_sections(report),
     }
+    ctx["seed_nav"] = [(sec["id"], sec["title"].title()) for sec in ctx["seed"]]
     ctx.update(_findings(report))
     return ctx

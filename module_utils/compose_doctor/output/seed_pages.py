@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+"""The seed report's further sections as the pages show them: KPIs, network architecture, databases,
+disk usage, monitoring and mesh depth. Each is {"id", "title", "lines": [str], "tables": [{"caption",
+"headers": [str], "rows": [[str]]}]} built from the report keys of output/report_sections.py, laid out
+by the same block in audit.md.j2 and audit.html.j2 (cells are plain text; the templates escape them).
+"""
+from __future__ import absolute_import, division, print_function
+
+from ansible.module_utils.compose_doctor.sizes import format_size
+
+NONE = "-"
+ROLLBACK_REPO = "compose-doctor/rollback"   # where the fixes keep the image a rebuild replaced
+
+
+def _size(v):
+    return format_size(v) if v is not None else "n/a"
+
+
+def _pct(v):
+    return "n/a" if v is None else "%.1f%%" % v
+
+
+def _join(items):
+    return ", ".join(str(i) for i in items or []) or NONE
+
+
+def _yes(v):
+    return "unknown" if v is None else ("yes" if v else "no")
+
+
+def kpis(report):
+    k = report.get("kpis")
+    if not k:
+        return None
+    a, mem = k.get("availability") or {}, k.get("memory") or {}
+    target = k.get("response_target_ms")
+    lines = ["Availability (running and healthy over defined): %s/%s services (%s); over the active files' "
+             "services: %s" % (a.get("available"), a.get("defined"), _pct(a.get("pct")), _pct(a.get("active_pct"))),
+             "Health: %s of containers healthy" % _pct(k.get("health_pct")),
+             "Memory utilisation: %s against the %s%% target; over it: %s" % (
+                 _pct(mem.get("utilisation_pct")), mem.get("target_pct"),
+                 _join("%s (%s)" % (o["container"], _pct(o.get("pct"))) for o in mem.get("over_target") or [])),
+             "Restarts: %s in total; OOM kills: %s" % ((k.get("restarts") or {}).get("total"),
+                                                        (k.get("oom_kills") or {}).get("total"))]
+    rows = [[t.get("service"), t.get("url"), NONE if t.get("median_ms") is None else "%.0f ms" % t["median_ms"],
+             _join("%.0f" % s for s in t.get("samples_ms") or []), str(t.get("status") or NONE),
+             "yes" if t.get("within_target") else "NO", t.get("error") or NONE] for t in k.get("response_times") or []]
+    table = {"caption": "Response time of each published HTTP health endpoint (median of 3, target %s ms)" % target,
+             "headers": ["Service", "URL", "Median", "Samples (ms)", "HTTP status", "Within target", "Error"],
+             "rows": rows}
+    return {"id": "kpis", "title": "SUCCESS METRICS (KPIs)", "lines": lines, "tables": [table]}
+
+
+def networks(report):
+    n = report.get("networks")
+    if not n:
+        return None
+    rows = [[x.get("name"), x.get("driver") or NONE, _join(s.get("subnet") for s in x.get("subnets") or []),
+             _join(s.get("gateway") for s in x.get("subnets") or [] if s.get("gateway")),
+             "yes" if x.get("internal") else "no", _join(x.get("services"))] for x in n.get("networks") or []]
+    lines = ["Services only on the project's default network: %s" % _join(n.get("default_only_services")),
+             "Services on host networking: %s" % _join(n.get("host_network_services")),
+             "Published: %s" % _join("%s (%s)" % (p["service"], ", ".join(p.get("ports") or []))
+                                      for p in n.get("published_services") or []),
+             "Internal only (nothing published): %s" % _join(n.get("internal_only_services"))]
+    return {"id": "networks", "title": "NETWORK ARCHITECTURE", "lines": lines, "tables": [
+        {"caption": "Networks", "headers": ["Network", "Driver", "Subnet", "Gateway", "Internal", "Services"],
+         "rows": rows}]}
+
+
+def databases(report):
+    dbs = report.get("databases")
+    if dbs is None:
+        return None
+    rows = []
+    for d in dbs:
+        settings = _join("%s=%s" % (k, v) for k, v in sorted((d.get("settings") or {}).items()))
+        ready = "not running" if not d.get("running") else (d.get("probe_error") or _yes(d.get("ready")))
+        rows.append([d.get("service"), d.get("kind"), ready, settings,
+                     _join("%s (%s)" % (v.get("name"), _size(v.get("size_bytes"))) for v in d.get("volumes") or []),
+                     d.get("backup_command") or NONE])
+    lines = ["Run the backup command before anyone touches a database (from the project directory)."] if rows else \
+        ["No database service recognised (recognition is data: audit_database_kinds)."]
+    return {"id": "databases", "title": "DATABASES", "lines": lines, "tables": [
+        {"caption": "Databases", "headers": ["Service", "Kind", "Ready", "Key settings", "Volumes", "Backup command"],
+         "rows": rows}] if rows else []}
+
+
+def disk(report):
+    du = report.get("disk_usage")
+    if not du:
+        return None
+    if du.get("timed_out") or not du.get("available"):
+        return {"id": "disk", "title": "DISK USAGE", "tables": [],
+                "lines": ["Not available: %s" % ("the engine's disk-usage call timed out" if du.get("timed_out")
+                                                   else du.get("error") or "no answer")]}
+    lines = ["On the whole engine (other projects' included): volumes %s, images %s, dangling images %d (%s)" % (
+        _size(du.get("volumes_bytes")), _size(du.get("images_bytes")), len(du.get("dangling_images") or []),
+        _size(du.get("dangling_bytes")))]
+    prefix = "%s_" % ((report.get("project") or {}).get("name") or "")
+    vols = [[v.get("name"), _size(v.get("size_bytes")), _join(v.get("used_by"))] for v in du.get("volumes") or []
+            if v.get("used_by") or str(v.get("name")).startswith(prefix)]     # this project's, not the host's
+    imgs = [[_image_tags(i.get("tags")), _size(i.get("size_bytes")), _join(i.get("services"))]
+            for i in du.get("images") or [] if i.get("services")]
+    return {"id": "disk", "title": "DISK USAGE", "lines": lines, "tables": [
+        {"caption": "This project's volumes", "headers": ["Volume", "Size", "Used by"], "rows": vols},
+        {"caption": "Images of this project's containers", "headers": ["Image", "Size", "Services"], "rows": imgs}]}
+
+
+def _image_tags(tags):
+    """The image's own tags; the fixes' rollback tags (compose-doctor/rollback:<run>.<service>) counted."""
+    own = [t for t in tags or [] if not str(t).startswith(ROLLBACK_REPO + ":")]
+    kept = len(tags or []) - len(own)
+    return _join(own) + ("" if not kept else " (+%d rollback tag%s)" % (kept, "s" if kept > 1 else ""))
+
+
+def monitoring(report):
+    m = report.get("monitoring_depth")
+    if not m:
+        return None
+    lines = ["Defined but not running: %s" % _join(m.get("defined_not_running"))]
+    tables = []
+    p = m.get("prometheus")
+    if p:
+        if p.get("error"):
+            lines.append("Prometheus (%s): %s" % (p.get("service"), p.get("error")))
+        else:
+            lines.append("Prometheus (%s): targets %s up, %s down; %s rule group(s), %s rule(s) (%s alerting, %s "
+                         "recording)" % (p.get("service"), p.get("targets_up"), p.get("targets_down"),
+                                         p.get("rule_groups"), p.get("rules"), p.get("alerting_rules"),
+                                         p.get("recording_rules")))
+        tables.append({"caption": "Prometheus targets", "headers": ["Job", "Instance", "Health", "Last error"],
+                       "rows": [[t.get("job"), t.get("instance"), t.get("health"), t.get("last_error") or NONE]
+                                for t in p.get("targets") or []]})
+    return {"id": "monitoring-depth", "title": "MONITORING DEPTH: TARGETS AND RULES", "lines": lines,
+            "tables": tables}
+
+
+def mesh(report):
+    m = report.get("mesh_depth") or {}
+    kong, consul = m.get("kong"), m.get("consul")
+    if not kong and not consul:
+        return None
+    lines, tables = [], []
+    if kong:
+        gap = kong.get("declared_not_served") or {}
+        extra = kong.get("served_not_declared") or {}
+        lines.append("Kong (%s): %s" % (kong.get("service"), kong.get("error") or "Admin API serves %d service(s), "
+                                        "%d route(s)" % (len(kong.get("services") or []), len(kong.get("routes") or []))))
+        lines.append("Declared in %s but not served: services %s, routes %s; served but not declared: services %s, "
+                     "routes %s" % (_join(d.get("file") for d in kong.get("declarative") or []),
+                                    _join(gap.get("services")), _join(gap.get("routes")),
+                                    _join(extra.get("services")), _join(extra.get("routes"))))
+        tables.append({"caption": "Kong routes served", "headers": ["Route", "Service", "Hosts", "Paths"],
+                       "rows": [[r.get("name") or NONE, r.get("service") or NONE, _join(r.get("hosts")),
+                                 _join(r.get("paths"))] for r in kong.get("routes") or []]})
+    if consul:
+        lines.append("Consul (%s): %s" % (consul.get("service"), consul.get("error") or "%d registration(s); "
+                                          "running but not registered: %s; registered but not running: %s" % (
+                                              len(consul.get("registered") or []),
+                                              _join(consul.get("running_not_registered")),
+                                              _join(consul.get("registered_not_running")))))
+    return {"id": "mesh-depth", "title": "MESH ROUTES AND REGISTRATIONS", "lines": lines, "tables": tables}
+
+
+def seed_sections(report):
+    """The sections above that the report has data for, in page order."""
+    return [s for s in (kpis(report), networks(report), databases(report), disk(report), monitoring(report),
+                        mesh(report)) if s]
