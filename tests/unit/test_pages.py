@@ -170,4 +170,20 @@ def test_the_seed_sections_are_left_out_without_data(lab):
     for key in SEED_REPORT_KEYS:
         report.pop(key, None)
     report.pop("disk_usage", None), report.pop("mesh_depth", None)
-    assert sections.page(report)["seed"] == []
+    # what needs no engine call of its own stays: the cost of the limits and the runbook
+    assert [sec["id"] for sec in sections.page(report)["seed"]] == ["cost", "runbook"]
+
+
+def test_runbook_cost_and_plan_use_the_project(lab):
+    report = dict(copy.deepcopy(lab), **copy.deepcopy(SEED_REPORT_KEYS))
+    md = render.to_markdown(report)
+    runbook = md.split("## EMERGENCY RUNBOOK")[1].split("\n## ")[0]
+    assert "cd /opt/shop && docker compose logs --tail 100 " in runbook and "playbooks/rollback.yml" in runbook
+    assert "pg_dumpall -U app > db-backup.sql" in md.split("## EMERGENCY RUNBOOK")[1]
+    assert "## COST OPTIMIZATION" in md and "right-sizing over-provisioned limits reclaims" in md
+    plan = sections.page(report)["plan"]
+    assert {(r["severity"], r["timeline"]) for r in plan} <= {("critical", "0-24 h"), ("high", "1-7 days"),
+                                                               ("medium", "1-4 weeks"), ("low", "1-4 weeks"),
+                                                               ("info", "backlog")}
+    assert all(r["effort"] == "low (automated)" for r in plan if r["fix"])
+    assert "| Effort | Timeline |" in md

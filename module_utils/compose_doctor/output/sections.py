@@ -137,6 +137,7 @@ def action_plan(report):
         r["count"] = len(t)
         r["targets"] = ", ".join(str(x) for x in t[:6]) + (" (+%d more)" % (len(t) - 6) if len(t) > 6 else "")
         r["title_cis"] = title_cis(r)
+        r["effort"], r["timeline"] = seed_pages.plan_columns(r["severity"], r["rule"], r["fix"])
     order = dict((rid, i) for i, rid in enumerate(RULE_ORDER))
     rows.sort(key=lambda r: (SEVERITIES.index(r["severity"]), r["fix"] is None, order.get(r["rule"], 99)))
     return rows

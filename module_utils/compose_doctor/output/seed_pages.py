@@ -163,7 +163,58 @@ def mesh(report):
     return {"id": "mesh-depth", "title": "MESH ROUTES AND REGISTRATIONS", "lines": lines, "tables": tables}
 
 
+# The seed's time buckets, by severity; a finding's effort: low when a fix automates it, else this.
+TIMELINE = {"critical": "0-24 h", "high": "1-7 days", "medium": "1-4 weeks", "low": "1-4 weeks", "info": "backlog"}
+MANUAL_EFFORT = {"compose-sprawl": "high", "compose-invalid": "low", "image-unpinned": "low",
+                 "dockerfile-add": "low", "port-all-interfaces": "low", "privileged-port": "low",
+                 "root-user": "medium", "docker-socket-mount": "medium", "container-drift": "low"}
+
+
+def plan_columns(severity, rule, fix):
+    """(effort, timeline) of one action-plan row (data above)."""
+    effort = "low (automated)" if fix else MANUAL_EFFORT.get(rule, "medium")
+    return effort, TIMELINE.get(severity, "1-4 weeks")
+
+
+def runbook(report):
+    """Commands for this project, with its real service names and directory."""
+    project = report.get("project") or {}
+    where = "cd %s && " % project.get("dir") if project.get("dir") else ""
+    failing = [f.get("service") for f in report.get("findings") or []
+               if f.get("rule") in ("restart-loop", "unhealthy") and f.get("service")]
+    one = (failing or [c.get("service") for c in report.get("containers") or [] if c.get("service")] or ["<service>"])[0]
+    rows = [["Health check", where + "docker compose ps; ansible-playbook playbooks/audit.yml"],
+            ["Why %s fails" % one, where + "docker compose logs --tail 100 %s" % one],
+            ["Restart one service", where + "docker compose restart %s" % one],
+            ["Recreate it from its file", where + "docker compose up -d --force-recreate %s" % one],
+            ["Undo compose-doctor's last run", "ansible-playbook playbooks/rollback.yml"]]
+    for d in report.get("databases") or []:
+        if d.get("backup_command"):
+            rows.append(["Back up %s (%s) first" % (d.get("service"), d.get("kind")), where + d["backup_command"]])
+    return {"id": "runbook", "title": "EMERGENCY RUNBOOK", "lines": [
+        "Generated for project %s; run from any shell on the host." % (project.get("name") or "-")],
+        "tables": [{"caption": "Runbook", "headers": ["Step", "Command"], "rows": rows}]}
+
+
+def cost(report):
+    res = report.get("resources")
+    if not res:
+        return None
+    unlimited = [r.get("service") for r in res.get("containers") or [] if not r.get("limit_bytes")]
+    headroom = sum(max((r.get("limit_bytes") or 0) - (r.get("usage_bytes") or 0), 0)
+                   for r in res.get("containers") or [])
+    lines = ["Memory limits: %s reserved for %s used (%s); reservations: %s" % (
+                 _size(res.get("limit_bytes")), _size(res.get("used_bytes")), _pct(res.get("utilisation_pct")),
+                 _size(res.get("reserved_bytes"))),
+             "Limit headroom (limit minus use, summed): %s; right-sizing over-provisioned limits reclaims %s" % (
+                 _size(headroom), _size(res.get("reclaimable_bytes"))),
+             "Unbounded (no memory limit, can take the host's memory): %s" % _join(unlimited),
+             "Parking: services defined but not running reserve nothing; stopping a running one frees its use "
+             "(see the container table)."]
+    return {"id": "cost", "title": "COST OPTIMIZATION", "lines": lines, "tables": []}
+
+
 def seed_sections(report):
     """The sections above that the report has data for, in page order."""
     return [s for s in (kpis(report), networks(report), databases(report), disk(report), monitoring(report),
-                        mesh(report)) if s]
+                        mesh(report), cost(report), runbook(report)) if s]
