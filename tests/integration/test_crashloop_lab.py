@@ -51,7 +51,8 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
                and (f.get("diagnosis") or {}).get("cause") not in (None, "unknown")}
     crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop",
                        "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop",
-                       "stale-pid-file": "crashloop", "dns-other-network": "crashloop"}
+                       "stale-pid-file": "crashloop", "dns-other-network": "crashloop",
+                       "bind-mount-shadows-image": "crashloop", "db-datadir-version": "crashloop"}
     assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
