@@ -1,5 +1,5 @@
-"""The crash-loop fixes bind-mount-shadows-image and db-datadir-version on the real engine, on a
-small project of their own (cdcrashfix): remediate.yml --tags crashloop previews (--check changes
+"""The crash-loop fixes bind-mount-shadows-image (short and long volume syntax) and
+db-datadir-version on the real engine, on a small project of their own (cdcrashfix): remediate.yml --tags crashloop previews (--check changes
 nothing), fixes (each container then stays up, the file diff is exactly the fix, the database's
 data is not touched), changes nothing the second time, and rollback.yml restores the file byte for
 byte.
@@ -46,6 +46,12 @@ services:
     stop_grace_period: 1s
     volumes:
       - ./src:/app   # the development bind mount hides the image's node_modules
+  shadowlong:
+    image: {APP}
+    restart: unless-stopped
+    stop_grace_period: 1s
+    volumes:
+      - {{type: bind, source: ./src2, target: /app}}
   olddata:
     image: {PG}
     restart: unless-stopped
@@ -55,7 +61,7 @@ services:
 volumes:
   pgdata:
 """
-SERVICES = ("shadow", "olddata")
+SERVICES = ("shadow", "shadowlong", "olddata")
 
 
 def _ctr(client, service):
@@ -70,13 +76,12 @@ def _state(client):
             for s in SERVICES for c in [_ctr(client, s)]}
 
 
-def _up_and_steady(client, service):
+def _up_and_steady(client):
+    """Every service running, then none restarting for 8 s (they looped within ~1 s before)."""
     def probe():
-        c = _ctr(client, service)
-        c.reload()
-        return c.attrs["State"]["Status"], c.attrs["RestartCount"]
-    status, restarts = wait_for(probe, until=lambda v: v[0] == "running", what=f"{service} running")
-    holds_for(probe, 8, until=lambda v: v == (status, restarts), what=f"{service} running without a restart")
+        return {s: (c.attrs["State"]["Status"], c.attrs["RestartCount"]) for s in SERVICES for c in [_ctr(client, s)]}
+    seen = wait_for(probe, until=lambda v: all(st == "running" for st, _ in v.values()), what="every service running")
+    holds_for(probe, 8, until=lambda v: v == seen, what="every service running without a restart")
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +89,7 @@ def fixes(tmp_path_factory):
     client = docker.from_env(timeout=60)
     project = tmp_path_factory.mktemp("cdcrashfix")
     (project / "src").mkdir()
+    (project / "src2").mkdir()
     (project / "compose.yaml").write_text(COMPOSE)
     for tag, dockerfile in IMAGES.items():
         subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, text=True, check=True,
@@ -121,8 +127,10 @@ def test_check_mode_changes_nothing_and_shows_both_edits(fixes):
 def test_the_file_diff_is_exactly_the_two_fixes(fixes):
     before, after = yaml.safe_load(fixes["pristine"]), yaml.safe_load(fixes["fixed"])
     assert after["services"]["shadow"]["volumes"] == ["./src:/app", "/app/node_modules"]   # short syntax, as the file
+    assert after["services"]["shadowlong"]["volumes"][1] == {"type": "volume", "target": "/app/node_modules"}   # long
     assert after["services"]["olddata"]["image"] == PG_OLD      # name and -bookworm variant kept
     after["services"]["shadow"]["volumes"].pop()
+    after["services"]["shadowlong"]["volumes"].pop()
     after["services"]["olddata"]["image"] = PG
     assert after == before
     assert b"# the development bind mount hides" in fixes["fixed"]   # comments kept
@@ -130,11 +138,11 @@ def test_the_file_diff_is_exactly_the_two_fixes(fixes):
 
 def test_each_container_stays_up_and_the_data_is_untouched(fixes):
     client = fixes["client"]
-    for service in SERVICES:
-        _up_and_steady(client, service)
+    _up_and_steady(client)
     assert _ctr(client, "olddata").attrs["Config"]["Image"] == PG_OLD
-    assert not any((fixes["project"] / "src").iterdir()) or [p.name for p in (fixes["project"] / "src").iterdir()] \
-        == ["node_modules"]   # the engine's mount point; the host's files are not touched
+    for src in ("src", "src2"):   # on the host only the engine's empty mount point: the host's files are not touched
+        host = fixes["project"] / src
+        assert {p.name for p in host.iterdir()} <= {"node_modules"} and not any(host.glob("node_modules/*"))
     assert tree_state(fixes["volume"]) == fixes["data"]
 
 
