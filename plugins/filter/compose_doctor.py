@@ -26,7 +26,8 @@ from ansible import constants as C
 ansible.module_utils.__path__.extend(p for p in C.DEFAULT_MODULE_UTILS_PATH if p not in ansible.module_utils.__path__)
 
 from ansible.module_utils.compose_doctor.analysis.crashloop import (  # noqa: E402
-    executable_mode, gated_depends_on, joined_networks, mounted_host_path, port_probe_candidates, probe_candidates)
+    executable_mode, gated_depends_on, joined_networks, mounted_host_path, pinned_image, port_probe_candidates,
+    probe_candidates, shadow_mask_path)
 from ansible.module_utils.compose_doctor.change.hardening import plan as hardening_service_plan  # noqa: E402
 from ansible.module_utils.compose_doctor.facts.dockerfile import copied_from_context  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
@@ -107,6 +108,17 @@ def join_network(networks, network):
     return joined_networks(networks, network)
 
 
+def shadowed_path_mask(mounts, working_dir, captures):
+    """The path to cover with an anonymous volume, '' when none helps (crashloop.shadow_mask_path)."""
+    return shadow_mask_path(mounts, working_dir, captures or {}) or ''
+
+
+def image_pinned_to(image, old, version_parts=None):
+    """{'image': pinned ref or '', 'why': reason it cannot be pinned or ''} (crashloop.pinned_image)."""
+    new, why = pinned_image(image, old, version_parts)
+    return {'image': new or '', 'why': why or ''}
+
+
 def dockerfile_source(text, image_path):
     """The build-context file a Dockerfile copies to ``image_path`` (dockerfile.copied_from_context)."""
     return copied_from_context(text, image_path)
@@ -128,4 +140,5 @@ class FilterModule(object):
                 'port_healthcheck_candidates': port_healthcheck_candidates, 'gate_dependency': gate_dependency,
                 'dockerfile_source': dockerfile_source, 'executable_mode': script_executable_mode,
                 'host_path_in_mounts': host_path_in_mounts, 'join_network': join_network,
-                'hardening_plan': hardening_plan, 'mask_line': mask_line}
+                'hardening_plan': hardening_plan, 'mask_line': mask_line,
+                'shadowed_path_mask': shadowed_path_mask, 'image_pinned_to': image_pinned_to}

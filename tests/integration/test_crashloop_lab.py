@@ -51,7 +51,8 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
                and (f.get("diagnosis") or {}).get("cause") not in (None, "unknown")}
     crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop",
                        "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop",
-                       "stale-pid-file": "crashloop", "dns-other-network": "crashloop"}
+                       "stale-pid-file": "crashloop", "dns-other-network": "crashloop",
+                       "bind-mount-shadows-image": "crashloop", "db-datadir-version": "crashloop"}
     assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
@@ -67,7 +68,8 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     on a health check proven in dep-db (it starts once dep-db answers and stays up), makes the
     entrypoint script executable and strips the CRLF of the other in their build contexts, then
     rebuilds both (they run and stay up), removes the stale PID file (backed up) while its container
-    is stopped and starts it, joins dns-other-network to dns-target's network; a second run
+    is stopped and starts it, joins dns-other-network to dns-target's network, masks the hidden
+    node_modules with an anonymous volume, reports the database image it cannot pin; a second run
     changes nothing; rollback restores the files byte for byte and the old failures return."""
     import docker
     from conftest import tree_state, wait_for
@@ -77,7 +79,7 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
               "-e", f"compose_doctor_journal_dir={tmp_path / 'journal'}"]
     check = run_playbook("remediate.yml", "--check", "--diff", "--tags", "crashloop", *common)
     assert tree_state(LAB) == before and "python3" in check.stdout and "service_healthy" in check.stdout
-    run_playbook("remediate.yml", "--tags", "crashloop", *common)
+    fixed = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     attrs = lambda name: client.containers.get(f"cdcrash-{name}-1").attrs  # noqa: E731
     health = lambda: attrs("healthcheck-tool-missing")["State"]["Health"]["Status"]  # noqa: E731
     wait_for(health, until=lambda s: s == "healthy", what="the service healthy with the new probe")
@@ -99,6 +101,13 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     assert set(joined["NetworkSettings"]["Networks"]) == {"cdcrash_front", "cdcrash_back"}
     assert joined["State"]["Status"] == "running" and joined["RestartCount"] == 0
     assert attrs("dep-db")["State"]["Health"]["Status"] == "healthy"
+    # the image's node_modules shows through an anonymous volume; the project-built database image
+    # has no older version to pin to: reported, file and data left alone
+    assert services["bind-mount-shadows-image"]["volumes"] == ["./src:/app", "/app/node_modules"]
+    wait_for(lambda: attrs("bind-mount-shadows-image")["State"]["Status"], until=lambda s: s == "running",
+             what="bind-mount-shadows-image running with its node_modules")
+    assert services["db-datadir-version"]["image"] == "cdcrash/db-datadir-version:lab"
+    assert "its image is built by the project" in fixed.stdout
     again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
     run_playbook("rollback.yml", *common)

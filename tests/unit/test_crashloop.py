@@ -353,3 +353,80 @@ def test_joined_networks_keeps_every_network_and_its_settings():
     assert cl.joined_networks(["front"], "back") == {"front": None, "back": None}
     assert cl.joined_networks(None, "back") == {"default": None, "back": None}
     assert cl.joined_networks({"back": {"ipv4_address": "10.0.0.5"}}, "back") == {"back": {"ipv4_address": "10.0.0.5"}}
+
+
+# ------------------------------------------------------------------ bind-mount-shadows-image: which path to mask
+
+BIND_APP = [{"Type": "bind", "Source": "/srv/app", "Destination": "/app", "RW": True}]
+
+
+@pytest.mark.parametrize("captures, workdir, mask", [
+    ({"module": "express"}, "/app", "/app/node_modules"),                        # node: a package
+    ({"module": "@nestjs/core"}, "/app", "/app/node_modules"),                   # scoped package
+    ({"module": "express"}, "/app/web", "/app/web/node_modules"),                # bind over the workdir's parent
+    ({"path": "/app/node_modules/app.py"}, "/app", "/app/node_modules"),         # python: can't open file
+    ({"path": "/app/vendor/lib/x.py"}, "/", "/app/vendor"),                      # first dir under the bind
+    ({"path": "dist/server.js"}, "/app", "/app/dist"),                           # relative to the workdir
+])
+def test_shadow_mask_path_masks_the_first_directory_the_bind_hides(captures, workdir, mask):
+    assert cl.shadow_mask_path(BIND_APP, workdir, captures) == mask
+
+
+@pytest.mark.parametrize("mounts, workdir, captures", [
+    (BIND_APP, "/app", {"path": "/app/main.py"}),            # a file directly in the bind: narrow the bind instead
+    (BIND_APP, "/app", {"module": "./lib/util"}),             # the app's own file, not a package
+    (BIND_APP, "/app", {"module": "/app/x"}),
+    (BIND_APP, "/app", {"path": "/srv/other/x.py"}),          # not under any bind mount
+    (BIND_APP, "", {"module": "express"}),                    # no working dir: no node_modules to name
+    (BIND_APP, "/app", {}),                                   # nothing captured
+    ([{"Type": "volume", "Source": "/var/lib/docker/volumes/v/_data", "Destination": "/app"}], "/app",
+     {"module": "express"}),                                  # a volume, not a bind
+    (BIND_APP + [{"Type": "volume", "Source": "/v", "Destination": "/app/node_modules"}], "/app",
+     {"module": "express"}),                                  # masked already
+])
+def test_shadow_mask_path_refuses_what_a_volume_cannot_fix(mounts, workdir, captures):
+    assert cl.shadow_mask_path(mounts, workdir, captures) is None
+
+
+def test_shadow_mask_path_reads_evidence_keys_and_the_deepest_bind():
+    mounts = [{"type": "bind", "source": "/srv", "destination": "/app"},
+              {"type": "bind", "source": "/srv/web", "destination": "/app/web"}]
+    assert cl.shadow_mask_path(mounts, "/app/web", {"module": "react"}) == "/app/web/node_modules"
+
+
+# ------------------------------------------------------------------ db-datadir-version: which tag to pin to
+
+PARTS = {"mysql": 2, "mariadb": 2, "percona": 2}
+
+
+@pytest.mark.parametrize("image, old, pinned", [
+    ("postgres:16", "15", "postgres:15"),
+    ("postgres:16.2-alpine", "15", "postgres:15-alpine"),
+    ("postgres:16-bookworm", "14.11", "postgres:14-bookworm"),
+    ("docker.io/library/postgres:17", "9.6", "docker.io/library/postgres:9.6"),   # before 10: two numbers
+    ("registry.example:5000/db/postgres:16", "15", "registry.example:5000/db/postgres:15"),
+    ("docker.io/library/mysql:8.4", "8.0.36", "docker.io/library/mysql:8.0"),
+    ("mysql:8.0", "80400", "mysql:8.4"),               # "Cannot downgrade from 80400": the data is newer
+    ("mariadb:11", "10.11.6", "mariadb:10.11"),
+    ("mariadb:11.4.2-noble", "10.6", "mariadb:10.6-noble"),
+])
+def test_pinned_image_keeps_name_registry_and_variant(image, old, pinned):
+    assert cl.pinned_image(image, old, PARTS) == (pinned, None)
+
+
+@pytest.mark.parametrize("image, old, why", [
+    ("postgres@sha256:" + "a" * 64, "15", "digest"),
+    ("postgres:16@sha256:" + "a" * 64, "15", "digest"),
+    ("postgres", "15", "no tag"),
+    ("localhost:5000/postgres", "15", "no tag"),
+    ("postgres:latest", "15", "not a version"),
+    ("postgres:alpine", "15", "not a version"),
+    ("", "15", "digest"),
+    ("postgres:16", None, "not known"),
+    ("postgres:16", "fifteen", "not known"),
+    ("postgres:15.4", "15", "already runs 15"),        # same major: not this cause
+    ("mysql:8.0.36", "8.0.30", "already runs 8.0"),
+])
+def test_pinned_image_refuses_what_it_cannot_pin(image, old, why):
+    new, reason = cl.pinned_image(image, old, PARTS)
+    assert new is None and why in reason

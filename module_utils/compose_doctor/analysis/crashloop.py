@@ -575,3 +575,85 @@ def joined_networks(effective, network):
     out = dict(effective or {"default": None})
     out.setdefault(network, None)
     return out
+
+
+def _mount_get(m, key):
+    return m.get(key) if key in m else m.get(key.lower())   # inspect or evidence keys
+
+
+def shadow_mask_path(mounts, working_dir, captures):
+    """The container path to cover with an anonymous volume so the image's files show again
+    (bind-mount-shadows-image), or None when masking cannot help.
+
+    ``mounts``: the engine's ``.Mounts`` (inspect or evidence keys); ``captures``: the diagnosis
+    captures. A missing node module means ``node_modules`` under the bind mount over the working
+    dir; a missing path means the first directory under the bind mount that holds it. A file lying
+    directly in the bind mount cannot be masked (narrow the bind mount instead), nor can a path
+    that already has its own mount (masked already, so something else is wrong)."""
+    mounts = mounts or []
+    binds = [(_mount_get(m, "Destination") or "").rstrip("/") for m in mounts if _mount_get(m, "Type") == "bind"]
+    taken = {(_mount_get(m, "Destination") or "").rstrip("/") for m in mounts}
+    workdir = (working_dir or "").rstrip("/")
+    module, path, mask = captures.get("module"), captures.get("path"), None
+    if module and not module.startswith((".", "/")):
+        mask = workdir + "/node_modules" if workdir else None   # packages resolve from the working dir
+        path = mask + "/" + module if mask else None
+    elif path and not path.startswith("/"):
+        path = workdir + "/" + path if workdir else None
+    if not path:
+        return None
+    path = os.path.normpath(path)
+    covering = [d for d in binds if d and path.startswith(d + "/")]
+    if not covering:
+        return None
+    dest = max(covering, key=len)
+    parts = os.path.relpath(path, dest).split("/")
+    if len(parts) < 2 or parts[0] in ("", ".", ".."):
+        return None
+    mask = mask or dest + "/" + parts[0]
+    return None if mask in taken else mask
+
+
+_TAG_RE = re.compile(r"^(?P<ver>\d+(?:\.\d+)*)(?P<suffix>-[A-Za-z0-9][\w.-]*)?$")
+
+
+def _data_version(old):
+    """The version that wrote the data as a list of numbers: '15.3' -> [15, 3]; MySQL's
+    version id (80036, from 'Cannot downgrade from 80036') -> [8, 0, 36]."""
+    if not re.match(r"^\d+(?:\.\d+)*$", str(old or "")):
+        return None
+    parts = [int(p) for p in str(old).split(".")]
+    if len(parts) == 1 and parts[0] >= 10000:
+        n = parts[0]
+        parts = [n // 10000, (n // 100) % 100, n % 100]
+    return parts
+
+
+def pinned_image(image, old, version_parts=None):
+    """(image pinned to the version that wrote the data, None) or (None, why not).
+
+    ``image``: the service's image reference; ``old``: the version the data directory names;
+    ``version_parts``: image name -> how many numbers make a major version (mysql 8.0: 2; postgres
+    16: 1, the default; postgres before 10 always 2). Registry, path and the tag's variant suffix
+    (-alpine, -bookworm) are kept; a digest, no tag, or a tag that is not a version is refused."""
+    image = str(image or "")
+    if not image or "@" in image:
+        return None, "the image %s is pinned by digest: choose the older image yourself" % (image or "(none)")
+    name, sep, tag = image.rpartition(":")
+    if not sep or "/" in tag:
+        return None, "the image %s has no tag to pin" % image
+    m = _TAG_RE.match(tag)
+    if not m:
+        return None, "the tag %s of %s is not a version that can be pinned back" % (tag, name)
+    data = _data_version(old)
+    if not data:
+        return None, "the version that wrote the data is not known (%s)" % (old or "none")
+    parts = int((version_parts or {}).get(name.rsplit("/", 1)[-1], 1))
+    if parts == 1 and data[0] < 10 and len(data) > 1:
+        parts = 2   # PostgreSQL 9.6: two numbers were the major version
+    want = data[:max(parts, 1)]
+    have = [int(p) for p in m.group("ver").split(".")]
+    if have[:len(want)] == want:
+        return None, "%s already runs %s: the data version does not explain the failure" % (
+            image, ".".join(map(str, want)))
+    return "%s:%s%s" % (name, ".".join(map(str, want)), m.group("suffix") or ""), None
