@@ -213,6 +213,12 @@ compose:
           are never read out.
       type: list
       elements: dict
+    devops_files:
+      description:
+        - CI (C(ci)), deployment (C(deploy)) and infrastructure-as-code (C(iac)) files of the project and
+          of the top of its git checkout, by kind, relative to the project directory. Names only.
+      type: dict
+      sample: {ci: [../.gitlab-ci.yml], deploy: [Makefile], iac: []}
     env_files:
       description: Env files with path, exists, mode, owner, group, group_readable, world_readable, template and secrets (masked).
       type: list

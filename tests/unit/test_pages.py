@@ -170,8 +170,8 @@ def test_the_seed_sections_are_left_out_without_data(lab):
     for key in SEED_REPORT_KEYS:
         report.pop(key, None)
     report.pop("disk_usage", None), report.pop("mesh_depth", None)
-    # what needs no engine call of its own stays: the cost of the limits and the runbook
-    assert [sec["id"] for sec in sections.page(report)["seed"]] == ["cost", "runbook"]
+    # what needs no engine call of its own stays: DevOps practices, the cost of the limits, the runbook
+    assert [sec["id"] for sec in sections.page(report)["seed"]] == ["devops", "cost", "runbook"]
 
 
 def test_runbook_cost_and_plan_use_the_project(lab):
@@ -187,3 +187,29 @@ def test_runbook_cost_and_plan_use_the_project(lab):
                                                                ("info", "backlog")}
     assert all(r["effort"] == "low (automated)" for r in plan if r["fix"])
     assert "| Effort | Timeline |" in md
+
+
+def test_devops_practices_and_strengths(lab):
+    report = copy.deepcopy(lab)
+    report["compose"]["devops_files"] = {"ci": ["../.gitlab-ci.yml"], "deploy": ["deploy.sh"], "iac": []}
+    md = render.to_markdown(report)
+    devops = md.split("## DEVOPS PRACTICES ASSESSMENT")[1].split("\n## ")[0]
+    assert "CI/CD: ../.gitlab-ci.yml" in devops and "Deployment: deploy.sh" in devops
+    row = next(line for line in devops.splitlines() if line.startswith("| Health check |"))
+    lacking = {f["service"] for f in report["findings"] if f["rule"] == "no-healthcheck"}
+    assert "%d of %d" % (len(report["services"]) - len(lacking), len(report["services"])) in row
+    assert "**Key strengths:**" in md
+    assert "no crash loop" not in md.split("**Key strengths:**")[1].split("\n")[0]   # the lab has one
+
+
+def test_devops_files_by_kind(tmp_path):
+    from ansible.module_utils.compose_doctor.facts.project_paths import devops_files
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
+    project = repo / "deploy" / "compose"
+    project.mkdir(parents=True)
+    found = devops_files(str(project), ["compose.yaml", "Makefile", "infra/main.tf", "notes.txt"])
+    assert found == {"ci": ["../../.github/workflows/ci.yml"], "deploy": ["Makefile"], "iac": ["infra/main.tf"]}
+    assert devops_files(str(tmp_path), []) == {"ci": [], "deploy": [], "iac": []}   # no checkout above: nothing

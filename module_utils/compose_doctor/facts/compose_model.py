@@ -38,7 +38,7 @@ from ansible.module_utils.compose_doctor.facts.compose_values import (
     normalize_mounts, normalize_ports, scalar_str, shape, size_or_problem, string_list,
 )
 from ansible.module_utils.compose_doctor.facts.dockerfile import build_facts_fs
-from ansible.module_utils.compose_doctor.facts.project_paths import read_text_fs, relpath_in
+from ansible.module_utils.compose_doctor.facts.project_paths import devops_files, read_text_fs, relpath_in
 from ansible.module_utils.compose_doctor.facts.compose_yaml import (  # noqa: F401 (re-exported for the module)
     HAS_YAML, MAX_COMPOSE_BYTES, MAX_EXPANDED_NODES, YAML_IMPORT_ERROR, ComposeFileError, load_compose_text, plain,
 )
@@ -988,6 +988,8 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
         'secret_files': secret_files,
         # Kong declarative files (services and routes only): the report's mesh section
         'kong_declarative': kong_config.read_declarative(project_dir, paths, facts_services),
+        # CI, deploy and infrastructure-as-code files by kind (names only): the report's DevOps section
+        'devops_files': devops_files(project_dir, paths),
         'errors': errors,
         'suppressions': suppressions.in_source_entries(sources, layers),   # the ignore file's: compose_facts
     }
@@ -1002,7 +1004,7 @@ def empty_facts(project_dir, message):
         'project': {'name': normalize_project_name(os.path.basename(project_dir)), 'dir': project_dir},
         'model_source': 'none', 'cli_error': None, 'active_source': None, 'files': [], 'active_files': [],
         'skipped_dirs': [], 'active_profiles': [], 'services_defined': [], 'services': {}, 'volumes': {},
-        'dockerfiles': [], 'env_files': [], 'secret_files': [], 'kong_declarative': [],
+        'dockerfiles': [], 'env_files': [], 'secret_files': [], 'kong_declarative': [], 'devops_files': {},
         'errors': [{'file': None, 'line': None, 'column': None, 'message': message}], 'suppressions': [],
     }
 

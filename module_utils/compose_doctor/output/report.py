@@ -356,7 +356,8 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
                     "dockerfiles": list(compose.get("dockerfiles") or []),
                     "env_files": _secret_file_rows(compose.get("env_files")),
                     "secret_files": _secret_file_rows(compose.get("secret_files")),
-                    "errors": list(compose.get("errors") or [])},
+                    "errors": list(compose.get("errors") or []),
+                    "devops_files": dict(compose.get("devops_files") or {})},
         "services": _service_rows(compose, containers, findings),
         # each row also has uptime_s and cpu_pct (report_sections.container_extras)
         "containers": [dict(_container_row(c), **report_sections.container_extras(c, generated_at))

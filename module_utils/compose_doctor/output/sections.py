@@ -405,7 +405,7 @@ def page(report):
         "security": _security(report), "mesh": _mesh(report, reachable), "volumes": _volumes(report),
         "resources": _resources(report), "monitoring": _monitoring(report, reachable),
         "suppressed": _suppressed(report), "plan": action_plan(report),
-        "seed": seed_pages.seed_sections(report),
+        "seed": seed_pages.seed_sections(report), "strengths": seed_pages.strengths(report),
     }
     ctx["seed_nav"] = [(sec["id"], sec["title"].title()) for sec in ctx["seed"]]
     ctx.update(_findings(report))

@@ -214,7 +214,54 @@ def cost(report):
     return {"id": "cost", "title": "COST OPTIMIZATION", "lines": lines, "tables": []}
 
 
+# Practices the seed's "automation level" looks at: (label, the rule whose findings are the services
+# without it). A service counts as covered when that rule found nothing on it.
+PRACTICES = [("Health check", "no-healthcheck"), ("Memory limit", "memory-no-limit"),
+             ("Log rotation", "log-rotation-missing"), ("Pinned image", "image-unpinned"),
+             ("Non-root user", "root-user"), ("no-new-privileges", "no-new-privileges-missing"),
+             ("Process limit", "pids-no-limit")]
+# Rules whose absence is a strength worth saying in the conclusion: rule -> what it means.
+STRENGTHS = {"hardcoded-secret": "no secret in a file others can read", "privileged-container": "no privileged container",
+             "docker-socket-mount": "no service mounts the Docker socket", "restart-loop": "no crash loop",
+             "unhealthy": "every health check passes", "image-unpinned": "every image pinned",
+             "log-rotation-missing": "logs rotate everywhere", "memory-no-limit": "every service has a memory limit",
+             "monitoring-down": "the monitoring stack runs", "port-all-interfaces": "no port open on all interfaces"}
+
+
+def devops(report):
+    comp = report.get("compose") or {}
+    found = comp.get("devops_files") or {}
+    services = [s.get("name") for s in report.get("services") or [] if s.get("name")]
+    consul = (report.get("mesh_depth") or {}).get("consul") or {}
+    lines = ["CI/CD: %s" % _join(found.get("ci")) if found.get("ci") else
+             "CI/CD: no pipeline file in the project or its git checkout",
+             "Deployment: %s" % _join(found.get("deploy")),
+             "Infrastructure as code: Docker Compose (%d files, %d active); other: %s" % (
+                 len(comp.get("files") or []), len(comp.get("active_files") or []), _join(found.get("iac"))),
+             "Secret management: %d env file(s), %d secret file(s) (Compose secrets:)" % (
+                 len(comp.get("env_files") or []), len(comp.get("secret_files") or [])),
+             "Service discovery: %s" % ("dynamic (Consul running)" if consul.get("running")
+                                        else "static (Compose DNS names)")]
+    rows = []
+    for label, rule in PRACTICES:
+        lacking = set(f.get("service") for f in report.get("findings") or [] if f.get("rule") == rule)
+        covered = [s for s in services if s not in lacking]
+        rows.append([label, "%d of %d" % (len(covered), len(services)),
+                     _pct(100.0 * len(covered) / len(services)) if services else "n/a", _join(sorted(lacking - {None}))])
+    return {"id": "devops", "title": "DEVOPS PRACTICES ASSESSMENT", "lines": lines, "tables": [
+        {"caption": "Automation level: services covered by each practice",
+         "headers": ["Practice", "Services", "Coverage", "Without it"], "rows": rows}]}
+
+
+def strengths(report):
+    """What the audit found nothing wrong with (STRENGTHS), for the conclusion."""
+    fired = set(f.get("rule") for f in report.get("findings") or [])
+    reachable = (report.get("docker") or {}).get("reachable")
+    runtime_rules = ("restart-loop", "unhealthy", "monitoring-down")
+    return [text for rule, text in STRENGTHS.items() if rule not in fired and (reachable or rule not in runtime_rules)]
+
+
 def seed_sections(report):
     """The sections above that the report has data for, in page order."""
     return [s for s in (kpis(report), networks(report), databases(report), disk(report), monitoring(report),
-                        mesh(report), cost(report), runbook(report)) if s]
+                        mesh(report), devops(report), cost(report), runbook(report)) if s]
