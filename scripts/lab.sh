@@ -43,7 +43,7 @@ log() { printf '== lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 compose() { (cd "$LAB_DIR" && docker compose "$@"); }
 # Legacy builder (no buildx here) prints a deprecation banner on every build: drop it.
-compose_build() { compose build -q "$@" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2); }
+compose_build() { compose build -q "$@" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e COMPOSE_BAKE -e '^ *$' >&2); }
 quiet_build() { docker build -q "$@" 2> >(grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2) >/dev/null; }
 
 safe_lab_dir() {

@@ -407,6 +407,6 @@ def page(report):
         "suppressed": _suppressed(report), "plan": action_plan(report),
         "seed": seed_pages.seed_sections(report), "strengths": seed_pages.strengths(report),
     }
-    ctx["seed_nav"] = [(sec["id"], sec["title"].title()) for sec in ctx["seed"]]
+    ctx["seed_nav"] = [(sec["id"], sec["nav"]) for sec in ctx["seed"]]
     ctx.update(_findings(report))
     return ctx

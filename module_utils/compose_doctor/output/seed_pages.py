@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """The seed report's further sections as the pages show them: KPIs, network architecture, databases,
-disk usage, monitoring and mesh depth. Each is {"id", "title", "lines": [str], "tables": [{"caption",
+disk usage, monitoring and mesh depth, DevOps practices, cost, runbook. Each is {"id", "title" (audit.md's
+heading), "heading" (audit.html's), "nav", "lines": [str], "tables": [{"caption",
 "headers": [str], "rows": [[str]]}]} built from the report keys of output/report_sections.py, laid out
 by the same block in audit.md.j2 and audit.html.j2 (cells are plain text; the templates escape them).
 """
@@ -48,7 +49,7 @@ def kpis(report):
     table = {"caption": "Response time of each published HTTP health endpoint (median of 3, target %s ms)" % target,
              "headers": ["Service", "URL", "Median", "Samples (ms)", "HTTP status", "Within target", "Error"],
              "rows": rows}
-    return {"id": "kpis", "title": "SUCCESS METRICS (KPIs)", "lines": lines, "tables": [table]}
+    return {"id": "kpis", "title": "SUCCESS METRICS (KPIs)", "heading": "Success metrics (KPIs)", "nav": "KPIs", "lines": lines, "tables": [table]}
 
 
 def networks(report):
@@ -63,7 +64,7 @@ def networks(report):
              "Published: %s" % _join("%s (%s)" % (p["service"], ", ".join(p.get("ports") or []))
                                       for p in n.get("published_services") or []),
              "Internal only (nothing published): %s" % _join(n.get("internal_only_services"))]
-    return {"id": "networks", "title": "NETWORK ARCHITECTURE", "lines": lines, "tables": [
+    return {"id": "networks", "title": "NETWORK ARCHITECTURE", "heading": "Network architecture", "nav": "Networks", "lines": lines, "tables": [
         {"caption": "Networks", "headers": ["Network", "Driver", "Subnet", "Gateway", "Internal", "Services"],
          "rows": rows}]}
 
@@ -81,7 +82,7 @@ def databases(report):
                      d.get("backup_command") or NONE])
     lines = ["Run the backup command before anyone touches a database (from the project directory)."] if rows else \
         ["No database service recognised (recognition is data: audit_database_kinds)."]
-    return {"id": "databases", "title": "DATABASES", "lines": lines, "tables": [
+    return {"id": "databases", "title": "DATABASES", "heading": "Databases", "nav": "Databases", "lines": lines, "tables": [
         {"caption": "Databases", "headers": ["Service", "Kind", "Ready", "Key settings", "Volumes", "Backup command"],
          "rows": rows}] if rows else []}
 
@@ -91,7 +92,7 @@ def disk(report):
     if not du:
         return None
     if du.get("timed_out") or not du.get("available"):
-        return {"id": "disk", "title": "DISK USAGE", "tables": [],
+        return {"id": "disk", "title": "DISK USAGE", "heading": "Disk usage", "nav": "Disk usage", "tables": [],
                 "lines": ["Not available: %s" % ("the engine's disk-usage call timed out" if du.get("timed_out")
                                                    else du.get("error") or "no answer")]}
     lines = ["On the whole engine (other projects' included): volumes %s, images %s, dangling images %d (%s)" % (
@@ -102,7 +103,7 @@ def disk(report):
             if v.get("used_by") or str(v.get("name")).startswith(prefix)]     # this project's, not the host's
     imgs = [[_image_tags(i.get("tags")), _size(i.get("size_bytes")), _join(i.get("services"))]
             for i in du.get("images") or [] if i.get("services")]
-    return {"id": "disk", "title": "DISK USAGE", "lines": lines, "tables": [
+    return {"id": "disk", "title": "DISK USAGE", "heading": "Disk usage", "nav": "Disk usage", "lines": lines, "tables": [
         {"caption": "This project's volumes", "headers": ["Volume", "Size", "Used by"], "rows": vols},
         {"caption": "Images of this project's containers", "headers": ["Image", "Size", "Services"], "rows": imgs}]}
 
@@ -132,7 +133,7 @@ def monitoring(report):
         tables.append({"caption": "Prometheus targets", "headers": ["Job", "Instance", "Health", "Last error"],
                        "rows": [[t.get("job"), t.get("instance"), t.get("health"), t.get("last_error") or NONE]
                                 for t in p.get("targets") or []]})
-    return {"id": "monitoring-depth", "title": "MONITORING DEPTH: TARGETS AND RULES", "lines": lines,
+    return {"id": "monitoring-depth", "title": "MONITORING DEPTH: TARGETS AND RULES", "heading": "Monitoring depth: targets and rules", "nav": "Targets & rules", "lines": lines,
             "tables": tables}
 
 
@@ -160,7 +161,7 @@ def mesh(report):
                                               len(consul.get("registered") or []),
                                               _join(consul.get("running_not_registered")),
                                               _join(consul.get("registered_not_running")))))
-    return {"id": "mesh-depth", "title": "MESH ROUTES AND REGISTRATIONS", "lines": lines, "tables": tables}
+    return {"id": "mesh-depth", "title": "MESH ROUTES AND REGISTRATIONS", "heading": "Mesh routes and registrations", "nav": "Mesh routes", "lines": lines, "tables": tables}
 
 
 # The seed's time buckets, by severity; a finding's effort: low when a fix automates it, else this.
@@ -191,7 +192,7 @@ def runbook(report):
     for d in report.get("databases") or []:
         if d.get("backup_command"):
             rows.append(["Back up %s (%s) first" % (d.get("service"), d.get("kind")), where + d["backup_command"]])
-    return {"id": "runbook", "title": "EMERGENCY RUNBOOK", "lines": [
+    return {"id": "runbook", "title": "EMERGENCY RUNBOOK", "heading": "Emergency runbook", "nav": "Runbook", "lines": [
         "Generated for project %s; run from any shell on the host." % (project.get("name") or "-")],
         "tables": [{"caption": "Runbook", "headers": ["Step", "Command"], "rows": rows}]}
 
@@ -211,7 +212,7 @@ def cost(report):
              "Unbounded (no memory limit, can take the host's memory): %s" % _join(unlimited),
              "Parking: services defined but not running reserve nothing; stopping a running one frees its use "
              "(see the container table)."]
-    return {"id": "cost", "title": "COST OPTIMIZATION", "lines": lines, "tables": []}
+    return {"id": "cost", "title": "COST OPTIMIZATION", "heading": "Cost optimization", "nav": "Cost", "lines": lines, "tables": []}
 
 
 # Practices the seed's "automation level" looks at: (label, the rule whose findings are the services
@@ -248,7 +249,7 @@ def devops(report):
         covered = [s for s in services if s not in lacking]
         rows.append([label, "%d of %d" % (len(covered), len(services)),
                      _pct(100.0 * len(covered) / len(services)) if services else "n/a", _join(sorted(lacking - {None}))])
-    return {"id": "devops", "title": "DEVOPS PRACTICES ASSESSMENT", "lines": lines, "tables": [
+    return {"id": "devops", "title": "DEVOPS PRACTICES ASSESSMENT", "heading": "DevOps practices assessment", "nav": "DevOps practices", "lines": lines, "tables": [
         {"caption": "Automation level: services covered by each practice",
          "headers": ["Practice", "Services", "Coverage", "Without it"], "rows": rows}]}
 
