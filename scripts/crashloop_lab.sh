@@ -2,7 +2,7 @@
 # The crash-loop lab (lab/crashloops): one container per cause the crash-loop doctor recognises.
 #   up      copy lab/crashloops to $CRASHLAB_DIR, prepare its host dirs (a root-owned data dir, an
 #           empty src dir, a stale pid file), build and start it, wait until every cause shows
-#           (loops restarted $CRASHLAB_RESTARTS times, the health-check case unhealthy).
+#           (loops restarted $CRASHLAB_RESTARTS times, the health-check cases unhealthy).
 #   down    remove its containers, images built for it and $CRASHLAB_DIR.
 #   status  the project's containers.
 # Opt-in: the default lab (scripts/lab.sh) is not touched; `make lab-up LAB_PROFILES=crashloops`.
@@ -29,14 +29,14 @@ states() {
     '{{index .Config.Labels "com.docker.compose.service"}} {{.RestartCount}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{.State.ExitCode}}'
 }
 
-# Every looping service has restarted enough, the health-check case is unhealthy, dep-db runs,
+# Every looping service has restarted enough, the health-check cases are unhealthy, dep-db runs,
 # dep-not-ready gave up (exited).
 visible() {
   local services missing=0 name restarts state health
   services=$(compose config --services)
   while read -r name restarts state health _; do
     case "$name" in
-      healthcheck-tool-missing) [ "$health" = unhealthy ] || missing=1 ;;
+      healthcheck-tool-missing|healthcheck-start-period) [ "$health" = unhealthy ] || missing=1 ;;
       dep-db|dns-target) [ "$state" = running ] || missing=1 ;;
       dep-not-ready) [ "$state" = exited ] || missing=1 ;;
       *) [ "$restarts" -ge "$CRASHLAB_RESTARTS" ] || missing=1 ;;

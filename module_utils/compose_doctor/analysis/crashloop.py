@@ -75,9 +75,12 @@ def _texts(container):
     log = [str(x) for x in container.get("log_tail") or []]
     if container.get("state_error"):
         log.append(str(container["state_error"]))
+    # the start-up timing's verdict line (analysis/startup.py), when it found one
+    startup = (container.get("startup") or {}).get("line") or ""
     return {"log": "\n".join(log),
             "health": "\n".join(health),
-            "state_error": str(container.get("state_error") or "")}
+            "state_error": str(container.get("state_error") or ""),
+            "startup": startup}
 
 
 def _search(cause, texts):
@@ -350,11 +353,15 @@ def c_no_foreground(container, captures, view):
 
 
 def c_short_start_period(container, captures, view):
-    period = container.get("healthcheck_start_period_s")
-    if period is not None and period < 30 and container.get("ready_after_s") is not None \
-            and container["ready_after_s"] > period:
-        return "the service got ready %ss after start, the health check's start_period is %ss" % (
-            container["ready_after_s"], period)
+    """The catalogue's confirmation: the first passing probe or ready line came later than
+    StartedAt + start_period + interval x retries (a service still starting has no such time)."""
+    t = container.get("startup") or {}
+    if t.get("verdict") == "slow-start":
+        captures["ready_after_s"] = "%g" % t["ready_after_s"]
+        return "ready after %gs (%s) > start_period %gs + interval %gs x retries %d = %gs" % (
+            t["ready_after_s"], t["ready_source"], t["start_period_s"], t["interval_s"], t["retries"], t["window_s"])
+    if t.get("verdict") == "still-starting":
+        captures["ready_after_s"] = "%g" % t["observed_s"]   # at least: the fix adds headroom to it
     return None
 
 

@@ -49,6 +49,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the module's fail_
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = str(exc)
 
+from ansible.module_utils.compose_doctor.analysis import startup
 from ansible.module_utils.compose_doctor.facts import runtime_extras
 from ansible.module_utils.compose_doctor.redact import SecretPolicy, is_secret_key, mask_text, scrub
 
@@ -219,6 +220,7 @@ def normalize_health(state, patterns=None, secret_values=None):
             "exit_code": entry.get("ExitCode"),
             "output": output,
             "start": entry.get("Start"),
+            "end": entry.get("End"),
         })
     return {
         "status": health.get("Status"),
@@ -755,7 +757,7 @@ def run_history(events):
 
 def _fetch_logs(client, cid, tail):
     try:
-        return client.api.logs(cid, stdout=True, stderr=True, tail=tail, timestamps=False)
+        return client.api.logs(cid, stdout=True, stderr=True, tail=tail, timestamps=True)
     except (DockerException, OSError, ValueError):
         return None
 
@@ -880,8 +882,9 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
                 stats, source, c["cpu_usage_ns"] = mem_jobs[c["id"]].result()
                 c["memory"] = memory_from_stats(stats, c["mem_limit_bytes"], source)
             if c["id"] in log_jobs:
-                c["log_tail"] = mask_log_lines(log_jobs[c["id"]].result(), patterns,
-                                               tail=int(log_tail_lines), secret_values=secret_values)
+                times, text = startup.split_timestamps(log_jobs[c["id"]].result())
+                c["log_tail"] = mask_log_lines(text, patterns, tail=int(log_tail_lines), secret_values=secret_values)
+                add_startup(c, by_id[c["id"]], times[-int(log_tail_lines):])
             # the file an exec error names, read out of the container (never changed)
             paths = exec_paths(c)
             if paths:
@@ -948,6 +951,19 @@ def _assemble(containers, project, vol_resp, dangling_resp, sock, daemon_json_pa
 
 _EXEC_PATH_RE = re.compile(r'exec:? \\?"?(/[^\s":\\]+)\\?"?:? (?:no such file or directory|permission denied|'
                            r'exec format error)|(?:^|sh: (?:\d+: )?)(/[^\s:]+): Permission denied', re.IGNORECASE)
+
+
+def add_startup(fact, attrs, log_times):
+    """How long the service took to become ready vs its health check's window (catalogue row 22):
+    ``startup`` and ``ready_after_s`` on a container with a health check, from facts already read."""
+    if not fact.get("health"):
+        return
+    hc = startup.healthcheck_config((attrs.get("Config") or {}).get("Healthcheck"))
+    timing = startup.startup_timing(fact.get("started_at"), fact["health"].get("log"), fact.get("log_tail"),
+                                    log_times, hc)
+    if timing:
+        fact["startup"] = timing
+        fact["ready_after_s"] = timing["ready_after_s"]
 
 
 def exec_paths(fact):
