@@ -27,7 +27,7 @@ ansible.module_utils.__path__.extend(p for p in C.DEFAULT_MODULE_UTILS_PATH if p
 
 from ansible.module_utils.compose_doctor.analysis.crashloop import (  # noqa: E402
     executable_mode, gated_depends_on, joined_networks, mounted_host_path, pinned_image, port_probe_candidates,
-    probe_candidates, shadow_mask_path)
+    probe_candidates, shadow_mask_path, start_period_plan)
 from ansible.module_utils.compose_doctor.change.hardening import plan as hardening_service_plan  # noqa: E402
 from ansible.module_utils.compose_doctor.facts.dockerfile import copied_from_context  # noqa: E402
 from ansible.module_utils.compose_doctor.redact import mask_text  # noqa: E402
@@ -134,6 +134,11 @@ def hardening_plan(service, pids_limit, cap_drop_all=False, localhost_ports=Fals
     return hardening_service_plan(service, pids_limit, cap_drop_all, localhost_ports, database_ports)
 
 
+def start_period_raise(written, effective, captures, cap_s, api_version=None):
+    """{'set': health-check keys, 'seconds', 'why': refusal or ''} (crashloop.start_period_plan)."""
+    return start_period_plan(written, effective, captures or {}, cap_s, api_version)
+
+
 class FilterModule(object):
     def filters(self):
         return {'compose_error_lines': compose_error_lines, 'healthcheck_candidates': healthcheck_candidates,
@@ -141,4 +146,5 @@ class FilterModule(object):
                 'dockerfile_source': dockerfile_source, 'executable_mode': script_executable_mode,
                 'host_path_in_mounts': host_path_in_mounts, 'join_network': join_network,
                 'hardening_plan': hardening_plan, 'mask_line': mask_line,
-                'shadowed_path_mask': shadowed_path_mask, 'image_pinned_to': image_pinned_to}
+                'shadowed_path_mask': shadowed_path_mask, 'image_pinned_to': image_pinned_to,
+                'start_period_raise': start_period_raise}

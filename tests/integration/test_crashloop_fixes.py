@@ -1,5 +1,5 @@
-"""The crash-loop fixes bind-mount-shadows-image (short and long volume syntax) and
-db-datadir-version on the real engine, on a small project of their own (cdcrashfix): remediate.yml --tags crashloop previews (--check changes
+"""The crash-loop fixes bind-mount-shadows-image (short and long volume syntax),
+db-datadir-version and healthcheck-start-period on the real engine, on a small project of their own (cdcrashfix): remediate.yml --tags crashloop previews (--check changes
 nothing), fixes (each container then stays up, the file diff is exactly the fix, the database's
 data is not touched), changes nothing the second time, and rollback.yml restores the file byte for
 byte.
@@ -58,10 +58,35 @@ services:
     stop_grace_period: 1s
     volumes:
       - pgdata:/srv/pg
+  slowstart:   # warms up for as long as ./startup/seconds says, then listens; its health check gives up after 3 s
+    image: compose-doctor/python:bookworm
+    restart: "no"
+    stop_grace_period: 1s
+    volumes: ["./startup:/startup:ro"]
+    command:
+      - python3
+      - -c
+      - |
+        import socket, time
+        end = time.time() + float(open('/startup/seconds').read())
+        while time.time() < end:
+            print('warming up', flush=True)
+            time.sleep(2)
+        s = socket.create_server(('', 8000))
+        print('listening on :8000', flush=True)
+        while True:
+            s.accept()[0].close()
+    healthcheck:
+      test: ["CMD", "python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 8000), timeout=1)"]
+      interval: 2s
+      timeout: 2s
+      retries: 1
+      start_period: 1s
 volumes:
   pgdata:
 """
-SERVICES = ("shadow", "shadowlong", "olddata")
+LOOPS = ("shadow", "shadowlong", "olddata")
+SERVICES = LOOPS + ("slowstart",)
 
 
 def _ctr(client, service):
@@ -84,6 +109,18 @@ def _up_and_steady(client):
     holds_for(probe, 8, until=lambda v: v == seen, what="every service running without a restart")
 
 
+def _health_until_healthy(client):
+    """Every health status slowstart shows from now until it is healthy (deadline 60 s)."""
+    seen = []
+
+    def probe():
+        status = _ctr(client, "slowstart").attrs["State"]["Health"]["Status"]
+        seen.append(status)
+        return status
+    wait_for(probe, until=lambda h: h == "healthy", timeout=60, what="slowstart healthy")
+    return seen
+
+
 @pytest.fixture(scope="module")
 def fixes(tmp_path_factory):
     client = docker.from_env(timeout=60)
@@ -91,6 +128,8 @@ def fixes(tmp_path_factory):
     (project / "src").mkdir()
     (project / "src2").mkdir()
     (project / "compose.yaml").write_text(COMPOSE)
+    (project / "startup").mkdir()
+    (project / "startup" / "seconds").write_text("600")   # not ready while the audits look at it
     for tag, dockerfile in IMAGES.items():
         subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, text=True, check=True,
                        capture_output=True, timeout=300)
@@ -99,9 +138,11 @@ def fixes(tmp_path_factory):
               "-e", f"compose_doctor_journal_dir={journal}"]
     try:
         compose_in(project, "up", "-d", "--pull", "never", check=True)
-        for service in SERVICES:   # the audit sees a crash loop once the restart count reaches the threshold
+        for service in LOOPS:   # the audit sees a crash loop once the restart count reaches the threshold
             wait_for(lambda s=service: _ctr(client, s).attrs["RestartCount"], until=lambda n: n >= RESTART_THRESHOLD,
                      what=f"{service} restarted {RESTART_THRESHOLD} times")
+        wait_for(lambda: _ctr(client, "slowstart").attrs["State"]["Health"]["Status"], until=lambda h: h == "unhealthy",
+                 what="slowstart unhealthy while it warms up")
         volume = client.volumes.get(f"{PROJECT}_pgdata").attrs["Mountpoint"]
         out = {"project": project, "client": client, "journal": journal, "pristine": (project / "compose.yaml").read_bytes(),
                "data": tree_state(volume), "volume": volume}
@@ -109,7 +150,10 @@ def fixes(tmp_path_factory):
         out["check"] = run_playbook("remediate.yml", "--check", "--diff", *common)
         out["check_state"] = (files0, tree_state(project), {s: v[:2] for s, v in docker0.items()},
                               {s: v[:2] for s, v in _state(client).items()})
+        # the recreated slowstart is ready after 12 s: later than its old 3 s, well within the new start period
+        (project / "startup" / "seconds").write_text("12")
         out["apply"] = run_playbook("remediate.yml", "--diff", *common)
+        out["slow_health"] = _health_until_healthy(client)
         out["fixed"] = (project / "compose.yaml").read_bytes()
         out["again"] = run_playbook("remediate.yml", *common)
         yield out
@@ -132,6 +176,8 @@ def test_the_file_diff_is_exactly_the_two_fixes(fixes):
     after["services"]["shadow"]["volumes"].pop()
     after["services"]["shadowlong"]["volumes"].pop()
     after["services"]["olddata"]["image"] = PG
+    assert after["services"]["slowstart"]["healthcheck"].pop("start_period") == "300s"   # still starting: the cap
+    before["services"]["slowstart"]["healthcheck"].pop("start_period")
     assert after == before
     assert b"# the development bind mount hides" in fixes["fixed"]   # comments kept
 
@@ -144,6 +190,14 @@ def test_each_container_stays_up_and_the_data_is_untouched(fixes):
         host = fixes["project"] / src
         assert {p.name for p in host.iterdir()} <= {"node_modules"} and not any(host.glob("node_modules/*"))
     assert tree_state(fixes["volume"]) == fixes["data"]
+
+
+def test_the_slow_starter_is_no_longer_unhealthy_while_it_starts(fixes):
+    """Recreated with start_period 300s, it stays `starting` through its 12 s warm-up (its old
+    health check gave up after 3 s) and turns healthy once it listens."""
+    assert "unhealthy" not in fixes["slow_health"] and fixes["slow_health"][-1] == "healthy"
+    c = _ctr(fixes["client"], "slowstart")
+    assert c.attrs["Config"]["Healthcheck"]["StartPeriod"] == 300 * 10 ** 9
 
 
 def test_second_run_changes_nothing(fixes):

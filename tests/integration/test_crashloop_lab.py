@@ -52,7 +52,8 @@ def test_only_causes_with_a_fix_offer_one(crash_audit):
     crashloop_fixes = {"oom-killed": "limits", "healthcheck-tool-missing": "crashloop", "dep-not-ready": "crashloop",
                        "entrypoint-not-executable": "crashloop", "crlf-entrypoint": "crashloop",
                        "stale-pid-file": "crashloop", "dns-other-network": "crashloop",
-                       "bind-mount-shadows-image": "crashloop", "db-datadir-version": "crashloop"}
+                       "bind-mount-shadows-image": "crashloop", "db-datadir-version": "crashloop",
+                       "healthcheck-start-period": "crashloop"}
     assert {s: t for s, t in offered.items() if t != "sprawl"} == crashloop_fixes
 
 
@@ -69,7 +70,8 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
     entrypoint script executable and strips the CRLF of the other in their build contexts, then
     rebuilds both (they run and stay up), removes the stale PID file (backed up) while its container
     is stopped and starts it, joins dns-other-network to dns-target's network, masks the hidden
-    node_modules with an anonymous volume, reports the database image it cannot pin; a second run
+    node_modules with an anonymous volume, reports the database image it cannot pin, raises the slow
+    starter's start_period to the cap (it was still starting: no longer unhealthy); a second run
     changes nothing; rollback restores the files byte for byte and the old failures return."""
     import docker
     from conftest import tree_state, wait_for
@@ -108,11 +110,16 @@ def test_zz_the_crashloop_fixes_prove_themselves_then_rollback_restores(crash_au
              what="bind-mount-shadows-image running with its node_modules")
     assert services["db-datadir-version"]["image"] == "cdcrash/db-datadir-version:lab"
     assert "its image is built by the project" in fixed.stdout
+    # still starting when the audit saw it: start_period to the cap, and it is no longer unhealthy
+    assert services["healthcheck-start-period"]["healthcheck"]["start_period"] == "300s"
+    slow = lambda: attrs("healthcheck-start-period")["State"]["Health"]["Status"]  # noqa: E731
+    assert slow() == "starting"
     again = run_playbook("remediate.yml", "--tags", "crashloop", *common)
     assert "changed=0" in again.stdout.replace(" ", "").split("PLAYRECAP")[-1], again.stdout[-2000:]
     run_playbook("rollback.yml", *common)
     assert tree_state(LAB) == before
     wait_for(health, until=lambda s: s == "unhealthy", what="the service back to its old probe (unhealthy)")
+    wait_for(slow, until=lambda s: s == "unhealthy", what="the slow starter back to its 2 s start period (unhealthy)")
     wait_for(lambda: attrs("dep-not-ready")["State"]["Status"], until=lambda s: s == "exited",
              what="dep-not-ready started too early again (no gate)")
     for name in ("entrypoint-not-executable", "crlf-entrypoint", "stale-pid-file", "dns-other-network"):

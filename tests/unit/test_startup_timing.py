@@ -69,7 +69,8 @@ def test_a_ready_line_after_the_window_is_a_slow_start(line, ready):
     assert t["verdict"] == "slow-start" and t["ready_after_s"] == ready and t["window_s"] == 6
     d = _diag(_container(t))
     assert d["cause"] == "healthcheck-start-period" and d["confidence"] == "confirmed"
-    assert "ready after 43s" in d["confirmations"][0] and "43 s so far" in d["action"]
+    assert "ready after 43s" in d["confirmations"][0] and "(ready after 43s)" in d["action"]
+    assert d["fix_tag"] == "crashloop" and d["captures"]["ready_after_s"] == "43"
 
 
 def test_the_first_passing_probe_times_the_start_when_no_line_says_ready():
@@ -84,6 +85,7 @@ def test_not_ready_yet_while_it_keeps_logging_is_still_starting_at_log_confidenc
     d = _diag(_container(t))
     assert d["cause"] == "healthcheck-start-period" and d["confidence"] == "log"
     assert d["evidence"][0].startswith("startup: still starting after 9s") and "start_period 2s" in d["evidence"][0]
+    assert "(not ready after 9s yet)" in d["action"] and d["captures"]["starting_for_s"] == "9"
 
 
 def test_a_probe_that_fails_after_the_service_is_ready_is_not_a_slow_start():
@@ -145,3 +147,35 @@ def test_the_facts_pass_adds_the_timing_to_a_container_with_a_health_check():
     bare = {"started_at": START, "health": None, "log_tail": []}
     dr.add_startup(bare, {}, [])
     assert "startup" not in bare
+
+
+WRITTEN = {"test": ["CMD", "true"], "interval": "2s", "retries": 2, "start_period": "2s"}
+
+
+@pytest.mark.parametrize("captures, api, want", [
+    ({"ready_after_s": "43"}, "1.41", {"start_period": "65s"}),                  # 1.5 x 43, up to 5 s
+    ({"ready_after_s": "8"}, "1.41", {"start_period": "20s"}),                   # at least +10 s
+    ({"ready_after_s": "400"}, "1.41", {"start_period": "300s"}),                # capped
+    ({"starting_for_s": "9"}, "1.41", {"start_period": "300s"}),                 # unknown: the cap
+    ({"ready_after_s": "43"}, "1.44", {"start_period": "65s", "start_interval": "2s"}),
+])
+def test_start_period_plan_raises_above_the_start_up_time(captures, api, want):
+    plan = cl.start_period_plan(WRITTEN, {"start_period": "2s"}, captures, 300, api)
+    assert plan["set"] == want and plan["why"] == ""
+
+
+def test_start_period_plan_is_idempotent_and_refuses_what_it_cannot_edit():
+    assert cl.start_period_plan(WRITTEN, {"start_period": "1m5s"}, {"ready_after_s": "43"}, 300)["set"] == {}
+    at_cap = cl.start_period_plan(WRITTEN, {"start_period": "5m0s"}, {"starting_for_s": "9"}, 300)
+    assert at_cap["set"] == {} and "cap" in at_cap["why"]
+    image = cl.start_period_plan({"interval": "2s"}, {"start_period": "0s"}, {"ready_after_s": "43"}, 300)
+    assert image["set"] == {} and "from the image" in image["why"]
+    variable = cl.start_period_plan(dict(WRITTEN, start_period="${START}"), {}, {"ready_after_s": "43"}, 300)
+    assert variable["set"] == {} and "variable" in variable["why"]
+    assert "not known" in cl.start_period_plan(WRITTEN, {}, {}, 300)["why"]
+
+
+@pytest.mark.parametrize("text, seconds", [("1m30s", 90), ("90s", 90), ("500ms", 0.5), ("1h", 3600), (30, 30),
+                                           ("", None), ("soon", None), ("5x", None)])
+def test_duration_seconds(text, seconds):
+    assert cl.duration_seconds(text) == seconds

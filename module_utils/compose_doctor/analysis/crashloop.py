@@ -358,10 +358,12 @@ def c_short_start_period(container, captures, view):
     t = container.get("startup") or {}
     if t.get("verdict") == "slow-start":
         captures["ready_after_s"] = "%g" % t["ready_after_s"]
+        captures["startup"] = "ready after %gs" % t["ready_after_s"]
         return "ready after %gs (%s) > start_period %gs + interval %gs x retries %d = %gs" % (
             t["ready_after_s"], t["ready_source"], t["start_period_s"], t["interval_s"], t["retries"], t["window_s"])
     if t.get("verdict") == "still-starting":
-        captures["ready_after_s"] = "%g" % t["observed_s"]   # at least: the fix adds headroom to it
+        captures["starting_for_s"] = "%g" % t["observed_s"]   # a lower bound only: the fix uses its cap
+        captures["startup"] = "not ready after %gs yet" % t["observed_s"]
     return None
 
 
@@ -664,3 +666,55 @@ def pinned_image(image, old, version_parts=None):
         return None, "%s already runs %s: the data version does not explain the failure" % (
             image, ".".join(map(str, want)))
     return "%s:%s%s" % (name, ".".join(map(str, want)), m.group("suffix") or ""), None
+
+
+_GO_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
+_UNIT_S = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def duration_seconds(value):
+    """A Compose duration ('1m30s', '90s', '500ms'; a number = seconds) -> seconds, or None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value or "").strip()
+    if not text or _GO_DURATION_RE.sub("", text):
+        return None
+    return sum(float(n) * _UNIT_S[u] for n, u in _GO_DURATION_RE.findall(text))
+
+
+def start_period_plan(written, effective, captures, cap_s, api_version=None):
+    """The health-check keys that let a slow starter start (healthcheck-start-period), or why not.
+
+    ``written``: the service's ``healthcheck`` as its compose file writes it; ``effective``: the
+    same from Compose's effective model; ``captures``: the diagnosis captures (``ready_after_s``
+    when the start-up time was seen, ``starting_for_s`` when it is still starting); ``cap_s``: the
+    most start_period this fix writes. A known start-up time gets 1.5x (at least +10 s), rounded up
+    to 5 s; an unknown one (still starting) gets the cap. start_interval (engine API >= 1.44) makes
+    the probe run every 2 s during the start period, so it turns healthy soon after it is ready.
+    Returns {'set': {start_period[, start_interval]}, 'seconds', 'why': ''} or {'set': {}, 'why'}."""
+    written = written if isinstance(written, dict) else {}
+    if not written.get("test"):
+        return {"set": {}, "why": "its health check comes from the image, not the compose file: set one there"}
+    for key in ("start_period", "start_interval"):
+        if "$" in str(written.get(key) or ""):
+            return {"set": {}, "why": "its %s is a variable (%s): raise it where the variable is set" % (
+                key, written[key])}
+    cap = int(cap_s)
+    ready, starting = captures.get("ready_after_s"), captures.get("starting_for_s")
+    if ready not in (None, "", "?"):
+        need = int(-(-max(float(ready) * 1.5, float(ready) + 10) // 5) * 5)
+    elif starting not in (None, "", "?"):
+        need = max(cap, int(float(starting)) + 1)
+    else:
+        return {"set": {}, "why": "its start-up time is not known"}
+    need = min(need, cap)
+    current = duration_seconds((effective or {}).get("start_period")) or 0
+    if current >= need:
+        why = ("its start_period (%gs) already reaches the cap crashloop_start_period_max (%ds)" % (current, cap)
+               if need == cap else "")
+        return {"set": {}, "why": why, "seconds": int(current)}
+    out = {"start_period": "%ds" % need}
+    api = tuple(int(p) for p in re.findall(r"\d+", str(api_version or "0"))[:2])
+    if api >= (1, 44) and not written.get("start_interval"):
+        out["start_interval"] = "2s"
+    return {"set": out, "seconds": need, "why": ""}
