@@ -67,16 +67,36 @@ def split_timestamps(raw):
     return times, "\n".join(lines)
 
 
-def _parse(value):
-    if not value or str(value).startswith("0001-01-01"):
+def docker_time_or_none(value):
+    """Docker timestamps: the zero time means 'never' -> None."""
+    if not value or value.startswith("0001-01-01"):
         return None
-    text = str(value).strip().replace("Z", "+00:00")
-    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d\d:\d\d)$", text)
-    if not m:
+    return value
+
+
+def parse_docker_time(value):
+    """'2024-05-01T10:00:00.123456789Z' -> aware datetime (nanoseconds truncated), or None."""
+    value = docker_time_or_none(value)
+    if not value:
         return None
-    frac = (m.group(2) or "0")[:6].ljust(6, "0")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # split off the zone, trim the fraction to microseconds
+    zone = ""
+    for sep in ("+", "-"):
+        idx = text.rfind(sep)
+        if idx > 10:  # past the date part
+            zone = text[idx:]
+            text = text[:idx]
+            break
+    if "." in text:
+        main, frac = text.split(".", 1)
+        text = main + "." + (frac + "000000")[:6]
+    else:
+        text += ".000000"
     try:
-        return datetime.datetime.strptime("%s.%s%s" % (m.group(1), frac, m.group(3)), "%Y-%m-%dT%H:%M:%S.%f%z")
+        return datetime.datetime.strptime(text + zone, "%Y-%m-%dT%H:%M:%S.%f%z")
     except ValueError:
         return None
 
@@ -84,7 +104,7 @@ def _parse(value):
 def _offsets(t0, values):
     out = []
     for value in values:
-        t = _parse(value)
+        t = parse_docker_time(value)
         out.append(round((t - t0).total_seconds(), 1) if t is not None else None)
     return out
 
@@ -100,7 +120,7 @@ def startup_timing(started_at, health_log, log_lines, log_times, hc):
     verdict: ``slow-start`` (ready later than the window, probes failed only before it and only
     as refused / timed out), ``still-starting`` (not ready yet, probes refused / timed out, the
     app kept logging after they began failing), or None."""
-    t0 = _parse(started_at)
+    t0 = parse_docker_time(started_at)
     if t0 is None or not hc:
         return None
     probes = [(s, e, p) for s, e, p in zip(_offsets(t0, [p.get("start") for p in health_log or []]),

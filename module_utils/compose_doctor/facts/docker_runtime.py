@@ -82,38 +82,9 @@ def socket_path_from_host(docker_host):
     return None
 
 
-def _ts(value):
-    """Docker timestamps: the zero time means 'never' -> None."""
-    if not value or value.startswith("0001-01-01"):
-        return None
-    return value
-
-
-def parse_docker_time(value):
-    """'2024-05-01T10:00:00.123456789Z' -> aware datetime (nanoseconds truncated), or None."""
-    value = _ts(value)
-    if not value:
-        return None
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    # split off the zone, trim the fraction to microseconds
-    zone = ""
-    for sep in ("+", "-"):
-        idx = text.rfind(sep)
-        if idx > 10:  # past the date part
-            zone = text[idx:]
-            text = text[:idx]
-            break
-    if "." in text:
-        main, frac = text.split(".", 1)
-        text = main + "." + (frac + "000000")[:6]
-    else:
-        text += ".000000"
-    try:
-        return datetime.datetime.strptime(text + zone, "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return None
+# Docker's timestamps: one parser, in analysis/startup.py (which this module imports for the
+# start-up timing); re-exported here for the facts and the report.
+_ts, parse_docker_time = startup.docker_time_or_none, startup.parse_docker_time
 
 
 def human_duration(seconds):

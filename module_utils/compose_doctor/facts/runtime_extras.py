@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import os
 import re
+import statistics
 import time
 
 try:
@@ -328,11 +329,8 @@ def health_endpoint(attrs):
 
 
 def median(values):
-    vals = sorted(values)
-    n = len(vals)
-    if not n:
-        return None
-    return vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2.0
+    """statistics.median, or None for no values."""
+    return statistics.median(values) if values else None
 
 
 def probe_http(url, timeout=PROBE_TIMEOUT, samples=PROBE_SAMPLES, opener=None):
