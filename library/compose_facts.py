@@ -100,7 +100,9 @@ extends_documentation_fragment:
   - compose_doctor.info_module
 notes:
   - Relative paths in the result are relative to O(project_dir).
-  - Needs PyYAML on the managed host; the C(docker) CLI with the Compose v2 plugin is optional.
+  - Needs PyYAML on the managed host; without it the module does not fail: it returns RV(missing_libraries)
+    and an empty project whose one error says so (the audit role's O(audit_bootstrap) copies the controller's
+    PyYAML to the host). The C(docker) CLI with the Compose v2 plugin is optional.
 requirements:
   - PyYAML
 seealso:
@@ -128,6 +130,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+missing_libraries:
+  description: Python libraries this module needs that the host's interpreter lacks; the facts are then empty.
+  returned: when a library is missing
+  type: list
+  elements: str
+  sample: [PyYAML]
 compose:
   description: Facts about the Compose project.
   returned: always
@@ -245,8 +253,9 @@ compose:
 '''
 
 import os
+import sys
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.facts import compose_model
 from ansible.module_utils.compose_doctor.redact import redact_text
@@ -269,7 +278,11 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if not compose_model.HAS_YAML:
-        module.fail_json(msg=missing_required_lib('PyYAML'), exception=compose_model.YAML_IMPORT_ERROR)
+        # Said plainly, and the audit goes on with the engine's facts (the role can bootstrap it).
+        module.exit_json(changed=False, missing_libraries=['PyYAML'], compose=compose_model.empty_facts(
+            module.params['project_dir'], 'compose files not read: PyYAML is not installed for %s on this host '
+            '(install python3-yaml, or audit with audit_bootstrap=true to copy the controller\'s PyYAML into a '
+            'private directory on the host)' % sys.executable))
 
     project_dir = module.params['project_dir']
     if not os.path.exists(project_dir):

@@ -310,3 +310,18 @@ def test_a_project_that_cannot_be_read_is_a_finding_not_a_crash(project, run_mod
     from ansible.module_utils.compose_doctor.facts.docker_runtime import empty_runtime
     found = rules.evaluate(out['compose'], empty_runtime(None), {})
     assert 'compose-invalid' in {f['rule'] for f in found}
+
+
+def test_without_pyyaml_says_what_is_missing_and_returns_empty_facts(tmp_path, run_module, monkeypatch):
+    """A host whose Python lacks PyYAML: no failure, the library named, the interpreter named,
+    the bootstrap offered, and the facts' shape kept so the audit goes on with the engine."""
+    (tmp_path / 'compose.yaml').write_text('services:\n  web:\n    image: nginx\n')
+    monkeypatch.setattr(compose_facts.compose_model, 'HAS_YAML', False)
+    result = run_module(compose_facts, {'project_dir': str(tmp_path)})
+    assert not result.get('failed')
+    assert result['missing_libraries'] == ['PyYAML']
+    facts = result['compose']
+    assert facts['services'] == {} and facts['project']['name'] == compose_facts.compose_model.normalize_project_name(
+        tmp_path.name)
+    message = facts['errors'][0]['message']
+    assert 'PyYAML is not installed' in message and 'audit_bootstrap=true' in message
