@@ -100,7 +100,7 @@ extends_documentation_fragment:
   - compose_doctor.info_module
 notes:
   - Relative paths in the result are relative to O(project_dir).
-  - Needs PyYAML on the managed host; without it the module does not fail: it returns RV(missing_libraries)
+  - Needs PyYAML on the managed host; without it the module does not fail, it returns RV(missing_libraries)
     and an empty project whose one error says so (the audit role's O(audit_bootstrap) copies the controller's
     PyYAML to the host). The C(docker) CLI with the Compose v2 plugin is optional.
 requirements:

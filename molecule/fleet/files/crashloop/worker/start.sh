@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "worker: queue not configured" >&2
+exit 3
