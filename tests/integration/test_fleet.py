@@ -31,4 +31,10 @@ all:
     assert "docker-gone" in fleet_md and "docker-a" in fleet_md
     for host in ("docker-a", "docker-b"):
         assert (tmp_path / "reports" / host / "audit.json").exists()
-    assert oct((tmp_path / "reports" / "fleet.json").stat().st_mode & 0o777) == "0o600"
+    for name in ("fleet.json", "fleet.md", "fleet.html"):
+        assert oct((tmp_path / "reports" / name).stat().st_mode & 0o777) == "0o600", name
+    fleet_html = (tmp_path / "reports" / "fleet.html").read_text()
+    for host in ("docker-a", "docker-b", "docker-gone"):
+        assert f'data-host="{host}"' in fleet_html, host
+    assert 'data-host="docker-gone" data-state="unreachable"' in fleet_html
+    assert (tmp_path / "reports" / "docker-a" / "audit.html").exists()  # where its counts link
