@@ -72,7 +72,8 @@ options:
     default: []
   unreachable:
     description:
-      - Hosts that could not be audited, when O(fleet=true); names or dicts with C(host) and C(error).
+      - Hosts that could not be audited, when O(fleet=true); names or dicts with C(host), C(error) and
+        C(state) (C(unreachable), the default, or C(failed) for a host reached whose audit stopped).
     type: list
     elements: raw
     default: []

@@ -141,6 +141,18 @@ def test_page_escapes_everything_and_carries_no_secret(page, fleet):
     assert fx.PLANTED not in page and fx.PLANTED not in render.fleet_markdown(fleet)
 
 
+def test_a_failed_audit_is_named_failed_in_both_pages(reports):
+    fleet = rp.fleet_report(reports[:1], ["db9", {"host": "web7", "state": "failed", "error": "no baseline"}],
+                            fx.GENERATED_AT)
+    assert [(r["host"], r["state"], r["detail"]) for r in sections.fleet_rows(fleet)] == [
+        ("clean", "audited", None), ("db9", "unreachable", None), ("web7", "failed", "no baseline")]
+    page = render.fleet_html(fleet)
+    assert '<tr class="alert" data-host="web7" data-state="failed">' in page and "1 failed)" in page
+    assert "<b>web7</b> (failed)" in page.split('id="not-audited"')[1].split("</p>")[0]
+    md = render.fleet_markdown(fleet)
+    assert "(1 audited, 1 unreachable, 1 failed)" in md and "- **web7** (audit failed): no baseline" in md
+
+
 def test_an_empty_fleet_renders():
     fleet = rp.fleet_report([], ["only"], fx.GENERATED_AT)
     page = render.fleet_html(fleet)

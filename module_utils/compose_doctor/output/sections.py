@@ -438,7 +438,7 @@ def _outcome_only_state(outcome):
 
 def fleet_rows(fleet):
     """One row per host of the fleet page, in fleet.md's order: the audited hosts worst first, then
-    those without a report (unreachable, then any other a remediation outcome names), by name.
+    those without a report (unreachable or failed, then any other a remediation outcome names).
     ``counts``: per severity {severity, priority, count, href} (href: the host's findings, or None
     for no finding); None for a host that has no report. ``alert``: not audited, or its remediation
     outcome is not a success."""
@@ -454,8 +454,9 @@ def fleet_rows(fleet):
                      "project": h.get("project"), "docker": docker, "docker_up": bool(h.get("docker_reachable")),
                      "counts": counts, "report": host_page(h.get("host"))})
     for u in fleet.get("unreachable") or []:
-        detail = u.get("error") if u.get("error") != "unreachable" else None   # no news beyond the state
-        rows.append({"host": u.get("host"), "state": "unreachable", "detail": detail, "counts": None})
+        state = u.get("state") or "unreachable"
+        detail = u.get("error") if u.get("error") != state else None   # no news beyond the state
+        rows.append({"host": u.get("host"), "state": state, "detail": detail, "counts": None})
     named = set(str(r["host"]) for r in rows)
     for key in sorted(set(outcomes) - named):
         o = outcomes[key]
