@@ -13,10 +13,12 @@ description:
   - Writes the report of M(compose_audit) into O(dest) as C(audit.json), C(audit.md), C(audit.html),
     C(audit.sarif), C(junit.xml) and C(compose_doctor.prom).
   - With O(fleet=true) it aggregates O(reports) (one per host) and O(unreachable) into
-    C(fleet.json) and C(fleet.md) instead.
+    C(fleet.json), C(fleet.md) and C(fleet.html) instead. C(fleet.html) is a table of hosts x severity,
+    worst host first, each count linking to the host's C(<host>/audit.html), the hosts without a
+    report named with their state, and with O(outcomes) each host's remediation outcome.
   - With O(before) it compares that earlier report with O(report) and writes the remediation
     summary C(remediation.json) and C(remediation.md) instead (findings resolved, remaining, new).
-  - C(audit.md), C(audit.html), C(fleet.md) and C(remediation.md) are rendered with Jinja2 from the
+  - C(audit.md), C(audit.html), C(fleet.md), C(fleet.html) and C(remediation.md) are rendered with Jinja2 from the
     templates in O(templates) (the audit role's C(templates/report)).
   - An action plugin of the same name runs it on the controller, in the task's worker process (no module
     payload per host); the controller's Python has Jinja2 as ansible-core does.
@@ -39,8 +41,8 @@ options:
     type: dict
   templates:
     description:
-      - Directory holding C(audit.md.j2), C(audit.html.j2), C(fleet.md.j2), C(remediation.md.j2) and the
-        page's C(audit.css) and C(audit.js), on the controller.
+      - Directory holding C(audit.md.j2), C(audit.html.j2), C(fleet.md.j2), C(fleet.html.j2),
+        C(remediation.md.j2) and the pages' C(audit.css) and C(audit.js), on the controller.
       - Defaults to the audit role's C(templates/report) beside this checkout's C(module_utils), which a
         module's payload does not have; roles pass C({{ role_path }}/templates/report).
     type: path
@@ -51,7 +53,7 @@ options:
     choices: [json, md, html, sarif, junit, prom]
     default: [json, md, html, sarif, junit, prom]
   fleet:
-    description: Write the fleet summary (C(fleet.json), C(fleet.md)) from O(reports) and O(unreachable).
+    description: Write the fleet summary (C(fleet.json), C(fleet.md), C(fleet.html)) from O(reports) and O(unreachable).
     type: bool
     default: false
   reports:
@@ -70,7 +72,8 @@ options:
     default: []
   unreachable:
     description:
-      - Hosts that could not be audited, when O(fleet=true); names or dicts with C(host) and C(error).
+      - Hosts that could not be audited, when O(fleet=true); names or dicts with C(host), C(error) and
+        C(state) (C(unreachable), the default, or C(failed) for a host reached whose audit stopped).
     type: list
     elements: raw
     default: []

@@ -150,6 +150,10 @@ def test_check_mode_previews_every_host_past_an_unreachable_one(tmp_path):
     assert outcomes["fine"]["state"] == "previewed", outcomes["fine"]
     assert _env_mode(tmp_path, "fine") == "0o644", "--check changed a file"
     assert "FleetFault" not in proc.stdout and "FleetFault" not in (tmp_path / "r" / "fleet.md").read_text()
+    page = (tmp_path / "r" / "fleet.html").read_text()
+    assert "FleetFault" not in page and "<th>Outcome</th>" in page
+    for host in ("gone", "broken", "fine"):
+        assert f'data-host="{host}"' in page, host
 
 
 @pytest.mark.parametrize("policy, fine_state, fine_mode", [("stop", "not run", "0o644"),

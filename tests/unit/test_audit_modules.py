@@ -84,7 +84,7 @@ def test_audit_report_fleet(run_module, tmp_path):
                                         unreachable=["db9", {"host": "db10", "error": "timeout"}]))
     assert not out.get("failed", False), out
     names = sorted(os.path.basename(p) for p in out["files"])
-    assert names == ["fleet.json", "fleet.md"]
+    assert names == ["fleet.html", "fleet.json", "fleet.md"]
     for p in out["files"]:
         assert mode(p) == 0o600
     fleet = json.loads((tmp_path / "fleet" / "fleet.json").read_text())

@@ -189,7 +189,8 @@ def test_action_plan_groups_by_rule(lab):
 
 def test_no_secret_in_any_output(lab, down):
     fleet = rp.fleet_report([lab, down], [], fx.GENERATED_AT)
-    outputs = [json.dumps(lab), json.dumps(down), json.dumps(fleet), render.fleet_markdown(fleet)]
+    outputs = [json.dumps(lab), json.dumps(down), json.dumps(fleet), render.fleet_markdown(fleet),
+               render.fleet_html(fleet)]
     for rep in (lab, down):
         outputs += [render.to_markdown(rep), render.to_html(rep), render.to_sarif(rep), render.to_junit(rep),
                     render.to_prometheus(rep)]

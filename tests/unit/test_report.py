@@ -205,3 +205,12 @@ def test_fleet_report():
     rl = [r for r in fleet["rules"] if r["rule"] == "restart-loop"][0]
     assert rl["hosts"] == ["a"] and rl["findings"] == 2 and rl["priority"] == "P0"
     json.dumps(fleet)
+
+
+def test_fleet_report_tells_a_failed_audit_from_an_unreachable_host():
+    fleet = rp.fleet_report([build(host="a")], ["c", {"host": "e", "state": "failed"},
+                                                {"host": "f", "state": "bogus", "error": "no route"}], fx.GENERATED_AT)
+    assert [(u["host"], u["state"], u["error"]) for u in fleet["unreachable"]] == [
+        ("c", "unreachable", "unreachable"), ("e", "failed", "failed"), ("f", "unreachable", "no route")]
+    t = fleet["totals"]
+    assert (t["hosts"], t["hosts_audited"], t["hosts_unreachable"], t["hosts_failed"]) == (4, 1, 2, 1)

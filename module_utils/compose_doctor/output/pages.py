@@ -21,7 +21,9 @@ except ImportError:  # only the md and html formats need it; the module says so
 
 from ansible.module_utils.compose_doctor.output import sections
 
-TEMPLATES = {"md": "audit.md.j2", "html": "audit.html.j2", "fleet": "fleet.md.j2", "remediation": "remediation.md.j2"}
+TEMPLATES = {"md": "audit.md.j2", "html": "audit.html.j2", "fleet": "fleet.md.j2", "fleet_html": "fleet.html.j2",
+             "remediation": "remediation.md.j2"}
+HTML_PAGES = ("html", "fleet_html")  # autoescaped; the others are Markdown
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _ENVIRONMENTS = {}
 
@@ -81,11 +83,11 @@ def environment(templates_dir, fmt):
 
 def render(report, fmt, templates_dir=None, context=None):
     """The text of page ``fmt`` (a TEMPLATES key: 'md' audit.md, 'html' audit.html, 'fleet' fleet.md,
-    'remediation' remediation.md) for ``report``, or for ``context`` when given (fleet, remediation)."""
+    'fleet_html' fleet.html, 'remediation' remediation.md) for ``report``, or for ``context`` when given (fleet, remediation)."""
     if jinja2 is None:
         raise RuntimeError("Jinja2 is required to render %s: %s" % (TEMPLATES[fmt], JINJA2_IMPORT_ERROR))
     templates_dir = templates_dir or default_templates_dir()
     if not templates_dir:
         raise ValueError("no report templates: pass the audit role's templates/report directory")
-    env = environment(templates_dir, "html" if fmt == "html" else "md")
+    env = environment(templates_dir, "html" if fmt in HTML_PAGES else "md")
     return env.get_template(TEMPLATES[fmt]).render(context if context is not None else sections.page(report))

@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 
 from ansible.module_utils.compose_doctor.output import pages
 from ansible.module_utils.compose_doctor.output.sections import (  # noqa: F401 (public names of this module)
-    SEV_ICON, action_plan, cis_label, command as _cmd, diag_text as _diag_text, fix_command, pct as _pct,
+    SEV_ICON, action_plan, cis_label, command as _cmd, diag_text as _diag_text, fix_command, fleet_page,
+    pct as _pct,
 )
 
 _md = pages.md_cell
@@ -303,6 +304,10 @@ def to_prometheus(report):
 
 def fleet_markdown(fleet, templates_dir=None):
     """fleet.md (template fleet.md.j2): the hosts worst first (lowest score; unscored last)."""
-    hosts = sorted(fleet.get("hosts") or [], key=lambda h: (h.get("score") if h.get("score") is not None else 999,
-                                                           str(h.get("host"))))
-    return pages.render(None, "fleet", templates_dir, context={"fleet": fleet, "hosts": hosts})
+    return pages.render(None, "fleet", templates_dir, context=fleet_page(fleet))
+
+
+def fleet_html(fleet, templates_dir=None):
+    """fleet.html (template fleet.html.j2): hosts x severity, worst host first, each count linking to
+    that host's audit.html; the hosts without a report named with their state."""
+    return pages.render(None, "fleet_html", templates_dir, context=fleet_page(fleet))

@@ -383,8 +383,9 @@ def build_report(host, compose, runtime, findings, policy=None, generated_at=Non
 
 
 def fleet_report(host_reports, unreachable_hosts=None, generated_at=None, outcomes=None):
-    """Aggregate per-host reports; ``unreachable_hosts``: names or {host, error|msg} dicts;
-    ``outcomes``: remediation's [{host, state, detail}] per host (empty for an audit)."""
+    """Aggregate per-host reports; ``unreachable_hosts``: the hosts without a report, names or
+    {host, error|msg, state} dicts (state: 'unreachable', the default, or 'failed': reached, but the
+    audit stopped before its report); ``outcomes``: remediation's [{host, state, detail}] per host (empty for an audit)."""
     hosts, unreachable = [], []
     totals = {"findings": dict((s, 0) for s in SEVERITIES), "containers_total": 0, "containers_unhealthy": 0,
               "containers_restarting": 0, "services_defined": 0, "services_running": 0}
@@ -418,10 +419,11 @@ def fleet_report(host_reports, unreachable_hosts=None, generated_at=None, outcom
                 e["severity"] = f["severity"]
     for u in unreachable_hosts or []:
         if isinstance(u, dict):
-            unreachable.append({"host": u.get("host") or u.get("name"),
-                                "error": u.get("error") or u.get("msg") or u.get("detail") or "unreachable"})
+            state = "failed" if u.get("state") == "failed" else "unreachable"
+            unreachable.append({"host": u.get("host") or u.get("name"), "state": state,
+                                "error": u.get("error") or u.get("msg") or u.get("detail") or state})
         else:
-            unreachable.append({"host": str(u), "error": "unreachable"})
+            unreachable.append({"host": str(u), "state": "unreachable", "error": "unreachable"})
     unreachable.sort(key=lambda u: str(u["host"]))
     scores = [h["score"] for h in hosts if h["score"] is not None]
     rule_rows = []
@@ -431,7 +433,9 @@ def fleet_report(host_reports, unreachable_hosts=None, generated_at=None, outcom
         rule_rows.append(e)
     rule_rows.sort(key=lambda e: (SEVERITY_RANK[e["severity"]], -len(e["hosts"]), e["rule"]))
     totals.update({
-        "hosts": len(hosts) + len(unreachable), "hosts_audited": len(hosts), "hosts_unreachable": len(unreachable),
+        "hosts": len(hosts) + len(unreachable), "hosts_audited": len(hosts),
+        "hosts_unreachable": sum(1 for u in unreachable if u["state"] == "unreachable"),
+        "hosts_failed": sum(1 for u in unreachable if u["state"] == "failed"),
         "score_min": min(scores) if scores else None,
         "score_avg": round(sum(scores) / float(len(scores)), 1) if scores else None,
     })

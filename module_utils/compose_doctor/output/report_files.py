@@ -74,7 +74,8 @@ def render_files(params, runs=None):
         fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [],
                              outcomes=params.get("outcomes") or [])
         return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
-                ("fleet.md", render.fleet_markdown(fleet, params.get("templates")))]
+                ("fleet.md", render.fleet_markdown(fleet, params.get("templates"))),
+                ("fleet.html", render.fleet_html(fleet, params.get("templates")))]
     report = params.get("report")
     wanted = params.get("formats") or [f[0] for f in HOST_FILES]
     return [(name, func(report, params.get("templates"))) for key, name, func in HOST_FILES if key in wanted]
@@ -82,7 +83,7 @@ def render_files(params, runs=None):
 
 def check_params(p):
     """Raises ReportFilesError when a host report is not compose_audit's, or when a Markdown or HTML
-    page is to be written (audit.md/html, fleet.md, remediation.md) and Jinja2 or its template is
+    page is to be written (audit.md/html, fleet.md/html, remediation.md) and Jinja2 or its template is
     missing (saying which)."""
     report = p.get("report")
     if not p["fleet"] and (not isinstance(report, dict) or "schema_version" not in report):
@@ -93,8 +94,12 @@ def check_params(p):
         raise ReportFilesError("Jinja2 is required for the Markdown and HTML reports", missing_lib="Jinja2",
                                exception=pages.JINJA2_IMPORT_ERROR)
     templates = p.get("templates") or pages.default_templates_dir()
-    needed = [pages.TEMPLATES["fleet" if p["fleet"] else "remediation"]] if p["fleet"] or p.get("before") else \
-        [pages.TEMPLATES[f] for f in TEMPLATED if f in p["formats"]]
+    if p["fleet"]:
+        needed = [pages.TEMPLATES["fleet"], pages.TEMPLATES["fleet_html"]]
+    elif p.get("before"):
+        needed = [pages.TEMPLATES["remediation"]]
+    else:
+        needed = [pages.TEMPLATES[f] for f in TEMPLATED if f in p["formats"]]
     missing = [n for n in needed if not templates or not os.path.isfile(os.path.join(templates, n))]
     if missing:
         raise ReportFilesError("report templates not found: %s in %s (set templates to the audit role's "

@@ -7,6 +7,8 @@ are plain text, never escaped here: each template escapes for its format (Markdo
 """
 from __future__ import absolute_import, division, print_function
 
+from urllib.parse import quote
+
 from ansible.module_utils.compose_doctor.analysis.rules import PRIORITY, RULE_ORDER, SEVERITIES
 from ansible.module_utils.compose_doctor.output import seed_pages
 from ansible.module_utils.compose_doctor.sizes import format_size
@@ -410,3 +412,69 @@ def page(report):
     ctx["seed_nav"] = [(sec["id"], sec["nav"]) for sec in ctx["seed"]]
     ctx.update(_findings(report))
     return ctx
+
+
+# ----------------------------------------------------------------------------------------
+# fleet.md and fleet.html: the fleet summary (output/report.py fleet_report)
+# ----------------------------------------------------------------------------------------
+
+FLEET_DONE = ("remediated", "previewed")  # remediation outcomes that are not a problem
+
+
+def fleet_hosts(fleet):
+    """The audited hosts worst first: lowest score first, unscored last, then by name."""
+    return sorted(fleet.get("hosts") or [], key=lambda h: (h.get("score") if h.get("score") is not None else 999,
+                                                           str(h.get("host"))))
+
+
+def host_page(host):
+    """A host's audit.html relative to the fleet page (reports/<host>/audit.html, the latest run)."""
+    return "%s/audit.html" % quote(str(host), safe="")
+
+
+def _outcome_only_state(outcome):
+    return "failed" if outcome.get("state") == "failed" else outcome.get("state") or "not run"
+
+
+def fleet_rows(fleet):
+    """One row per host of the fleet page, in fleet.md's order: the audited hosts worst first, then
+    those without a report (unreachable or failed, then any other a remediation outcome names).
+    ``counts``: per severity {severity, priority, count, href} (href: the host's findings, or None
+    for no finding); None for a host that has no report. ``alert``: not audited, or its remediation
+    outcome is not a success."""
+    outcomes = dict((str(o.get("host")), o) for o in fleet.get("outcomes") or [])
+    rows = []
+    for h in fleet_hosts(fleet):
+        found = h.get("findings") or {}
+        href = host_page(h.get("host")) + "#findings"
+        counts = [{"severity": sev, "priority": PRIORITY[sev], "count": found.get(sev, 0),
+                   "href": href if found.get(sev) else None} for sev in SEVERITIES]
+        docker = "up" if h.get("docker_reachable") else "unreachable: %s" % (h.get("docker_error") or "unknown")
+        rows.append({"host": h.get("host"), "state": "audited", "detail": None, "score": h.get("score"),
+                     "project": h.get("project"), "docker": docker, "docker_up": bool(h.get("docker_reachable")),
+                     "counts": counts, "report": host_page(h.get("host"))})
+    for u in fleet.get("unreachable") or []:
+        state = u.get("state") or "unreachable"
+        detail = u.get("error") if u.get("error") != state else None   # no news beyond the state
+        rows.append({"host": u.get("host"), "state": state, "detail": detail, "counts": None})
+    named = set(str(r["host"]) for r in rows)
+    for key in sorted(set(outcomes) - named):
+        o = outcomes[key]
+        rows.append({"host": o.get("host"), "state": _outcome_only_state(o), "detail": o.get("detail"),
+                     "counts": None})
+    for r in rows:
+        r["outcome"] = outcomes.get(str(r["host"]))
+        r["alert"] = r["state"] != "audited" or (r["outcome"] or {}).get("state") not in (None,) + FLEET_DONE
+    return rows
+
+
+def fleet_page(fleet):
+    """The context of fleet.md and fleet.html."""
+    rows = fleet_rows(fleet)
+    totals = fleet.get("totals") or {}
+    found = totals.get("findings") or {}
+    return {"fleet": fleet, "hosts": fleet_hosts(fleet), "rows": rows,
+            "not_audited": [r for r in rows if r["state"] != "audited"],
+            "totals": totals, "remediation": bool(fleet.get("outcomes")),
+            "total_counts": [{"severity": sev, "priority": PRIORITY[sev], "count": found.get(sev, 0)}
+                             for sev in SEVERITIES]}
