@@ -95,6 +95,12 @@ options:
         missing or does not parse becomes a refused suppression (a C(suppression-refused) finding).
     type: str
     default: ''
+  runtime:
+    description:
+      - Also gather the engine's view of the project found (what M(container_facts) returns as RV(runtime)), in
+        this same call, so the audit reads a host with one module round-trip. Its keys are M(container_facts)'s
+        options; C(project) is the project this module found. Omitted means no runtime facts.
+    type: dict
 extends_documentation_fragment:
   - compose_doctor.attributes
   - compose_doctor.info_module
@@ -130,6 +136,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+runtime:
+  description: The engine's facts of the project (see M(container_facts)'s RV(runtime)).
+  returned: when O(runtime) is given
+  type: dict
 missing_libraries:
   description: Python libraries this module needs that the host's interpreter lacks; the facts are then empty.
   returned: when a library is missing
@@ -256,6 +266,7 @@ import os
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.compose_doctor.facts import runtime_params
 from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.facts import compose_model
 from ansible.module_utils.compose_doctor.redact import redact_text
@@ -272,17 +283,22 @@ def argument_spec():
         max_yaml_nodes=dict(type='int', default=compose_model.MAX_EXPANDED_NODES),
         default_credentials=dict(type='list', elements='str', no_log=False),
         ignore_file=dict(type='str', default=''),
+        runtime=dict(type='dict', options=runtime_params.RUNTIME_OPTIONS),
     )
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    runtime = module.params['runtime']
+    if runtime is not None and runtime_params.invalid(runtime):
+        module.fail_json(msg='runtime: %s' % runtime_params.invalid(runtime))
     if not compose_model.HAS_YAML:
         # Said plainly, and the audit goes on with the engine's facts (the role can bootstrap it).
-        module.exit_json(changed=False, missing_libraries=['PyYAML'], compose=compose_model.empty_facts(
+        facts = compose_model.empty_facts(
             module.params['project_dir'], 'compose files not read: PyYAML is not installed for %s on this host '
             '(install python3-yaml, or audit with audit_bootstrap=true to copy the controller\'s PyYAML into a '
-            'private directory on the host)' % sys.executable))
+            'private directory on the host)' % sys.executable)
+        exit_with(module, facts, runtime, missing_libraries=['PyYAML'])
 
     project_dir = module.params['project_dir']
     if not os.path.exists(project_dir):
@@ -310,7 +326,14 @@ def main():
             type(exc).__name__, redact_text(str(exc), patterns)))
     facts['suppressions'] = list(facts.get('suppressions') or []) + suppressions.ignore_file_entries_fs(
         project_dir, module.params['ignore_file'], module.params['max_file_bytes'])
-    module.exit_json(changed=False, compose=facts)
+    exit_with(module, facts, runtime)
+
+
+def exit_with(module, facts, runtime, **extra):
+    """exit_json with the compose facts, and the runtime facts of that project when asked for."""
+    if runtime is not None:
+        extra['runtime'] = runtime_params.gather(runtime, project=facts['project']['name'])
+    module.exit_json(changed=False, compose=facts, **extra)
 
 
 if __name__ == '__main__':

@@ -325,3 +325,24 @@ def test_without_pyyaml_says_what_is_missing_and_returns_empty_facts(tmp_path, r
         tmp_path.name)
     message = facts['errors'][0]['message']
     assert 'PyYAML is not installed' in message and 'audit_bootstrap=true' in message
+
+
+def test_runtime_option_gathers_the_engine_of_the_project_found_in_the_same_call(tmp_path, run_module):
+    """One module call per host: the runtime facts come back beside the compose facts, for the
+    project this module found (its name, not the directory's), and a daemon that is not there is
+    said plainly instead of failing the call."""
+    (tmp_path / 'compose.yaml').write_text('name: shop\nservices:\n  web:\n    image: nginx\n')
+    sock = tmp_path / 'no-such.sock'
+    result = run_module(compose_facts, {'project_dir': str(tmp_path), 'use_cli': False,
+                                        'runtime': {'docker_host': 'unix://%s' % sock}})
+    assert result['compose']['project']['name'] == 'shop'
+    docker = result['runtime']['docker']
+    assert docker['reachable'] is False and 'socket not found' in docker['error']
+    assert result['runtime']['containers'] == []
+
+
+def test_runtime_option_refuses_out_of_range_values(tmp_path, run_module):
+    (tmp_path / 'compose.yaml').write_text('services:\n  web:\n    image: nginx\n')
+    result = run_module(compose_facts, {'project_dir': str(tmp_path), 'use_cli': False,
+                                        'runtime': {'stats_workers': 0}})
+    assert result['failed'] and result['msg'] == 'runtime: stats_workers must be >= 1, got 0'
