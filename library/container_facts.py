@@ -11,7 +11,8 @@ module: container_facts
 short_description: Gather runtime facts about containers, volumes and the Docker engine
 version_added: "0.1.0"
 description:
-  - Talks to the Docker engine through the Docker SDK for Python in one batched pass and
+  - Talks to the Docker engine's HTTP API (Python standard library only - no Docker SDK, no
+    C(requests) on the target) in one batched pass and
     returns what an audit needs about the containers of a compose project (or of the whole
     host) - state, status, health and the last health-check output, restart count, exit code,
     OOMKilled, user, privileged, capabilities, mounts, published ports, memory usage against
@@ -117,10 +118,11 @@ attributes:
       - Runs where the Docker daemon socket (or O(docker_host)) is reachable.
 requirements:
   - python >= 3.8
-  - docker (Docker SDK for Python) >= 5.0
 notes:
   - Requires read access to the Docker socket (root or membership of its group).
-  - One C(containers.list) call with inspect attributes, one network list, one C(/system/df),
+  - O(docker_host) may be C(unix://), C(tcp://) or C(https://) (TLS from C(DOCKER_TLS_VERIFY) and
+    C(DOCKER_CERT_PATH), like the docker CLI); C(ssh://) is not supported.
+  - One container list and one inspect per container, one network list, one C(/system/df),
     one exec per recognised database container, one C(stats) call per running container
     and one C(logs) call per broken container; no CLI process per container.
 seealso:
@@ -327,7 +329,7 @@ runtime:
           labels: {com.docker.compose.project: sutazai}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.compose_doctor.facts import docker_runtime
 
 
@@ -348,9 +350,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not docker_runtime.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"),
-                         exception=docker_runtime.DOCKER_IMPORT_ERROR)
     p = module.params
     if p["stats_workers"] < 1:
         module.fail_json(msg="stats_workers must be >= 1, got %d" % p["stats_workers"])

@@ -93,7 +93,6 @@ seealso:
   - module: container_facts
 requirements:
   - python >= 3.8
-  - docker (Docker SDK for Python) >= 5.0
 """
 
 EXAMPLES = r"""
@@ -167,7 +166,7 @@ containers:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
@@ -176,11 +175,14 @@ from ansible.module_utils.compose_doctor.facts import docker_runtime
 from ansible.module_utils.compose_doctor.analysis import rightsizing
 
 
-def _inspect(client, name):
+def _inspect(module, client, name):
+    """The inspect dict of a container, None when there is no such container."""
     try:
-        return client.api.inspect_container(name)
-    except docker_runtime.DockerException:
-        return None
+        return client.inspect_container(name)
+    except docker_runtime.EngineError as exc:
+        if exc.status == 404:
+            return None
+        module.fail_json(msg="inspect of %s failed: %s" % (name, exc))
 
 
 def _prometheus_peak(module, name):
@@ -197,9 +199,6 @@ def _prometheus_peak(module, name):
 
 def _check_params(module):
     p = module.params
-    if not docker_runtime.HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker (Docker SDK for Python)"),
-                         exception=docker_runtime.DOCKER_IMPORT_ERROR)
     if p["samples"] < 1:
         module.fail_json(msg="samples must be >= 1, got %d" % p["samples"])
     if p["window"] < 0:
@@ -222,7 +221,7 @@ def _connect(module):
     try:
         client = docker_runtime.connect(docker_host, timeout=p["timeout"])
         mem_total = (client.info() or {}).get("MemTotal")
-    except (docker_runtime.DockerException, OSError) as exc:
+    except (docker_runtime.EngineError, OSError) as exc:
         module.fail_json(msg=docker_runtime.unreachable_error(docker_host, exc))
     return client, memory_source, mem_total
 
@@ -288,7 +287,7 @@ def main():
     _check_params(module)
     client, memory_source, mem_total = _connect(module)
     names = list(dict.fromkeys(p["containers"]))
-    attrs = dict((n, _inspect(client, n)) for n in names)
+    attrs = dict((n, _inspect(module, client, n)) for n in names)
     running = [n for n in names if attrs[n] and (attrs[n].get("State") or {}).get("Running")]
     readings, sources = _sample(module, client, attrs, running, memory_source, mem_total)
 

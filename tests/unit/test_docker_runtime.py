@@ -514,8 +514,7 @@ def test_read_daemon_json(tmp_path):
 
 @pytest.mark.parametrize("exc, expected", [
     (ConnectionError(OSError()), "Cannot connect to the Docker daemon at unix:///x.sock: "),
-    (Exception("Error while fetching server API version: boom"),
-     "Cannot connect to the Docker daemon at unix:///x.sock: boom"),
+    (Exception("boom"), "Cannot connect to the Docker daemon at unix:///x.sock: boom"),
     (Exception(Exception("Connection aborted.", FileNotFoundError(2, "No such file or directory"))),
      "Cannot connect to the Docker daemon at unix:///x.sock: socket not found"),
     (Exception(PermissionError(13, "Permission denied")),
@@ -554,18 +553,11 @@ def test_select_volumes_keeps_other_projects_copies_of_our_volumes():
     assert names == ["sutazai_postgres_data", "sutazaiapp_postgres_data"]
 
 
-class _OldSdkApi(object):
-    """Docker SDK 5.x (Debian 12's python3-docker): stats() has no one_shot argument."""
-    api_version = "1.43"
-
-    def stats(self, container, decode=None, stream=True):
-        return {"id": container, "stream": stream}
-
-
-def test_fetch_stats_works_with_an_sdk_without_one_shot():
+def test_fetch_stats_failure_is_no_reading():
     class Client(object):
-        api = _OldSdkApi()
-    assert dr._fetch_stats(Client(), "abc") == {"id": "abc", "stream": False}
+        def stats(self, cid):
+            raise dr.EngineError("No such container: %s" % cid, 404)
+    assert dr._fetch_stats(Client(), "abc") is None
 
 
 def test_secret_values_of_containers_env_and_command_line():

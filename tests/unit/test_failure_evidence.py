@@ -38,7 +38,9 @@ def test_exec_paths_from_the_log_and_the_start_error():
     assert dr.exec_paths({"state": "running", "restart_count": 0, "log_tail": []}) == []
 
 
-class _Api(object):
+class _Client(object):
+    """The archive call read_file_head makes (engine_api.EngineClient.get_archive)."""
+
     def __init__(self, content, mode=0o644, missing=False):
         self.content, self.mode, self.missing = content, mode, missing
 
@@ -50,22 +52,17 @@ class _Api(object):
             info = tarfile.TarInfo(path.rsplit("/", 1)[-1])
             info.size, info.mode = len(self.content), self.mode
             tar.addfile(info, io.BytesIO(self.content))
-        return iter([buf.getvalue()]), {"mode": self.mode}
-
-
-class _Client(object):
-    def __init__(self, api):
-        self.api = api
+        return buf.getvalue(), {"mode": self.mode}
 
 
 def test_read_file_head_tells_crlf_mode_elf_and_missing():
-    crlf = dr.read_file_head(_Client(_Api(b"#!/bin/sh\r\necho hi\r\n", 0o755)), "abc", "/entrypoint.sh")
+    crlf = dr.read_file_head(_Client(b"#!/bin/sh\r\necho hi\r\n", 0o755), "abc", "/entrypoint.sh")
     assert crlf == {"exists": True, "mode": 0o755, "shebang": "#!/bin/sh", "crlf": True, "elf": False}
-    plain = dr.read_file_head(_Client(_Api(b"#!/bin/sh\necho hi\n", 0o644)), "abc", "/app/start.sh")
+    plain = dr.read_file_head(_Client(b"#!/bin/sh\necho hi\n", 0o644), "abc", "/app/start.sh")
     assert plain["mode"] == 0o644 and not plain["crlf"]
-    elf = dr.read_file_head(_Client(_Api(b"\x7fELF\x02\x01\x01" + b"\0" * 50, 0o755)), "abc", "/app/server")
+    elf = dr.read_file_head(_Client(b"\x7fELF\x02\x01\x01" + b"\0" * 50, 0o755), "abc", "/app/server")
     assert elf["elf"] and elf["shebang"] is None
-    assert dr.read_file_head(_Client(_Api(b"", missing=True)), "abc", "/nope") == {"exists": False}
+    assert dr.read_file_head(_Client(b"", missing=True), "abc", "/nope") == {"exists": False}
 
 
 def test_host_facts_read_without_privileges(tmp_path):

@@ -10,19 +10,16 @@ from ansible.module_utils.compose_doctor.facts import docker_runtime
 MIB = 1024 * 1024
 
 
-class FakeAPI:
+class FakeClient:
+    """The engine_api.EngineClient calls memory_samples makes."""
+
     def __init__(self, containers):
         self.containers = containers
 
     def inspect_container(self, name):
         if name not in self.containers:
-            raise docker_runtime.DockerException("No such container: %s" % name)
+            raise docker_runtime.EngineError("No such container: %s" % name, 404)
         return self.containers[name]
-
-
-class FakeClient:
-    def __init__(self, containers):
-        self.api = FakeAPI(containers)
 
     def info(self):
         return {"MemTotal": 8 * 1024 * MIB}

@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 """The seed's sections (networks, container uptime/CPU, disk usage, databases): pure logic."""
 import os
+import socket
 
 import yaml
 
 from ansible.module_utils.compose_doctor.facts import runtime_extras as rx
+from ansible.module_utils.compose_doctor.facts.engine_api import EngineError
 from ansible.module_utils.compose_doctor.output import report_sections as sections
 
 with open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "audit", "files", "database_kinds.yml")) as fh:
@@ -113,20 +115,12 @@ def test_disk_usage_timed_out_is_said_not_raised():
     assert sections.disk_section({}, []) is None
 
 
-class _SlowApi(object):
-    def _url(self, path):
-        return path
-
-    def _result(self, response, json=False):
-        return response
-
-    def _get(self, url, timeout=None):
-        import requests
-        raise requests.exceptions.ReadTimeout("Read timed out. (read timeout=%s)" % timeout)
-
-
 class _Client(object):
-    api = _SlowApi()
+    def df(self, timeout=None):
+        try:
+            raise socket.timeout("timed out")
+        except socket.timeout as exc:
+            raise EngineError("timed out") from exc
 
 
 def test_fetch_disk_usage_reports_a_timeout():

@@ -5,8 +5,9 @@ Two layers:
 
 * pure normalisers (``normalize_*``, ``memory_from_stats`` ...): plain dicts in, plain dicts
   out, no I/O, unit-tested with inspect/stats dicts;
-* I/O edges (``gather_runtime`` and the ``_fetch_*`` / ``read_*`` helpers): one container
-  list (with the per-container inspect attrs the SDK attaches to it), then memory of the
+* I/O edges (``gather_runtime`` and the ``_fetch_*`` / ``read_*`` helpers), over the Engine API
+  client of ``engine_api`` (standard library only): one container list (with each container's
+  inspect attrs), then memory of the
   running containers and log tails of the broken ones, fetched concurrently in a thread pool.
   Memory comes from the container's cgroup files when the daemon is local (``auto``), else
   from one-shot ``stats`` API calls: engines before API 1.42 answer a one-shot request only on
@@ -37,20 +38,9 @@ try:
 except ImportError:  # pragma: no cover - non-POSIX controller
     grp = pwd = None
 
-try:
-    import docker
-    from docker.errors import DockerException
-
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised by the module's fail_json
-    docker = None
-    DockerException = Exception
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = str(exc)
-
 from ansible.module_utils.compose_doctor.analysis import startup
-from ansible.module_utils.compose_doctor.facts import runtime_extras
+from ansible.module_utils.compose_doctor.facts import engine_api, runtime_extras
+from ansible.module_utils.compose_doctor.facts.engine_api import EngineError
 from ansible.module_utils.compose_doctor.redact import SecretPolicy, is_secret_key, mask_text, scrub
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -556,7 +546,7 @@ def engine_facts(version=None, info=None, daemon_json=None):
 
 
 def _root_os_error(exc, depth=0):
-    """The innermost OSError inside docker-py / requests / urllib3 wrappers, or None."""
+    """The innermost OSError inside an EngineError (its __cause__) or other wrappers, or None."""
     if exc is None or depth > 8:
         return None
     if isinstance(exc, OSError) and getattr(exc, "errno", None):
@@ -584,9 +574,6 @@ def unreachable_error(docker_host, exc):
             reason = "connection refused; is the docker daemon running?"
         return "Cannot connect to the Docker daemon at %s: %s" % (docker_host, reason)
     reason = str(exc) or exc.__class__.__name__
-    marker = "Error while fetching server API version: "
-    if reason.startswith(marker):
-        reason = reason[len(marker):]
     return "Cannot connect to the Docker daemon at %s: %s" % (docker_host, reason)
 
 
@@ -643,9 +630,9 @@ def read_daemon_json(path=DAEMON_JSON):
 
 
 def connect(docker_host, timeout=10, pool_size=10):
-    """DockerClient for docker_host (API version negotiated). Raises DockerException."""
-    return docker.DockerClient(base_url=docker_host, version="auto", timeout=timeout,
-                               max_pool_size=max(10, pool_size))
+    """engine_api.EngineClient for docker_host (API version negotiated; one connection per
+    request, so any pool_size of threads may share it). Raises EngineError."""
+    return engine_api.connect(docker_host, timeout=timeout)
 
 
 def read_cgroup_memory(pid, container_id, root="/sys/fs/cgroup", proc="/proc", mem_total=None):
@@ -681,15 +668,9 @@ def read_cgroup_memory(pid, container_id, root="/sys/fs/cgroup", proc="/proc", m
 
 def _fetch_stats(client, cid):
     """One-shot stats (API >= 1.41 skips the 1 s second sample); None on failure."""
-    api = client.api
     try:
-        if api.api_version and not docker.utils.version_lt(api.api_version, "1.41"):
-            try:
-                return api.stats(cid, stream=False, one_shot=True)
-            except TypeError:  # Docker SDK < 6 (Debian 12's python3-docker 5.0.3) has no one_shot
-                pass
-        return api.stats(cid, stream=False)
-    except (DockerException, OSError, ValueError):
+        return client.stats(cid)
+    except (EngineError, OSError, ValueError):
         return None
 
 
@@ -700,9 +681,9 @@ def _fetch_events(client, window=EVENTS_WINDOW_S):
     """The engine's die and oom container events of the last ``window`` seconds, one call."""
     now = int(time.time())
     try:
-        return list(client.api.events(since=now - int(window), until=now, decode=True,
-                                      filters={"type": "container", "event": ["die", "oom"]}))
-    except (DockerException, OSError, ValueError):
+        return client.events(since=now - int(window), until=now,
+                             filters={"type": "container", "event": ["die", "oom"]})
+    except (EngineError, OSError, ValueError):
         return []
 
 
@@ -726,18 +707,17 @@ def run_history(events):
     return out
 
 
-def _fetch_logs(client, cid, tail):
+def _fetch_logs(client, cid, tail, tty=None):
     try:
-        return client.api.logs(cid, stdout=True, stderr=True, tail=tail, timestamps=True)
-    except (DockerException, OSError, ValueError):
+        return client.logs(cid, tail=tail, timestamps=True, tty=tty)
+    except (EngineError, OSError, ValueError):
         return None
 
 
 def list_containers(client, project=None):
-    """One containers.list(all=True, filters) pass, inspect attrs attached (sparse=False)."""
+    """One container list (all, the project's label), each container's inspect attrs."""
     filters = {"label": "%s=%s" % (PROJECT_LABEL, project)} if project else None
-    return [c.attrs for c in client.containers.list(all=True, filters=filters, sparse=False,
-                                                    ignore_removed=True)]
+    return client.list_containers(filters=filters)
 
 
 def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats_workers=8,
@@ -755,14 +735,12 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
     """
     docker_host = docker_host or default_docker_host()
     sock = socket_facts(socket_path_from_host(docker_host))
-    if not HAS_DOCKER:
-        return empty_runtime(docker_host, "Python docker SDK missing: %s" % DOCKER_IMPORT_ERROR, sock)
     workers = max(1, int(stats_workers or 1))
     own_client = client is None
     try:
         if own_client:
             client = connect(docker_host, timeout=timeout, pool_size=workers)
-    except DockerException as exc:
+    except EngineError as exc:
         return empty_runtime(docker_host, unreachable_error(docker_host, exc), sock)
     # The cgroup files are only ours to read when the daemon is on this machine.
     if memory_source == "auto" and not sock.get("exists"):
@@ -774,7 +752,7 @@ def gather_runtime(project=None, docker_host=None, timeout=10, stats=True, stats
                 df_timeout=disk_usage_timeout, http_apis=http_apis or [])
     try:
         return _gather(client, **opts)
-    except (DockerException, OSError) as exc:
+    except (EngineError, OSError) as exc:
         return empty_runtime(docker_host, unreachable_error(docker_host, exc), sock)
     finally:
         if own_client:
@@ -816,9 +794,9 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
         # The cheap host-wide calls overlap the container list.
         f_version = pool.submit(client.version)
         f_info = pool.submit(client.info)
-        f_images = pool.submit(client.api.images)
-        f_volumes = pool.submit(client.api.volumes)
-        f_dangling = pool.submit(client.api.volumes, filters={"dangling": True})
+        f_images = pool.submit(client.images)
+        f_volumes = pool.submit(client.volumes)
+        f_dangling = pool.submit(client.volumes, filters={"dangling": True})
         f_events = pool.submit(_fetch_events, client)
         f_networks = pool.submit(runtime_extras.fetch_networks, client)
         f_df = pool.submit(runtime_extras.fetch_disk_usage, client, df_timeout) if df_timeout else None
@@ -846,7 +824,8 @@ def _gather(client, project, docker_host, sock, want_stats, workers, log_tail_li
                 mem_jobs[c["id"]] = pool.submit(read_usage, client, a["Id"], pid, memory_source,
                                                 cgroup_root, proc_root, mem_total)
             if log_tail_lines and wants_log_tail(c):
-                log_jobs[c["id"]] = pool.submit(_fetch_logs, client, a["Id"], int(log_tail_lines))
+                log_jobs[c["id"]] = pool.submit(_fetch_logs, client, a["Id"], int(log_tail_lines),
+                                                bool((a.get("Config") or {}).get("Tty")))
         file_jobs = {}
         for c in containers:
             if c["id"] in mem_jobs:
@@ -955,10 +934,9 @@ def read_file_head(client, cid, path, limit=512):
     endpoint (a copy out; the container is not changed). Values are never returned: only the
     first line's interpreter when it is a #! line."""
     try:
-        stream, info = client.api.get_archive(cid, path)
-    except (DockerException, OSError, ValueError):
+        data, info = client.get_archive(cid, path)
+    except (EngineError, OSError, ValueError):
         return {"exists": False}
-    data = b"".join(stream)
     mode = (info or {}).get("mode")
     try:
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
@@ -997,5 +975,5 @@ def host_facts(proc_root="/proc"):
 def _result(future, default):
     try:
         return future.result()
-    except (DockerException, OSError, ValueError):
+    except (EngineError, OSError, ValueError):
         return default

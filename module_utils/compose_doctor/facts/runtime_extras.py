@@ -14,11 +14,7 @@ import re
 import statistics
 import time
 
-try:
-    from docker.errors import DockerException
-except ImportError:  # pragma: no cover - docker_runtime reports the missing SDK
-    DockerException = Exception
-
+from ansible.module_utils.compose_doctor.facts.engine_api import EngineError
 from ansible.module_utils.compose_doctor.redact import SecretPolicy, mask_text
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -60,8 +56,8 @@ def select_networks(networks, project, containers):
 def fetch_networks(client):
     """One GET /networks (host-wide list; the IPAM config is in it)."""
     try:
-        return client.api.networks()
-    except (DockerException, OSError, ValueError):
+        return client.networks()
+    except (EngineError, OSError, ValueError):
         return []
 
 
@@ -72,15 +68,13 @@ def fetch_networks(client):
 def fetch_disk_usage(client, timeout=DF_TIMEOUT):
     """One GET /system/df with its own timeout (it walks every layer and volume: slow on big
     hosts). -> (raw dict or None, {timed_out, error, seconds})."""
-    api = client.api
     start = time.time()
     try:
-        # the SDK's df() has no timeout argument; _get passes it to requests
-        raw = api._result(api._get(api._url("/system/df"), timeout=timeout), True)
+        raw = client.df(timeout=timeout)
         return raw, {"timed_out": False, "error": None, "seconds": round(time.time() - start, 2)}
-    except (DockerException, OSError, ValueError) as exc:
+    except (EngineError, OSError, ValueError) as exc:
         text = str(exc)
-        timed_out = "timed out" in text.lower() or "timeout" in type(exc).__name__.lower()
+        timed_out = getattr(exc, "timed_out", False) or "timed out" in text.lower()
         return None, {"timed_out": timed_out, "error": "timed out after %ss" % timeout if timed_out else text[:200],
                       "seconds": round(time.time() - start, 2)}
 
@@ -255,11 +249,11 @@ def probe_argv(kind, user):
 def run_probe(client, cid, argv, environment=None):
     """One exec (create, start, inspect) -> (exit code or None, raw output bytes, error)."""
     try:
-        ex = client.api.exec_create(cid, argv, stdout=True, stderr=True, environment=environment)
-        raw = client.api.exec_start(ex["Id"], demux=False)
-        code = client.api.exec_inspect(ex["Id"]).get("ExitCode")
+        ex = client.exec_create(cid, argv, environment=environment)
+        raw = client.exec_start(ex["Id"])
+        code = client.exec_inspect(ex["Id"]).get("ExitCode")
         return code, raw, None
-    except (DockerException, OSError, ValueError) as exc:
+    except (EngineError, OSError, ValueError) as exc:
         return None, b"", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
