@@ -330,47 +330,16 @@ runtime:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.compose_doctor.facts import docker_runtime
+from ansible.module_utils.compose_doctor.facts import runtime_params
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            project=dict(type="str"),
-            docker_host=dict(type="str"),
-            timeout=dict(type="int", default=10),
-            stats=dict(type="bool", default=True),
-            stats_workers=dict(type="int", default=8),
-            memory_source=dict(type="str", default="auto", choices=["auto", "api", "cgroup"]),
-            log_tail_lines=dict(type="int", default=40),
-            secret_key_patterns=dict(type="list", elements="str", no_log=False),
-            databases=dict(type="list", elements="dict", default=[]),
-            disk_usage_timeout=dict(type="int", default=8),
-            http_apis=dict(type="list", elements="dict", default=[]),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    if p["stats_workers"] < 1:
-        module.fail_json(msg="stats_workers must be >= 1, got %d" % p["stats_workers"])
-    if p["timeout"] < 1:
-        module.fail_json(msg="timeout must be >= 1, got %d" % p["timeout"])
-    if p["log_tail_lines"] < 0:
-        module.fail_json(msg="log_tail_lines must be >= 0, got %d" % p["log_tail_lines"])
-    runtime = docker_runtime.gather_runtime(
-        project=p["project"] or None,
-        docker_host=p["docker_host"] or docker_runtime.default_docker_host(),
-        timeout=p["timeout"],
-        stats=p["stats"],
-        stats_workers=p["stats_workers"],
-        log_tail_lines=p["log_tail_lines"],
-        patterns=p["secret_key_patterns"] or None,
-        memory_source=p["memory_source"],
-        databases=p["databases"],
-        disk_usage_timeout=max(0, p["disk_usage_timeout"]),
-        http_apis=p["http_apis"],
-    )
-    module.exit_json(changed=False, runtime=runtime)
+    # the options are compose_facts' runtime option too (one home: facts/runtime_params.py)
+    module = AnsibleModule(argument_spec=runtime_params.RUNTIME_OPTIONS, supports_check_mode=True)
+    problem = runtime_params.invalid(module.params)
+    if problem:
+        module.fail_json(msg=problem)
+    module.exit_json(changed=False, runtime=runtime_params.gather(module.params))
 
 
 if __name__ == "__main__":
