@@ -268,13 +268,20 @@ def test_socket_permission_denied_message(engine, tmp_path):
                        "root or as a member of the socket's group" % host)
 
 
-def test_hosts_it_speaks_and_the_one_it_does_not():
+def test_hosts_it_speaks_and_the_one_it_does_not(tmp_path):
     assert engine_api.parse_host("unix:///run/docker.sock") == ("unix", "/run/docker.sock", None)
     assert engine_api.parse_host("tcp://10.0.0.5:2375", environ={}) == ("tcp", ("10.0.0.5", 2375), None)
     assert engine_api.parse_host("tcp://10.0.0.5", environ={}) == ("tcp", ("10.0.0.5", 2375), None)
     kind, address, tls = engine_api.parse_host("tcp://10.0.0.5:2376", environ={"DOCKER_TLS": "1",
                                                                                "DOCKER_CERT_PATH": "/nonexistent"})
     assert (kind, address) == ("tcp", ("10.0.0.5", 2376)) and tls is not None
+    bad = tmp_path / "certs"
+    bad.mkdir()
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (bad / name).write_text("not a certificate\n")
+    with pytest.raises(engine_api.EngineError) as err:
+        engine_api.parse_host("tcp://10.0.0.5:2376", environ={"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(bad)})
+    assert "TLS set-up from %s failed" % bad in str(err.value)
     with pytest.raises(engine_api.EngineError) as err:
         engine_api.parse_host("ssh://me@host")
     assert "ssh:// is not" in str(err.value)

@@ -113,12 +113,15 @@ def _tls_context(environ):
     cert_path = environ.get("DOCKER_CERT_PATH") or os.path.join(os.path.expanduser("~"), ".docker")
     ca, cert, key = (os.path.join(cert_path, n) for n in ("ca.pem", "cert.pem", "key.pem"))
     verify = bool(environ.get("DOCKER_TLS_VERIFY"))
-    ctx = ssl.create_default_context(cafile=ca if verify and os.path.exists(ca) else None)
-    if not verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if os.path.exists(cert) and os.path.exists(key):
-        ctx.load_cert_chain(cert, key)
+    try:
+        ctx = ssl.create_default_context(cafile=ca if verify and os.path.exists(ca) else None)
+        if not verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        if os.path.exists(cert) and os.path.exists(key):
+            ctx.load_cert_chain(cert, key)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise EngineError("TLS set-up from %s failed: %s" % (cert_path, exc)) from exc
     return ctx
 
 
