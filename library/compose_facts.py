@@ -297,7 +297,8 @@ def main():
         facts = compose_model.empty_facts(
             module.params['project_dir'], 'compose files not read: PyYAML is not installed for %s on this host '
             '(install python3-yaml, or audit with audit_bootstrap=true to copy the controller\'s PyYAML into a '
-            'private directory on the host)' % sys.executable)
+            'private directory on the host)' % sys.executable,
+            name=compose_model.compose_project_name(module.params['project_dir']))
         exit_with(module, facts, runtime, missing_libraries=['PyYAML'])
 
     project_dir = module.params['project_dir']

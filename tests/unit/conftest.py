@@ -9,7 +9,7 @@ def _compose_only_through_a_runner(monkeypatch):
     """Hermetic unit tests: ``docker compose`` never runs unless a test injects its own runner."""
     from ansible.module_utils.compose_doctor.facts import compose_model
 
-    def refuse(cmd, env, timeout):
+    def refuse(cmd, env, timeout, cwd=None):
         raise AssertionError('unit tests run docker compose only through an injected runner: %r' % (cmd,))
 
     monkeypatch.setattr(compose_model, '_run', refuse)

@@ -315,16 +315,34 @@ def test_a_project_that_cannot_be_read_is_a_finding_not_a_crash(project, run_mod
 def test_without_pyyaml_says_what_is_missing_and_returns_empty_facts(tmp_path, run_module, monkeypatch):
     """A host whose Python lacks PyYAML: no failure, the library named, the interpreter named,
     the bootstrap offered, and the facts' shape kept so the audit goes on with the engine."""
-    (tmp_path / 'compose.yaml').write_text('services:\n  web:\n    image: nginx\n')
+    (tmp_path / 'compose.yaml').write_text('name: shop\nservices:\n  web:\n    image: nginx\n')
     monkeypatch.setattr(compose_facts.compose_model, 'HAS_YAML', False)
+    # the project's name still comes from Compose (its JSON needs no YAML library), so the engine's
+    # facts are those of the right project
+    calls = []
+
+    def compose(cmd, env, timeout, cwd=None):
+        calls.append((cmd, cwd))
+        return 0, '{"name": "shop", "services": {}}', ''
+    monkeypatch.setattr(compose_facts.compose_model, 'find_docker_fs', lambda docker_bin=None: '/usr/bin/docker')
+    monkeypatch.setattr(compose_facts.compose_model, '_run', compose)
     result = run_module(compose_facts, {'project_dir': str(tmp_path)})
     assert not result.get('failed')
     assert result['missing_libraries'] == ['PyYAML']
     facts = result['compose']
-    assert facts['services'] == {} and facts['project']['name'] == compose_facts.compose_model.normalize_project_name(
-        tmp_path.name)
+    assert facts['services'] == {} and facts['project']['name'] == 'shop'
+    assert calls == [([calls[0][0][0], 'compose', '--project-directory', str(tmp_path), 'config', '--format', 'json'],
+                      str(tmp_path))]   # run from the project dir: .env's COMPOSE_FILE is relative to it
     message = facts['errors'][0]['message']
     assert 'PyYAML is not installed' in message and 'audit_bootstrap=true' in message
+
+
+def test_without_pyyaml_or_compose_the_directory_names_the_project(tmp_path, run_module, monkeypatch):
+    monkeypatch.setattr(compose_facts.compose_model, 'HAS_YAML', False)
+    monkeypatch.setattr(compose_facts.compose_model, 'find_docker_fs', lambda docker_bin=None: None)
+    (tmp_path / 'My.App').mkdir()
+    result = run_module(compose_facts, {'project_dir': str(tmp_path / 'My.App')})
+    assert result['compose']['project']['name'] == 'myapp'
 
 
 def test_runtime_option_gathers_the_engine_of_the_project_found_in_the_same_call(tmp_path, run_module):

@@ -705,9 +705,29 @@ def run_compose_config(project_dir, active_abs, environ, docker_bin=None, timeou
     return model, None
 
 
-def _run(cmd, env, timeout):
+def compose_project_name(project_dir, environ=None, docker_bin=None, runner=None):
+    """The name Compose itself gives the project in ``project_dir`` (``config``'s ``name``: top-level
+    ``name``, ``COMPOSE_PROJECT_NAME``, ``.env``), for a host whose Python cannot read YAML; the
+    directory's name when Compose is absent or cannot say."""
+    fallback = normalize_project_name(os.path.basename(os.path.abspath(project_dir)))
+    docker = find_docker_fs(docker_bin)
+    if not docker:
+        return fallback
+    cmd = [docker, 'compose', '--project-directory', project_dir, 'config', '--format', 'json']
+    try:
+        # from the project directory: Compose resolves .env's COMPOSE_FILE against the working directory
+        run = runner or (lambda c, e, t: _run(c, e, t, cwd=project_dir))
+        rc, out, dummy = run(cmd, dict(environ if environ is not None else os.environ), 60)
+        name = json.loads(out).get('name') if rc == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name else fallback
+
+
+def _run(cmd, env, timeout, cwd=None):
     # Own process group: on timeout the compose plugin (a child of the docker CLI) dies too.
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+                            cwd=cwd)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -995,13 +1015,14 @@ def gather(project_dir, files=None, use_cli=True, secret_key_patterns=None, defa
     }
 
 
-def empty_facts(project_dir, message):
+def empty_facts(project_dir, message, name=None):
     """The facts of a project that could not be read at all (gather raised): the shape gather
     returns, no services, and ``message`` (already masked) as the one error, so the audit reports
-    it as compose-invalid and goes on with the engine's facts."""
+    it as compose-invalid and goes on with the engine's facts. ``name``: the project's name when
+    known (else the directory's)."""
     project_dir = os.path.abspath(project_dir)
     return {
-        'project': {'name': normalize_project_name(os.path.basename(project_dir)), 'dir': project_dir},
+        'project': {'name': name or normalize_project_name(os.path.basename(project_dir)), 'dir': project_dir},
         'model_source': 'none', 'cli_error': None, 'active_source': None, 'files': [], 'active_files': [],
         'skipped_dirs': [], 'active_profiles': [], 'services_defined': [], 'services': {}, 'volumes': {},
         'dockerfiles': [], 'env_files': [], 'secret_files': [], 'kong_declarative': [], 'devops_files': {},
