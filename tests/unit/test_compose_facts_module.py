@@ -331,8 +331,9 @@ def test_without_pyyaml_says_what_is_missing_and_returns_empty_facts(tmp_path, r
     assert result['missing_libraries'] == ['PyYAML']
     facts = result['compose']
     assert facts['services'] == {} and facts['project']['name'] == 'shop'
-    assert calls == [([calls[0][0][0], 'compose', '--project-directory', str(tmp_path), 'config', '--format', 'json'],
-                      str(tmp_path))]   # run from the project dir: .env's COMPOSE_FILE is relative to it
+    (cmd, cwd), = calls
+    assert cmd[1:4] == ['compose', '--project-directory', str(tmp_path)] and cmd[-3:] == ['config', '--format', 'json']
+    assert cwd == str(tmp_path)   # run from the project dir: .env's COMPOSE_FILE is relative to it
     message = facts['errors'][0]['message']
     assert 'PyYAML is not installed' in message and 'audit_bootstrap=true' in message
 

@@ -679,15 +679,18 @@ def compose_error_line(text):
 
 
 def run_compose_config(project_dir, active_abs, environ, docker_bin=None, timeout=60, runner=None):
-    """(model dict, None) from ``docker compose config``, or (None, Compose's error line)."""
+    """(model dict, None) from ``docker compose config``, or (None, Compose's error line).
+    No ``active_abs``: Compose finds the files itself (``COMPOSE_FILE`` of the environment or
+    ``.env``, resolved from the project dir, where it runs)."""
     docker = find_docker_fs(docker_bin)
     if not docker:
         return None, 'docker CLI not found'
     env = dict(environ)
-    env['COMPOSE_FILE'] = os.pathsep.join(active_abs)
+    if active_abs:
+        env['COMPOSE_FILE'] = os.pathsep.join(active_abs)
     env.pop('COMPOSE_PROFILES', None)
     cmd = compose_config_cmd(docker, project_dir, active_abs)
-    run = runner or _run
+    run = runner or (lambda c, e, t: _run(c, e, t, cwd=project_dir))
     try:
         rc, out, err = run(cmd, env, timeout)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -709,19 +712,11 @@ def compose_project_name(project_dir, environ=None, docker_bin=None, runner=None
     """The name Compose itself gives the project in ``project_dir`` (``config``'s ``name``: top-level
     ``name``, ``COMPOSE_PROJECT_NAME``, ``.env``), for a host whose Python cannot read YAML; the
     directory's name when Compose is absent or cannot say."""
-    fallback = normalize_project_name(os.path.basename(os.path.abspath(project_dir)))
-    docker = find_docker_fs(docker_bin)
-    if not docker:
-        return fallback
-    cmd = [docker, 'compose', '--project-directory', project_dir, 'config', '--format', 'json']
-    try:
-        # from the project directory: Compose resolves .env's COMPOSE_FILE against the working directory
-        run = runner or (lambda c, e, t: _run(c, e, t, cwd=project_dir))
-        rc, out, dummy = run(cmd, dict(environ if environ is not None else os.environ), 60)
-        name = json.loads(out).get('name') if rc == 0 else None
-    except (OSError, subprocess.SubprocessError, ValueError, AttributeError):
-        name = None
-    return name if isinstance(name, str) and name else fallback
+    model, dummy = run_compose_config(project_dir, [], os.environ if environ is None else environ, docker_bin,
+                                      runner=runner)
+    name = (model or {}).get('name')
+    return name if isinstance(name, str) and name else normalize_project_name(
+        os.path.basename(os.path.abspath(project_dir)))
 
 
 def _run(cmd, env, timeout, cwd=None):
