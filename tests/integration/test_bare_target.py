@@ -49,3 +49,11 @@ def test_bootstrap_copies_pyyaml_once_and_the_project_is_read(client, tmp_path, 
     first = (libs / "yaml" / "__init__.py").stat().st_mtime_ns
     audit_bare(tmp_path, bare_python, "-e", "audit_bootstrap=true", "-e", f"compose_doctor_python_dir={libs}")
     assert (libs / "yaml" / "__init__.py").stat().st_mtime_ns == first   # found there, not copied again
+
+
+def test_bootstrap_under_check_changes_nothing_on_the_host(client, tmp_path, bare_python):
+    libs = tmp_path / "pylib"
+    report = audit_bare(tmp_path, bare_python, "--check", "-e", "audit_bootstrap=true",
+                        "-e", f"compose_doctor_python_dir={libs}")
+    assert not libs.exists()
+    assert "PyYAML is not installed" in json.dumps(report["findings"])
