@@ -432,10 +432,6 @@ def host_page(host):
     return "%s/audit.html" % quote(str(host), safe="")
 
 
-def _outcome_only_state(outcome):
-    return "failed" if outcome.get("state") == "failed" else outcome.get("state") or "not run"
-
-
 def fleet_rows(fleet):
     """One row per host of the fleet page, in fleet.md's order: the audited hosts worst first, then
     those without a report (unreachable or failed, then any other a remediation outcome names).
@@ -460,7 +456,7 @@ def fleet_rows(fleet):
     named = set(str(r["host"]) for r in rows)
     for key in sorted(set(outcomes) - named):
         o = outcomes[key]
-        rows.append({"host": o.get("host"), "state": _outcome_only_state(o), "detail": o.get("detail"),
+        rows.append({"host": o.get("host"), "state": o.get("state") or "not run", "detail": o.get("detail"),
                      "counts": None})
     for r in rows:
         r["outcome"] = outcomes.get(str(r["host"]))
