@@ -10,14 +10,19 @@ DOCUMENTATION = r"""
 module: compose_audit
 short_description: Evaluate the compose-doctor rule catalog and build the audit report
 description:
-  - Takes the C(compose) facts of M(compose_facts) and the C(runtime) facts of M(container_facts),
-    evaluates every enabled rule (restart loops with the missing Python module diagnosed, unhealthy
+  - Takes the C(compose) facts of M(compose_facts) and the C(runtime) facts of M(container_facts) (or,
+    with O(gather), runs M(compose_facts) on the host itself), evaluates every enabled rule (restart loops with the missing Python module diagnosed, unhealthy
     containers with the Docker socket permission diagnosed, services defined but not running,
     configuration sprawl, readable env files, hardcoded and default secrets, privileged containers,
     Docker socket mounts, root users, ports on all interfaces, mesh and monitoring services down,
     memory pressure, missing and over-provisioned limits, unused and duplicate volumes, missing log
     rotation, missing healthchecks, compose files that do not parse, an unreachable daemon).
-  - Returns the versioned audit report (the content of C(audit.json)) and the findings.
+  - Returns the versioned audit report (the content of C(audit.json)) and the findings; with O(report_files)
+    it also writes the host's report files on the controller, as M(audit_report) would.
+  - An action plugin of the same name runs it on the controller, in the task's worker process. O(gather) and
+    O(report_files) are the action's - one task per host instead of three, so the facts and the report never
+    pass through Ansible's variables between tasks (most of what a fleet audit costs the controller); the
+    audit role uses them.
   - Pure computation on the controller or the host; it reads and changes nothing, so it always
     returns C(changed=false).
   - When C(runtime.docker.reachable) is false only the file-based rules run, plus C(daemon-unreachable).
@@ -37,14 +42,35 @@ options:
   compose:
     description:
       - The C(compose) return value of M(compose_facts).
+      - Required unless O(gather) is given; mutually exclusive with it.
     type: dict
-    required: true
   runtime:
     description:
-      - The C(runtime) return value of M(container_facts).
+      - The C(runtime) return value of M(container_facts) (or of M(compose_facts) with its C(runtime) option).
       - Empty or omitted means runtime facts are missing (treated like an unreachable daemon).
     type: dict
-    default: {}
+  gather:
+    description:
+      - The options of M(compose_facts) (C(project_dir), C(files), C(runtime), ...). The action runs that module on
+        the task's host (its connection, C(become) and C(environment)) and evaluates what it returns; its facts are
+        not returned (the report has what the reports show).
+      - A failure of M(compose_facts) fails the task with its message, prefixed C(gather:).
+      - Mutually exclusive with O(compose) and O(runtime). Needs the action plugin.
+    type: dict
+  stop_on_missing_libraries:
+    description:
+      - With O(gather), when the host's Python lacks a library the facts need (RV(missing_libraries)), return at
+        once without evaluating or writing reports, so the play can provide it and run the task again (the audit
+        role's C(audit_bootstrap)). False evaluates what could be read; the report says what is missing.
+    type: bool
+    default: false
+  report_files:
+    description:
+      - Write the host's report files on the controller, as M(audit_report) does with the same options
+        (C(dest) required, C(keep), C(formats), C(templates)); RV(files), RV(dest), RV(run) and RV(pruned) say what
+        was written. Written in check mode too (reports are output, not a change to the host).
+      - Needs the action plugin.
+    type: dict
   policy:
     description:
       - Thresholds, lists and overrides; merged over the built-in defaults, so a partial policy works.
@@ -55,7 +81,8 @@ options:
         C(sprawl_max_override_files), C(sprawl_min_running_pct), C(sprawl_max_dockerfiles),
         C(docker_socket_paths), C(docker_socket_names), C(log_drivers_needing_rotation), C(log_rotation_option),
         C(rightsize_headroom), C(rightsize_floor), C(score_weights), C(score_scale), C(crashloop_catalog)
-        (the crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml).
+        (the crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml; the catalogue itself, or the path
+        of a YAML file holding it where the rules run - the controller, for the action plugin).
       - For the CIS Docker Benchmark container checks, C(dangerous_capabilities) (capability to severity,
         merged over the defaults), C(sensitive_host_paths), C(sensitive_mount_read_only_severity),
         C(sensitive_mount_exempt_read_only), C(privileged_port_max) and C(restart_max_retries); for the image
@@ -98,6 +125,16 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Audit the host in one task - gather, evaluate, write the reports on the controller
+  compose_audit:
+    gather:
+      project_dir: /opt/sutazaiapp
+      runtime: {}
+    report_files:
+      dest: "reports/{{ inventory_hostname }}"
+      keep: 10
+  register: audit
+
 - name: Read the compose project
   compose_facts:
     project_dir: /opt/sutazaiapp
@@ -202,6 +239,31 @@ gate_ids:
   returned: always
   type: list
   elements: str
+missing_libraries:
+  description: With O(gather), the Python libraries the host lacks (from M(compose_facts)); absent when none.
+  returned: when the host lacks one
+  type: list
+  elements: str
+  sample: [PyYAML]
+files:
+  description: With O(report_files), the files written.
+  returned: when O(report_files) is given
+  type: list
+  elements: str
+dest:
+  description: With O(report_files), the folder of the host's reports.
+  returned: when O(report_files) is given
+  type: str
+run:
+  description: With O(report_files) and C(keep) above 0, the run folder written (UTC timestamp).
+  returned: when runs are kept
+  type: str
+  sample: 20261205T140102Z
+pruned:
+  description: With O(report_files), the old run folders removed past C(keep).
+  returned: when O(report_files) is given
+  type: list
+  elements: str
 summary:
   description: Copy of C(report.summary) for convenient conditionals.
   returned: always
@@ -217,7 +279,12 @@ from ansible.module_utils.compose_doctor.invocation import brief_invocation
 
 
 def main():
-    module = AnsibleModule(argument_spec=audit.ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=audit.ARGUMENT_SPEC, mutually_exclusive=audit.MUTUALLY_EXCLUSIVE,
+                           required_one_of=audit.REQUIRED_ONE_OF, supports_check_mode=True)
+    action_only = [k for k in audit.ACTION_ONLY if module.params[k] is not None]
+    if action_only:
+        module.fail_json(msg="%s need the compose_audit action plugin (plugins/action/compose_audit.py), which "
+                             "runs on the controller; this is the module alone" % ", ".join(action_only))
     try:
         policy = audit.check_inputs(module.params)
     except audit.AuditInputError as exc:

@@ -8,18 +8,31 @@ from __future__ import absolute_import, division, print_function
 
 import socket
 
+try:
+    import yaml
+except ImportError:  # only a catalogue given as a path needs it (Ansible's controller has it)
+    yaml = None
+
 from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.analysis.rules import RULES, effective_policy, evaluate
 from ansible.module_utils.compose_doctor.output.report import build_report, utc_now
 
 ARGUMENT_SPEC = dict(
-    compose=dict(type="dict", required=True),
-    runtime=dict(type="dict", default={}),
+    compose=dict(type="dict"),
+    runtime=dict(type="dict"),
     policy=dict(type="dict", default={}),
     host=dict(type="str"),
     generated_at=dict(type="str"),
     baseline=dict(type="dict", default={}),
+    # the action plugin's: gather the facts itself, write the report files itself
+    gather=dict(type="dict"),
+    stop_on_missing_libraries=dict(type="bool", default=False),
+    report_files=dict(type="dict"),
 )
+MUTUALLY_EXCLUSIVE = [("compose", "gather"), ("runtime", "gather")]
+REQUIRED_ONE_OF = [("compose", "gather")]
+# what only the action plugin can do (it runs compose_facts on the host, it writes on the controller)
+ACTION_ONLY = ("gather", "report_files")
 
 
 class AuditInputError(ValueError):
@@ -27,10 +40,30 @@ class AuditInputError(ValueError):
     says which and why."""
 
 
-def check_inputs(params):
-    """-> the effective policy; raises AuditInputError on an invalid policy or baseline."""
+def load_catalog(policy):
+    """``policy`` with its ``crashloop_catalog`` read from the YAML file it names, when it is a path
+    (the audit role's default: roles/audit/files/crashloop_catalog.yml on the controller, read once
+    per host here instead of being templated into every task's arguments). Raises AuditInputError."""
+    path = (policy or {}).get("crashloop_catalog")
+    if not isinstance(path, str):
+        return policy
+    if yaml is None:
+        raise AuditInputError("crashloop_catalog %s: PyYAML is needed to read it" % path)
     try:
-        policy = effective_policy(params.get("policy") or {})
+        with open(path) as handle:
+            catalog = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (IOError, OSError, yaml.YAMLError) as exc:
+        raise AuditInputError("crashloop_catalog: cannot read %s: %s" % (path, exc)) from exc
+    if not isinstance(catalog, dict):
+        raise AuditInputError("crashloop_catalog: %s does not hold a catalogue (a mapping with causes)" % path)
+    return dict(policy, crashloop_catalog=catalog)
+
+
+def check_inputs(params):
+    """-> the effective policy (a catalogue path read, see load_catalog); raises AuditInputError on an
+    invalid policy or baseline."""
+    try:
+        policy = effective_policy(load_catalog(params.get("policy") or {}))
     except ValueError as exc:
         raise AuditInputError("invalid policy: %s" % exc) from exc
     try:
@@ -43,7 +76,7 @@ def check_inputs(params):
 def run(params):
     """params: ARGUMENT_SPEC's keys (policy already effective, see check_inputs) -> the report dict
     (schema 1.0). Suppressed findings leave ``findings`` for ``suppressed``; a baseline annotates them."""
-    policy = effective_policy(params.get("policy") or {})
+    policy = effective_policy(load_catalog(params.get("policy") or {}))
     compose = params.get("compose") or {}
     runtime = params.get("runtime") or {}
     generated_at = params.get("generated_at") or utc_now()

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 """compose_audit runs on the controller, in the task's worker process.
 
-The rules read only the facts the two facts modules gathered on the host; running them here spares
-each host a module transfer, an interpreter start and a second round-trip of its facts (about a
-third of a second per host), and the target needs nothing for them. The documentation, the argument
-spec and the logic are the module's (library/compose_audit.py, module_utils/compose_doctor/audit.py).
+The rules read only the facts gathered on the host; running them here spares each host a module
+transfer, an interpreter start and a second round-trip of its facts, and the target needs nothing for
+them. With ``gather`` the action runs compose_facts on the host itself, and with ``report_files`` it
+writes the host's reports itself: the facts (~80 KB per host) and the report (~200 KB) then never pass
+through Ansible's variables, templating and argument checks between tasks, which is most of what a
+fleet audit costs the controller. The documentation, the argument spec and the logic are the
+module's (library/compose_audit.py, module_utils/compose_doctor/audit.py, output/report_files.py).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -22,24 +25,71 @@ from ansible.plugins.action import ActionBase
 ansible.module_utils.__path__.extend(p for p in C.DEFAULT_MODULE_UTILS_PATH if p not in ansible.module_utils.__path__)
 
 from ansible.module_utils.compose_doctor import audit  # noqa: E402
+from ansible.module_utils.compose_doctor.output import pages, report_files  # noqa: E402
+
+# Loaded here, in the playbook's main process (the strategy imports the action once, before it forks
+# a worker per host), the report templates are compiled once per run instead of once per host.
+pages.preload(pages.default_templates_dir())
 
 
 class ActionModule(ActionBase):
-    _supports_check_mode = True     # read-only: the same in check mode
+    _supports_check_mode = True     # read-only: the same in check mode (reports are output, see the role)
     TRANSFERS_FILES = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        dummy, params = self.validate_argument_spec(argument_spec=audit.ARGUMENT_SPEC)
+        dummy, params = self.validate_argument_spec(argument_spec=audit.ARGUMENT_SPEC,
+                                                    mutually_exclusive=audit.MUTUALLY_EXCLUSIVE,
+                                                    required_one_of=audit.REQUIRED_ONE_OF)
         params = dict(params, host=params.get("host") or (task_vars or {}).get("inventory_hostname"))
         try:
             policy = audit.check_inputs(params)
+            files = None if params["report_files"] is None else report_files.host_params(params["report_files"])
         except audit.AuditInputError as exc:
             return dict(result, failed=True, msg=str(exc))
+        except report_files.ReportFilesError as err:    # before the host is read
+            return dict(result, failed=True, msg=err.msg)
+        if params["gather"] is not None:
+            facts = self._gather(params["gather"], task_vars)
+            if facts.get("failed"):
+                return dict(result, **facts)
+            result.update((k, facts[k]) for k in ("warnings", "deprecations", "missing_libraries") if facts.get(k))
+            if facts.get("missing_libraries") and params["stop_on_missing_libraries"]:
+                return dict(result, changed=False, msg="the host's Python lacks %s: not evaluated"
+                            % ", ".join(facts["missing_libraries"]))
+            params.update(compose=facts.get("compose") or {}, runtime=facts.get("runtime") or {})
         try:
             report = audit.run(dict(params, policy=policy))
         except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
             return dict(result, failed=True, exception=traceback.format_exc(),
                         msg="compose_audit failed while evaluating the rules: %s" % exc)
         result.update(changed=False, **audit.result(report))
+        if files is not None:
+            result.update(self._write(dict(files, report=report)))
         return result
+
+    def _gather(self, options, task_vars):
+        """compose_facts' result for ``options`` on the task's host (its connection, become and
+        environment), as the module returned it; a failure keeps the module's message."""
+        try:
+            facts = self._execute_module(module_name="compose_facts", module_args=options, task_vars=task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        if facts.get("failed"):
+            return dict(failed=True, msg="gather: %s" % facts.get("msg", "compose_facts failed"),
+                        **dict((k, facts[k]) for k in ("exception", "module_stderr", "module_stdout", "rc")
+                               if k in facts))
+        return facts
+
+    @staticmethod
+    def _write(params):
+        """audit_report's host files (report_files.host_params) -> dest, files, run, pruned; or failed and msg."""
+        try:
+            return report_files.write(params)
+        except report_files.ReportFilesError as err:
+            out = dict(failed=True, msg=err.msg)
+            if err.exception:
+                out["exception"] = err.exception
+            if err.files is not None:
+                out["files"] = err.files
+            return out

@@ -1,6 +1,7 @@
 """audit.yml on the running lab: every seeded failure found with its cause, nothing changed,
 no secret printed, and clear results when the daemon is down or a compose file is malformed."""
 import json
+import os
 import shutil
 
 import pytest
@@ -257,3 +258,36 @@ def test_monitoring_depth_reads_prometheus_api(audit):
     assert [d["file"] for d in declared] == ["config/kong/kong.yml"]
     assert [s["name"] for s in declared[0]["services"]] == ["backend", "grafana"]
     assert mesh["kong"]["declared_not_served"] is None
+
+
+def _action(tmp_path, project_dir, report_files):
+    out = tmp_path / "result.json"
+    run_playbook("../tests/integration/playbooks/compose_audit_action.yml", "-e", json.dumps(
+        {"project_dir": str(project_dir), "report_files": report_files, "result_file": str(out)}))
+    return json.loads(out.read_text())
+
+
+def test_compose_audit_gathers_evaluates_and_writes_in_one_task(client, tmp_path):
+    """gather runs compose_facts on the host, report_files writes what audit_report would: the
+    facts themselves are not returned (the report holds what the reports show)."""
+    res = _action(tmp_path, LAB_DIR, {"dest": str(tmp_path / "reports"), "formats": ["json", "md"]})
+    assert not res.get("failed"), res
+    assert res["report"]["project"]["name"] == "sutazai" and res["report"]["docker"]["reachable"] is True
+    assert "restart-loop:jarvis-automation-agent" in res["gate_ids"]
+    assert "compose" not in res and "runtime" not in res
+    assert sorted(os.path.basename(p) for p in res["files"]) == ["audit.json", "audit.md"]
+    written = json.loads((tmp_path / "reports" / "audit.json").read_text())
+    assert written["findings"] == res["report"]["findings"]
+    assert oct((tmp_path / "reports" / "audit.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_compose_audit_says_which_step_failed(client, tmp_path):
+    """A project path that is a file fails in compose_facts (message prefixed gather:), an unknown
+    report_files option fails naming it; neither writes a report."""
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("")
+    res = _action(tmp_path, a_file, {"dest": str(tmp_path / "r1")})
+    assert res.get("failed") and res["msg"].startswith("gather: ") and "not a directory" in res["msg"], res
+    res = _action(tmp_path, LAB_DIR, {"dest": str(tmp_path / "r2"), "fleet": True})
+    assert res.get("failed") and res["msg"].startswith("report_files: ") and "fleet" in res["msg"], res
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()

@@ -129,3 +129,59 @@ def test_audit_report_keeps_every_run_and_prunes_past_keep(run_module, tmp_path)
     text = (dest / "remediation.md").read_text()
     assert "[before](../%s/audit.md)" % before in text and "[after](audit.md)" in text
     assert (dest / made[-1] / "remediation.json").is_file()
+
+
+CATALOG = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "audit", "files", "crashloop_catalog.yml")
+
+
+def test_the_crashloop_catalogue_may_be_a_path_read_where_the_rules_run(run_module):
+    """The audit role passes the catalogue's path (templating 20 KB of data into every host's task
+    arguments cost more than the rules): the same diagnosis as the catalogue itself."""
+    import yaml
+    with open(CATALOG) as fh:
+        data = yaml.safe_load(fh)
+    by_path = audit(run_module, policy={"crashloop_catalog": CATALOG})["report"]
+    by_data = audit(run_module, policy={"crashloop_catalog": data})["report"]
+    causes = lambda rep: sorted((f["id"], (f.get("diagnosis") or {}).get("cause")) for f in rep["findings"])  # noqa: E731
+    assert causes(by_path) == causes(by_data)
+    assert any(cause for _id, cause in causes(by_path))
+
+
+def test_a_crashloop_catalogue_path_that_cannot_be_read_fails_naming_it(run_module, tmp_path):
+    for path, says in ((str(tmp_path / "none.yml"), "cannot read"), (str(tmp_path), "cannot read")):
+        out = run_module(compose_audit, dict(compose=fx.lab_compose(), policy={"crashloop_catalog": path}))
+        assert out.get("failed") and path in out["msg"] and says in out["msg"], out
+    listed = tmp_path / "list.yml"
+    listed.write_text("- a\n- b\n")
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), policy={"crashloop_catalog": str(listed)}))
+    assert out.get("failed") and "does not hold a catalogue" in out["msg"], out
+
+
+def test_gather_and_report_files_need_the_action_plugin(run_module, tmp_path):
+    """The module alone (no action plugin) cannot run another module or write on the controller:
+    it says so instead of ignoring the options."""
+    out = run_module(compose_audit, dict(gather={"project_dir": str(tmp_path)}))
+    assert out.get("failed") and "gather" in out["msg"] and "action plugin" in out["msg"], out
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), report_files={"dest": str(tmp_path)}))
+    assert out.get("failed") and "report_files" in out["msg"], out
+    assert list(tmp_path.iterdir()) == []
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), gather={"project_dir": str(tmp_path)}))
+    assert out.get("failed") and "mutually exclusive" in out["msg"], out
+    out = run_module(compose_audit, dict(policy={}))
+    assert out.get("failed") and "compose" in out["msg"] and "gather" in out["msg"], out
+
+
+def test_report_files_options_are_audit_reports_host_options(tmp_path):
+    from ansible.module_utils.compose_doctor.output import report_files
+    report = {"schema_version": "1.0"}
+    p = report_files.host_params({"dest": str(tmp_path), "keep": "3"}, report)
+    assert p["keep"] == 3 and p["report"] is report and p["fleet"] is False
+    assert p["formats"] == [f[0] for f in report_files.HOST_FILES]
+    for bad, says in (({"dest": str(tmp_path), "fleet": True}, "fleet"), ({}, "dest"),
+                      ({"dest": str(tmp_path), "formats": ["pdf"]}, "pdf")):
+        try:
+            report_files.host_params(bad, report)
+        except report_files.ReportFilesError as err:
+            assert err.msg.startswith("report_files: ") and says in err.msg, err.msg
+        else:
+            raise AssertionError("accepted %r" % bad)

@@ -213,3 +213,20 @@ def test_devops_files_by_kind(tmp_path):
     found = devops_files(str(project), ["compose.yaml", "Makefile", "infra/main.tf", "notes.txt"])
     assert found == {"ci": ["../../.github/workflows/ci.yml"], "deploy": ["Makefile"], "iac": ["infra/main.tf"]}
     assert devops_files(str(tmp_path), []) == {"ci": [], "deploy": [], "iac": []}   # no checkout above: nothing
+
+
+def test_preload_compiles_the_pages_once_for_the_workers(tmp_path):
+    """The action plugins preload the templates in the playbook's main process: every worker forked
+    after it renders with the compiled templates; a missing or broken template is left to the render
+    that needs it (which names it)."""
+    templates = pages.default_templates_dir()
+    pages.preload(templates)
+    env = pages.environment(templates, "html")
+    compiled = env.get_template(pages.TEMPLATES["html"])
+    assert env.get_template(pages.TEMPLATES["html"]) is compiled     # cached, not compiled again
+    (tmp_path / "audit.md.j2").write_text("{% if %}")                 # does not compile
+    pages.preload(str(tmp_path))                                       # no exception
+    pages.preload(None)
+    with pytest.raises(pages.jinja2.TemplateSyntaxError) as err:
+        pages.render({}, "md", str(tmp_path))
+    assert err.value.name == "audit.md.j2"

@@ -731,3 +731,15 @@ def test_root_user_from_compose_user(user, fires):
         _add_service(c, "worker", user=user)   # no container: the compose user decides
     found = [f["id"] for f in _run(mut) if f["rule"] == "root-user"]
     assert found == (["root-user:worker"] if fires else [])
+
+
+def test_an_effective_policy_is_passed_on_not_merged_again():
+    """evaluate, catalog, score and the report each take a policy: one already effective is used as
+    it is (merging it again deep-copied the defaults and the catalogue per call)."""
+    pol = rules.effective_policy({"restart_threshold": "5"})
+    assert isinstance(pol, dict) and rules.effective_policy(pol) is pol
+    assert pol["restart_threshold"] == 5
+    again = rules.effective_policy(dict(pol))   # a plain dict is merged and checked as before
+    assert again is not pol and again == pol
+    with pytest.raises(ValueError):
+        rules.effective_policy(dict(pol, restart_threshold="often"))

@@ -246,6 +246,17 @@ def normalize_mounts(volumes, tmpfs, base_dir, problems, home=None):
 # user, image references, sizes, lists
 # ---------------------------------------------------------------------------------------------
 
+def name_matches(service, names):
+    """The name of ``names`` that service name ``service`` is (case-insensitive), or None: 'kong'
+    matches 'kong', 'sutazai-kong', 'sutazai_kong'; not 'kong-database'."""
+    s = service.lower()
+    for n in names:
+        n = n.lower()
+        if s == n or s.endswith("-" + n) or s.endswith("_" + n):
+            return n
+    return None
+
+
 def is_root_user(user):
     """True when ``user`` (``name|uid[:group|gid]``) runs as root: ``root``, ``0``, ``0:1000``,
     ``root:docker``. The group does not matter (``1000:0`` is not root); '' / None is unknown -> False."""

@@ -17,7 +17,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2
     from urlparse import urlsplit
 
-from ansible.module_utils.compose_doctor.analysis.rules.common import name_matches
+from ansible.module_utils.compose_doctor.facts.compose_values import name_matches
 from ansible.module_utils.compose_doctor.facts.compose_yaml import yaml
 from ansible.module_utils.compose_doctor.facts.project_paths import read_text_fs, relpath_in
 

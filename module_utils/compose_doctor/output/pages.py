@@ -7,6 +7,7 @@ is given their directory. HTML autoescapes everything; Markdown escapes each tab
 """
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import os
 import re
 import traceback
@@ -65,8 +66,21 @@ def html_value(value):
     return value
 
 
+def preload(templates_dir):
+    """Compile every page template of ``templates_dir`` now (None or no Jinja2: nothing). The action
+    plugins call it in the playbook's main process, so the workers forked per host inherit the
+    compiled templates (Jinja2 still reloads a template whose file changed)."""
+    if jinja2 is None or not templates_dir:
+        return
+    for fmt, name in TEMPLATES.items():
+        # missing or broken: the report that needs it says so when it renders
+        with contextlib.suppress(jinja2.TemplateError):
+            environment(templates_dir, "html" if fmt in HTML_PAGES else "md").get_template(name)
+
+
 def environment(templates_dir, fmt):
     """The Jinja2 environment for ``fmt`` ('md' or 'html') over ``templates_dir``, built once."""
+    templates_dir = os.path.realpath(templates_dir)
     key = (templates_dir, fmt)
     if key not in _ENVIRONMENTS:
         loader = jinja2.FileSystemLoader(templates_dir)

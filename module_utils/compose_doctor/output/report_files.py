@@ -43,6 +43,8 @@ ARGUMENT_SPEC = dict(
     before_run=dict(type="str"),
 )
 REQUIRED_IF = [("fleet", False, ("report",))]
+# What compose_audit's report_files option takes: a host's files, written where the report is made.
+HOST_OPTIONS = ("dest", "templates", "formats", "keep")
 # Inputs that carry whole reports: named by their shape in the module's echoed invocation.
 BULKY = ("report", "reports", "before", "outcomes")
 
@@ -79,6 +81,20 @@ def render_files(params, runs=None):
     report = params.get("report")
     wanted = params.get("formats") or [f[0] for f in HOST_FILES]
     return [(name, func(report, params.get("templates"))) for key, name, func in HOST_FILES if key in wanted]
+
+
+def host_params(options, report=None):
+    """compose_audit's ``report_files`` (HOST_OPTIONS) and its ``report`` -> every ARGUMENT_SPEC key,
+    defaults filled in, for ``write`` (checked before the host is read: the report comes later).
+    Raises ReportFilesError naming an unknown or invalid option."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    spec = dict((k, v) for k, v in ARGUMENT_SPEC.items() if k in HOST_OPTIONS)
+    validated = ArgumentSpecValidator(spec).validate(dict(options or {}))
+    if validated.error_messages:
+        raise ReportFilesError("report_files: %s" % "; ".join(validated.error_messages))
+    full = dict((k, v.get("default")) for k, v in ARGUMENT_SPEC.items())
+    full.update(validated.validated_parameters, report=report)
+    return full
 
 
 def check_params(p):

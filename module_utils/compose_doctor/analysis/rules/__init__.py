@@ -62,9 +62,18 @@ _NUMERIC_KEYS = ("restart_threshold", "memory_pressure_pct", "overprovisioned_pc
                  "sprawl_min_running_pct", "sprawl_max_dockerfiles", "rightsize_headroom", "privileged_port_max",
                  "restart_max_retries")
 
+class EffectivePolicy(dict):
+    """A policy ``effective_policy`` already merged and checked: passed on as it is (the rules, the
+    catalog and the score each take a policy; merging and checking it again per call cost a deep copy
+    of the defaults and the crash-loop catalogue each time)."""
+
+
 def effective_policy(policy=None):
-    """DEFAULT_POLICY with ``policy`` merged over it (dict-valued keys merged one level)."""
-    eff = copy.deepcopy(DEFAULT_POLICY)
+    """DEFAULT_POLICY with ``policy`` merged over it (dict-valued keys merged one level), checked ->
+    an EffectivePolicy (a dict); one already effective is returned as it is. Raises ValueError."""
+    if isinstance(policy, EffectivePolicy):
+        return policy
+    eff = EffectivePolicy(copy.deepcopy(DEFAULT_POLICY))
     for key, value in (policy or {}).items():
         if value is None:
             continue

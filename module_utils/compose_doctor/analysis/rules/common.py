@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 import re
 
 from ansible.module_utils.compose_doctor.analysis import crashloop, rightsizing
-from ansible.module_utils.compose_doctor.facts.compose_values import clean_host_path
+from ansible.module_utils.compose_doctor.facts.compose_values import clean_host_path, name_matches  # noqa: F401 (re-exported)
 from ansible.module_utils.compose_doctor.redact import DEFAULT_CREDENTIALS, DEFAULT_SECRET_KEY_PATTERNS
 
 # info: hardening advice most Compose files do not follow yet; listed, weighs 0 in the score, and
@@ -236,16 +236,6 @@ def exposes_docker_socket(source, socket_paths, socket_names):
 
 def _is_socket_mount(ctx, source):
     return exposes_docker_socket(source, ctx.socket_paths, ctx.policy["docker_socket_names"])
-
-
-def name_matches(service, names):
-    """kong matches 'kong', 'sutazai-kong', 'sutazai_kong'; not 'kong-database'."""
-    s = service.lower()
-    for n in names:
-        n = n.lower()
-        if s == n or s.endswith("-" + n) or s.endswith("_" + n):
-            return n
-    return None
 
 
 # ----------------------------------------------------------------------------------------
