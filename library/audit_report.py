@@ -12,7 +12,7 @@ short_description: Write compose-doctor audit reports (JSON, Markdown, HTML, SAR
 description:
   - Writes the report of M(compose_audit) into O(dest) as C(audit.json), C(audit.md), C(audit.html),
     C(audit.sarif), C(junit.xml) and C(compose_doctor.prom).
-  - With O(fleet=true) it aggregates O(reports) (one per host) and O(unreachable) into
+  - With O(fleet=true) it aggregates O(reports) and O(hosts) (one report per host) and O(unreachable) into
     C(fleet.json), C(fleet.md) and C(fleet.html) instead. C(fleet.html) is a table of hosts x severity,
     worst host first, each count linking to the host's C(<host>/audit.html), the hosts without a
     report named with their state, and with O(outcomes) each host's remediation outcome.
@@ -60,6 +60,15 @@ options:
     description: Host reports to aggregate when O(fleet=true).
     type: list
     elements: dict
+    default: []
+  hosts:
+    description:
+      - With O(fleet=true), hosts whose report to read from O(dest)/<host>/C(audit.json) (what the audit role
+        wrote there this run) and aggregate with O(reports). Cheaper than O(reports) for a fleet - the reports do
+        not pass through Ansible's variables - and what the audit and remediate playbooks use.
+      - A host without that file fails the task, naming it.
+    type: list
+    elements: str
     default: []
   outcomes:
     description:

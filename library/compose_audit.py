@@ -55,6 +55,8 @@ options:
         the task's host (its connection, C(become) and C(environment)) and evaluates what it returns; its facts are
         not returned (the report has what the reports show).
       - A failure of M(compose_facts) fails the task with its message, prefixed C(gather:).
+      - C(runtime.databases) and C(runtime.http_apis) may be the path of a YAML file on the controller holding the
+        list; the action reads it and passes the data on.
       - Mutually exclusive with O(compose) and O(runtime). Needs the action plugin.
     type: dict
   stop_on_missing_libraries:
@@ -82,7 +84,8 @@ options:
         C(docker_socket_paths), C(docker_socket_names), C(log_drivers_needing_rotation), C(log_rotation_option),
         C(rightsize_headroom), C(rightsize_floor), C(score_weights), C(score_scale), C(crashloop_catalog)
         (the crash-loop doctor's causes, see roles/audit/files/crashloop_catalog.yml; the catalogue itself, or the path
-        of a YAML file holding it where the rules run - the controller, for the action plugin).
+        of a YAML file holding it where the rules run - the controller, for the action plugin); likewise
+        C(database_kinds), a list or the path of a YAML file holding it.
       - For the CIS Docker Benchmark container checks, C(dangerous_capabilities) (capability to severity,
         merged over the defaults), C(sensitive_host_paths), C(sensitive_mount_read_only_severity),
         C(sensitive_mount_exempt_read_only), C(privileged_port_max) and C(restart_max_retries); for the image
@@ -264,6 +267,15 @@ pruned:
   returned: when O(report_files) is given
   type: list
   elements: str
+lines:
+  description:
+    - The outcome in a few lines for people (what the audit role prints) - the project's score, services running,
+      findings per severity and the engine's state (with O(report_files), where the reports are); then what
+      suppressions did, the baseline's counts and a missing project's evidence.
+  returned: always
+  type: list
+  elements: str
+  sample: ['sutazai: score 26/100, 8/25 services running, findings {"critical": 2, "high": 18}; docker reachable']
 summary:
   description: Copy of C(report.summary) for convenient conditionals.
   returned: always

@@ -23,11 +23,14 @@ LAB = Path(os.environ.get("LAB_DIR") or ROOT / ".lab")
 
 
 def timed(cmd, cwd, env):
-    """(wall s, CPU s) of one command run to completion: CPU of it and every process it started."""
+    """(wall s, CPU s) of one command run to completion: CPU of it and every process it started.
+    A command that fails exits with the end of its output."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit("%s failed (rc %d):\n%s" % (" ".join(cmd[:2]), proc.returncode, proc.stdout[-6000:]))
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

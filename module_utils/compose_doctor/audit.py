@@ -6,6 +6,7 @@ pipeline rules -> suppressions -> baseline -> report.
 """
 from __future__ import absolute_import, division, print_function
 
+import json
 import socket
 
 try:
@@ -40,30 +41,58 @@ class AuditInputError(ValueError):
     says which and why."""
 
 
-def load_catalog(policy):
-    """``policy`` with its ``crashloop_catalog`` read from the YAML file it names, when it is a path
-    (the audit role's default: roles/audit/files/crashloop_catalog.yml on the controller, read once
-    per host here instead of being templated into every task's arguments). Raises AuditInputError."""
-    path = (policy or {}).get("crashloop_catalog")
-    if not isinstance(path, str):
-        return policy
+# Data options the audit role passes as the path of a YAML file on the controller (its own files/ by
+# default): read once per host by the action instead of being templated into every task's arguments.
+POLICY_DATA = (("crashloop_catalog", dict), ("database_kinds", list))
+GATHER_RUNTIME_DATA = (("databases", list), ("http_apis", list))
+
+
+def load_data(value, name, kind):
+    """``value`` as it is, or when it is a str, the ``kind`` (dict or list) read from the YAML file it
+    names. Raises AuditInputError naming ``name`` and the file."""
+    if not isinstance(value, str):
+        return value
     if yaml is None:
-        raise AuditInputError("crashloop_catalog %s: PyYAML is needed to read it" % path)
+        raise AuditInputError("%s %s: PyYAML is needed to read it" % (name, value))
     try:
-        with open(path) as handle:
-            catalog = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        with open(value) as handle:
+            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (IOError, OSError, yaml.YAMLError) as exc:
-        raise AuditInputError("crashloop_catalog: cannot read %s: %s" % (path, exc)) from exc
-    if not isinstance(catalog, dict):
-        raise AuditInputError("crashloop_catalog: %s does not hold a catalogue (a mapping with causes)" % path)
-    return dict(policy, crashloop_catalog=catalog)
+        raise AuditInputError("%s: cannot read %s: %s" % (name, value, exc)) from exc
+    if not isinstance(data, kind):
+        raise AuditInputError("%s: %s does not hold a %s" % (
+            name, value, "catalogue (a mapping)" if kind is dict else "list"))
+    return data
+
+
+def load_policy_data(policy):
+    """``policy`` with each POLICY_DATA key given as a path read (load_data); the same object when
+    none is a path (an effective policy stays one)."""
+    paths = [(key, kind) for key, kind in POLICY_DATA if isinstance((policy or {}).get(key), str)]
+    if not paths:
+        return policy or {}
+    return dict(policy, **dict((key, load_data(policy[key], key, kind)) for key, kind in paths))
+
+
+def load_gather_data(gather):
+    """compose_facts' options ``gather`` with runtime.databases and runtime.http_apis given as a path
+    on the controller read (load_data): the module on the host gets the data."""
+    runtime = (gather or {}).get("runtime")
+    if not isinstance(runtime, dict):
+        return gather
+    runtime = dict(runtime)
+    for key, kind in GATHER_RUNTIME_DATA:
+        if key in runtime:
+            runtime[key] = load_data(runtime[key], "gather.runtime.%s" % key, kind)
+    return dict(gather, runtime=runtime)
 
 
 def check_inputs(params):
-    """-> the effective policy (a catalogue path read, see load_catalog); raises AuditInputError on an
+    """-> the effective policy (its data paths read, see load_policy_data); raises AuditInputError on an
     invalid policy or baseline."""
+    policy = load_policy_data(params.get("policy"))
     try:
-        policy = effective_policy(load_catalog(params.get("policy") or {}))
+        policy = effective_policy(policy)
     except ValueError as exc:
         raise AuditInputError("invalid policy: %s" % exc) from exc
     try:
@@ -76,7 +105,7 @@ def check_inputs(params):
 def run(params):
     """params: ARGUMENT_SPEC's keys (policy already effective, see check_inputs) -> the report dict
     (schema 1.0). Suppressed findings leave ``findings`` for ``suppressed``; a baseline annotates them."""
-    policy = effective_policy(load_catalog(params.get("policy") or {}))
+    policy = effective_policy(load_policy_data(params.get("policy")))
     compose = params.get("compose") or {}
     runtime = params.get("runtime") or {}
     generated_at = params.get("generated_at") or utc_now()
@@ -90,7 +119,25 @@ def run(params):
 
 
 def result(report):
-    """What compose_audit returns besides ``changed``: the report, its summary, and the ids of the
-    findings ``audit_fail_on`` applies to (every finding, or only the new ones against a baseline)."""
-    return dict(report=report, summary=report["summary"],
+    """What compose_audit returns besides ``changed``: the report, its summary, the ids of the
+    findings ``audit_fail_on`` applies to (every finding, or only the new ones against a baseline),
+    and ``lines``, the outcome in a few lines for people (see outcome_lines)."""
+    return dict(report=report, summary=report["summary"], lines=outcome_lines(report),
                 gate_ids=[f["id"] for f in suppressions.gate_findings(report["findings"])])
+
+
+def outcome_lines(report):
+    """[str]: the project's score, services running, findings per severity and the engine's state;
+    then what suppressions did, the baseline's counts, and a missing project's evidence. Built here
+    once, not by a template over every finding per host (what the audit role prints)."""
+    summary, docker = report["summary"], report["docker"]
+    lines = ["%s: score %s/100, %s/%s services running, findings %s; docker %s" % (
+        report["project"]["name"], summary["score"], summary["services_running"], summary["services_defined"],
+        json.dumps(summary["findings"]), "reachable" if docker["reachable"] else "UNREACHABLE: %s" % docker["error"])]
+    lines += list((report.get("suppressions") or {}).get("notes") or [])
+    baseline = report.get("baseline")
+    if baseline:
+        lines.append("baseline of %s: %d new, %d known, %d fixed" % (
+            baseline["generated_at"], baseline["new"], baseline["known"], baseline["fixed"]))
+    lines += [f["evidence"] for f in report["findings"] if f["rule"] == "compose-not-found"]
+    return lines

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import traceback
 
 import ansible.module_utils
@@ -44,13 +45,14 @@ class ActionModule(ActionBase):
         params = dict(params, host=params.get("host") or (task_vars or {}).get("inventory_hostname"))
         try:
             policy = audit.check_inputs(params)
+            gather = audit.load_gather_data(params["gather"])
             files = None if params["report_files"] is None else report_files.host_params(params["report_files"])
         except audit.AuditInputError as exc:
             return dict(result, failed=True, msg=str(exc))
         except report_files.ReportFilesError as err:    # before the host is read
             return dict(result, failed=True, msg=err.msg)
-        if params["gather"] is not None:
-            facts = self._gather(params["gather"], task_vars)
+        if gather is not None:
+            facts = self._gather(gather, task_vars)
             if facts.get("failed"):
                 return dict(result, **facts)
             result.update((k, facts[k]) for k in ("warnings", "deprecations", "missing_libraries") if facts.get(k))
@@ -66,6 +68,8 @@ class ActionModule(ActionBase):
         result.update(changed=False, **audit.result(report))
         if files is not None:
             result.update(self._write(dict(files, report=report)))
+            if result.get("files"):
+                result["lines"][0] += "; reports in %s" % os.path.join(result["dest"], result.get("run") or "")
         return result
 
     def _gather(self, options, task_vars):

@@ -91,6 +91,24 @@ def test_audit_report_fleet(run_module, tmp_path):
     assert fleet["totals"]["hosts"] == 3 and fleet["totals"]["hosts_unreachable"] == 2
 
 
+def test_audit_report_fleet_reads_the_hosts_reports_from_dest(run_module, tmp_path):
+    """hosts: each host's audit.json as the audit wrote it in dest/<host>/ (kept runs: the newest,
+    through the link), the same summary as with the reports given; a host without one is named."""
+    report = audit(run_module)["report"]
+    dest = tmp_path / "reports"
+    out = run_module(audit_report, dict(dest=str(dest / "lab1"), report=report, keep=3))
+    assert not out.get("failed"), out
+    by_file = run_module(audit_report, dict(dest=str(dest), fleet=True, hosts=["lab1"], unreachable=["db9"]))
+    assert not by_file.get("failed"), by_file
+    from_file = json.loads((dest / "fleet.json").read_text())
+    run_module(audit_report, dict(dest=str(dest), fleet=True, reports=[report], unreachable=["db9"]))
+    given = json.loads((dest / "fleet.json").read_text())
+    assert dict(from_file, generated_at=None) == dict(given, generated_at=None)
+    assert from_file["hosts"][0]["host"] == "lab1" and from_file["totals"]["hosts"] == 2
+    out = run_module(audit_report, dict(dest=str(dest), fleet=True, hosts=["lab1", "ghost"]))
+    assert out.get("failed") and "ghost" in out["msg"] and "audit.json" in out["msg"], out
+
+
 def test_audit_report_requires_a_report(run_module, tmp_path):
     out = run_module(audit_report, dict(dest=str(tmp_path), report={"foo": 1}))
     assert out.get("failed", False) and "schema_version" in out["msg"]

@@ -34,6 +34,7 @@ ARGUMENT_SPEC = dict(
     formats=dict(type="list", elements="str", choices=[f[0] for f in HOST_FILES], default=[f[0] for f in HOST_FILES]),
     fleet=dict(type="bool", default=False),
     reports=dict(type="list", elements="dict", default=[]),
+    hosts=dict(type="list", elements="str", default=[]),
     unreachable=dict(type="list", elements="raw", default=[]),
     outcomes=dict(type="list", elements="dict", default=[]),
     before=dict(type="dict"),
@@ -73,7 +74,7 @@ def render_files(params, runs=None):
         return [("remediation.json", json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"),
                 ("remediation.md", remediation.to_markdown(summary, params.get("templates")) + "\n")]
     if params.get("fleet"):
-        fleet = fleet_report(params.get("reports") or [], params.get("unreachable") or [],
+        fleet = fleet_report(params["reports"], params.get("unreachable") or [],
                              outcomes=params.get("outcomes") or [])
         return [("fleet.json", json.dumps(fleet, indent=2, sort_keys=True, default=str) + "\n"),
                 ("fleet.md", render.fleet_markdown(fleet, params.get("templates"))),
@@ -95,6 +96,21 @@ def host_params(options, report=None):
     full = dict((k, v.get("default")) for k, v in ARGUMENT_SPEC.items())
     full.update(validated.validated_parameters, report=report)
     return full
+
+
+def host_reports(dest, hosts):
+    """The audit.json each of ``hosts`` has in ``dest``/<host>/ (what the audit role wrote there, the
+    newest run when runs are kept): the fleet summary reads them from disk instead of taking every
+    report through Ansible's variables. Raises ReportFilesError naming a host whose file is missing."""
+    reports = []
+    for host in hosts or []:
+        path = os.path.join(dest, host, "audit.json")
+        try:
+            with open(path) as handle:
+                reports.append(json.load(handle))
+        except (IOError, OSError, ValueError) as exc:
+            raise ReportFilesError("no audit.json for host %s in %s: %s" % (host, os.path.join(dest, host), exc)) from exc
+    return reports
 
 
 def check_params(p):
@@ -128,6 +144,8 @@ def write(p, atomic_move=None):
     file (keeps SELinux contexts), or None for os.replace. Raises ReportFilesError."""
     check_params(p)
     dest = p["dest"]
+    if p["fleet"]:
+        p = dict(p, reports=list(p.get("reports") or []) + host_reports(dest, p.get("hosts")))
     keep = 0 if p["fleet"] else p["keep"]
     runs = None
     if keep > 0 and p.get("before"):
