@@ -34,9 +34,5 @@ class ActionModule(ActionBase):
         try:
             result.update(report_files.write(params))
         except report_files.ReportFilesError as err:
-            result.update(failed=True, msg=err.msg)
-            if err.exception:
-                result["exception"] = err.exception
-            if err.files is not None:
-                result["files"] = err.files
+            result.update(err.as_result())
         return result

@@ -50,7 +50,7 @@ class ActionModule(ActionBase):
         except audit.AuditInputError as exc:
             return dict(result, failed=True, msg=str(exc))
         except report_files.ReportFilesError as err:    # before the host is read
-            return dict(result, failed=True, msg=err.msg)
+            return dict(result, **err.as_result())
         if gather is not None:
             facts = self._gather(gather, task_vars)
             if facts.get("failed"):
@@ -67,7 +67,10 @@ class ActionModule(ActionBase):
                         msg="compose_audit failed while evaluating the rules: %s" % exc)
         result.update(changed=False, **audit.result(report))
         if files is not None:
-            result.update(self._write(dict(files, report=report)))
+            try:
+                result.update(report_files.write(dict(files, report=report)))
+            except report_files.ReportFilesError as err:
+                return dict(result, **err.as_result())
             if result.get("files"):
                 result["lines"][0] += "; reports in %s" % os.path.join(result["dest"], result.get("run") or "")
         return result
@@ -84,16 +87,3 @@ class ActionModule(ActionBase):
                         **dict((k, facts[k]) for k in ("exception", "module_stderr", "module_stdout", "rc")
                                if k in facts))
         return facts
-
-    @staticmethod
-    def _write(params):
-        """audit_report's host files (report_files.host_params) -> dest, files, run, pruned; or failed and msg."""
-        try:
-            return report_files.write(params)
-        except report_files.ReportFilesError as err:
-            out = dict(failed=True, msg=err.msg)
-            if err.exception:
-                out["exception"] = err.exception
-            if err.files is not None:
-                out["files"] = err.files
-            return out

@@ -203,3 +203,11 @@ def test_report_files_options_are_audit_reports_host_options(tmp_path):
             assert err.msg.startswith("report_files: ") and says in err.msg, err.msg
         else:
             raise AssertionError("accepted %r" % bad)
+
+
+def test_a_report_files_error_becomes_a_failed_result():
+    from ansible.module_utils.compose_doctor.output import report_files
+    err = report_files.ReportFilesError("could not write", files=["/r/audit.json"], exception="Traceback ...")
+    assert err.as_result() == {"failed": True, "msg": "could not write", "files": ["/r/audit.json"],
+                               "exception": "Traceback ..."}
+    assert report_files.ReportFilesError("no templates").as_result() == {"failed": True, "msg": "no templates"}

@@ -58,6 +58,16 @@ class ReportFilesError(Exception):
         super(ReportFilesError, self).__init__(msg)
         self.msg, self.files, self.exception, self.missing_lib = msg, files, exception, missing_lib
 
+    def as_result(self):
+        """The failed task result an action plugin returns: failed, msg, and exception and files
+        when known."""
+        out = dict(failed=True, msg=self.msg)
+        if self.exception:
+            out["exception"] = self.exception
+        if self.files is not None:
+            out["files"] = self.files
+        return out
+
 
 def ensure_dir(path):
     if not os.path.isdir(path):
