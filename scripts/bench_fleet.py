@@ -39,10 +39,11 @@ exit $rc
 
 
 def interpreter(tmp):
-    """(wrapper path, its CPU log) for ansible_python_interpreter."""
+    """(wrapper path for ansible_python_interpreter, the log of its module runs' CPU)."""
     log, path = tmp / "module-cpu.log", tmp / "python-timed"
-    path.write_text(WRAPPER % {"python": ROOT / ".venv" / "bin" / "python", "log": log})
-    path.chmod(0o755)
+    if not path.exists():
+        path.write_text(WRAPPER % {"python": ROOT / ".venv" / "bin" / "python", "log": log})
+        path.chmod(0o755)
     return path, log
 
 
@@ -77,11 +78,11 @@ def inventory(tmp, n):
 def run(tmp, n, forks):
     """(wall s, CPU s of everything, CPU s of the module runs) of one audit.yml over n hosts."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), COMPOSE_BAKE="false")
-    hosts = inventory(tmp, n)
-    module_cpu(interpreter(tmp)[1])
+    hosts, log = inventory(tmp, n), interpreter(tmp)[1]
+    module_cpu(log)     # empties it
     wall, cpu = timed([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/audit.yml", "-f", str(forks),
                        "-i", str(hosts), "-e", "audit_reports_dir=%s" % (tmp / "reports")], ROOT, env)
-    modules, runs = module_cpu(interpreter(tmp)[1])
+    modules, runs = module_cpu(log)
     if runs != n:
         sys.exit("expected one module run per host, recorded %d for %d hosts" % (runs, n))
     return wall, cpu, modules

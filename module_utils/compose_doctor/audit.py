@@ -9,13 +9,9 @@ from __future__ import absolute_import, division, print_function
 import json
 import socket
 
-try:
-    import yaml
-except ImportError:  # only a catalogue given as a path needs it (Ansible's controller has it)
-    yaml = None
-
 from ansible.module_utils.compose_doctor import suppressions
 from ansible.module_utils.compose_doctor.analysis.rules import RULES, effective_policy, evaluate
+from ansible.module_utils.compose_doctor.facts import compose_yaml
 from ansible.module_utils.compose_doctor.output.report import build_report, utc_now
 
 ARGUMENT_SPEC = dict(
@@ -52,12 +48,12 @@ def load_data(value, name, kind):
     names. Raises AuditInputError naming ``name`` and the file."""
     if not isinstance(value, str):
         return value
-    if yaml is None:
+    if compose_yaml.yaml is None:
         raise AuditInputError("%s %s: PyYAML is needed to read it" % (name, value))
     try:
         with open(value) as handle:
-            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (IOError, OSError, yaml.YAMLError) as exc:
+            data = compose_yaml.safe_load(handle)
+    except (IOError, OSError, compose_yaml.yaml.YAMLError) as exc:
         raise AuditInputError("%s: cannot read %s: %s" % (name, value, exc)) from exc
     if not isinstance(data, kind):
         raise AuditInputError("%s: %s does not hold a %s" % (

@@ -28,6 +28,11 @@ except ImportError as _exc:  # pragma: no cover - exercised only without pyyaml
     HAS_YAML = False
     YAML_IMPORT_ERROR = str(_exc)
 
+def safe_load(stream):
+    """A plain YAML data file (no Compose tags, no lines) with the safe loader, libyaml's when there."""
+    return yaml.load(stream, Loader=_Base)
+
+
 # Bounded work on any input (role defaults audit_max_compose_bytes / audit_max_yaml_nodes): a file
 # larger than this is refused before it is read, and a document whose aliases expand past this many
 # nodes (a "billion laughs" file) is refused before it is constructed. A real 60-service project is
