@@ -107,11 +107,21 @@ options:
     type: str
   baseline:
     description:
-      - An earlier report (the content of an C(audit.json)). Findings whose id it holds are C(known), the others
-        C(new); its findings gone now are C(fixed). Only findings that are not known are in RV(gate_ids).
-      - Empty means no baseline. Anything that is not an C(audit.json) is an error.
-    type: dict
+      - An earlier report - the content of an C(audit.json), or the path of one where the rules run (the controller,
+        for the action plugin). Findings whose id it holds are C(known), the others C(new); its findings gone now are
+        C(fixed). Only findings that are not known are in RV(gate_ids).
+      - Empty means no baseline. A path that cannot be read, or anything that is not an C(audit.json), is an error
+        naming it.
+    type: raw
     default: {}
+  fail_on:
+    description:
+      - The severity from which a finding counts for the gate (RV(gate_ids)) - the audit role's C(audit_fail_on).
+        C(info) counts every finding, C(never) none. The task itself does not fail on findings; the role's gate
+        does.
+    type: str
+    choices: [never, critical, high, medium, low, info]
+    default: info
 extends_documentation_fragment:
   - compose_doctor.attributes
   - compose_doctor.info_module
@@ -237,8 +247,9 @@ report:
           type: str
 gate_ids:
   description:
-    - The ids of the findings C(audit_fail_on) applies to - all of RV(report.findings) without a baseline, else the
-      new ones. Ids, not copies of the findings, to keep the result small.
+    - The ids of the findings at or above O(fail_on) that the gate counts - of RV(report.findings) (suppressed
+      findings never count), only the new ones with a O(baseline). Ids, not copies of the findings, to keep the
+      result small.
   returned: always
   type: list
   elements: str
@@ -298,16 +309,16 @@ def main():
         module.fail_json(msg="%s need the compose_audit action plugin (plugins/action/compose_audit.py), which "
                              "runs on the controller; this is the module alone" % ", ".join(action_only))
     try:
-        policy = audit.check_inputs(module.params)
+        params = audit.check_inputs(module.params)
     except audit.AuditInputError as exc:
         module.fail_json(msg=str(exc))
     try:
-        report = audit.run(dict(module.params, policy=policy))
+        report = audit.run(params)
     except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
         module.fail_json(msg="compose_audit failed while evaluating the rules: %s" % exc,
                          exception=traceback.format_exc())
     module.exit_json(changed=False, invocation=brief_invocation(module.params, ("compose", "runtime", "policy", "baseline")),
-                     **audit.result(report))
+                     **audit.result(report, module.params["fail_on"]))
 
 
 if __name__ == "__main__":

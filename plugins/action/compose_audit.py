@@ -29,8 +29,10 @@ from ansible.module_utils.compose_doctor import audit  # noqa: E402
 from ansible.module_utils.compose_doctor.output import pages, report_files  # noqa: E402
 
 # Loaded here, in the playbook's main process (the strategy imports the action once, before it forks
-# a worker per host), the report templates are compiled once per run instead of once per host.
+# a worker per host), the report templates are compiled, and the audit role's data files read and its
+# crash-loop catalogue compiled, once per run instead of once per host.
 pages.preload(pages.default_templates_dir())
+audit.preload(pages.default_role_dir("files"))
 
 
 class ActionModule(ActionBase):
@@ -44,7 +46,7 @@ class ActionModule(ActionBase):
                                                     required_one_of=audit.REQUIRED_ONE_OF)
         params = dict(params, host=params.get("host") or (task_vars or {}).get("inventory_hostname"))
         try:
-            policy = audit.check_inputs(params)
+            params = audit.check_inputs(params)
             gather = audit.load_gather_data(params["gather"])
             files = None if params["report_files"] is None else report_files.host_params(params["report_files"])
         except audit.AuditInputError as exc:
@@ -61,11 +63,11 @@ class ActionModule(ActionBase):
                             % ", ".join(facts["missing_libraries"]))
             params.update(compose=facts.get("compose") or {}, runtime=facts.get("runtime") or {})
         try:
-            report = audit.run(dict(params, policy=policy))
+            report = audit.run(params)
         except Exception as exc:  # a rule bug must not hide the facts: say which, with the trace
             return dict(result, failed=True, exception=traceback.format_exc(),
                         msg="compose_audit failed while evaluating the rules: %s" % exc)
-        result.update(changed=False, **audit.result(report))
+        result.update(changed=False, **audit.result(report, params["fail_on"]))
         if files is not None:
             try:
                 result.update(report_files.write(dict(files, report=report)))

@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import os
 import re
 
@@ -48,6 +49,13 @@ def failing_state(container, threshold, is_crash_looping):
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _regex(pattern):
+    # The catalogue is compiled for every host (and re's own cache is shared with all other code);
+    # compiled once in the playbook's main process (audit.preload), every worker forked after has it.
+    return re.compile(pattern, _FLAGS)
+
+
 def compile_catalog(catalog):
     """Validate and compile the catalogue's causes once: [{id, ..., patterns: [(source, regex)]}].
     Raises ValueError naming the cause and pattern that does not compile."""
@@ -57,13 +65,13 @@ def compile_catalog(catalog):
         for source, patterns in sorted((cause.get("match") or {}).items()):
             for pattern in patterns or []:
                 try:
-                    compiled.append((source, re.compile(pattern, _FLAGS)))
+                    compiled.append((source, _regex(pattern)))
                 except re.error as exc:
                     raise ValueError("crash-loop catalogue: cause %s, pattern %r: %s"
                                      % (cause.get("id"), pattern, exc)) from None
         item = dict(cause)
         item["patterns"] = compiled
-        item["captures"] = [(source, re.compile(p, _FLAGS)) for source, ps in sorted((cause.get("capture") or {}).items())
+        item["captures"] = [(source, _regex(p)) for source, ps in sorted((cause.get("capture") or {}).items())
                             for p in ps or []]
         out.append(item)
     return out

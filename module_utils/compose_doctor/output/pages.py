@@ -29,12 +29,18 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _ENVIRONMENTS = {}
 
 
-def default_templates_dir():
-    """The audit role's templates beside this checkout's module_utils (tests, scripts); None when this
-    file runs from a module's payload, where the caller names the directory."""
+def default_role_dir(*parts):
+    """A folder of the audit role beside this checkout's module_utils (e.g. "templates", "report");
+    None when it is not there (this file runs from a module's payload: the caller names the folder)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    path = os.path.normpath(os.path.join(here, "..", "..", "..", "roles", "audit", "templates", "report"))
+    path = os.path.normpath(os.path.join(here, "..", "..", "..", "roles", "audit", *parts))
     return path if os.path.isdir(path) else None
+
+
+def default_templates_dir():
+    """The audit role's report templates beside this checkout's module_utils (tests, scripts); None
+    when this file runs from a module's payload, where the caller names the directory."""
+    return default_role_dir("templates", "report")
 
 
 def md_cell(text):
