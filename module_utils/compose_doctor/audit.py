@@ -124,12 +124,15 @@ def load_baseline(value):
         return {}
     try:
         with open(value) as handle:
-            return json.load(handle)
+            data = json.load(handle)
     except (IOError, OSError) as exc:
         raise AuditInputError("baseline %s is not a readable file where the audit is evaluated (the controller, "
                               "for the action plugin): %s" % (value, exc.strerror or exc)) from exc
     except ValueError as exc:
         raise AuditInputError("baseline %s is not an audit.json: %s" % (value, exc)) from exc
+    if not data:    # {} would mean "no baseline": a file given is one, or an error
+        raise AuditInputError("baseline %s is not an audit.json: it is empty" % value)
+    return data
 
 
 def check_inputs(params):

@@ -211,3 +211,69 @@ def test_a_report_files_error_becomes_a_failed_result():
     assert err.as_result() == {"failed": True, "msg": "could not write", "files": ["/r/audit.json"],
                                "exception": "Traceback ..."}
     assert report_files.ReportFilesError("no templates").as_result() == {"failed": True, "msg": "no templates"}
+
+
+def test_fail_on_keeps_the_gate_to_findings_at_or_above_it(run_module):
+    """gate_ids are what audit_fail_on fails on: info (the default) every finding, a severity the
+    findings at or above it, never none."""
+    every = audit(run_module)
+    severity = dict((f["id"], f["severity"]) for f in every["report"]["findings"])
+    assert every["gate_ids"] == [f["id"] for f in every["report"]["findings"]]
+    high = audit(run_module, fail_on="high")["gate_ids"]
+    assert high and set(high) == set(i for i, s in severity.items() if s in ("critical", "high"))
+    assert audit(run_module, fail_on="never")["gate_ids"] == []
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), fail_on="urgent"))
+    assert out.get("failed") and "fail_on" in out["msg"], out
+
+
+def test_the_baseline_may_be_the_path_of_an_earlier_audit_json(run_module, tmp_path):
+    """audit_baseline is a path on the controller: compose_audit reads it (no lookup and no copy of the
+    earlier report in every host's task arguments); one that is not there, or not JSON, fails naming it."""
+    first = audit(run_module)["report"]
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(first))
+    again = audit(run_module, baseline=str(path))
+    assert again["report"]["summary"]["baseline"]["known"] == len(first["findings"])
+    assert again["gate_ids"] == []      # nothing new against itself
+    assert audit(run_module, baseline="")["report"]["baseline"] is None
+    for bad, says in ((tmp_path / "none.json", "not a readable file"), (tmp_path, "not a readable file")):
+        out = run_module(compose_audit, dict(compose=fx.lab_compose(), baseline=str(bad)))
+        assert out.get("failed") and str(bad) in out["msg"] and says in out["msg"], out
+    (tmp_path / "text.json").write_text("not json")
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), baseline=str(tmp_path / "text.json")))
+    assert out.get("failed") and "is not an audit.json" in out["msg"], out
+    (tmp_path / "other.json").write_text("{}\n")
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), baseline=str(tmp_path / "other.json")))
+    assert out.get("failed") and "is not an audit.json" in out["msg"], out
+    (tmp_path / "list.json").write_text("[1]\n")
+    out = run_module(compose_audit, dict(compose=fx.lab_compose(), baseline=str(tmp_path / "list.json")))
+    assert out.get("failed") and "invalid baseline" in out["msg"], out
+
+
+def test_a_data_file_is_read_again_only_when_it_changed(tmp_path):
+    """Every host's task names the same data files: read once per process, again when changed."""
+    from ansible.module_utils.compose_doctor import audit as audit_utils
+    path = tmp_path / "kinds.yml"
+    path.write_text("- name: one\n")
+    first = audit_utils.load_data(str(path), "database_kinds", list)
+    assert audit_utils.load_data(str(path), "database_kinds", list) is first
+    path.write_text("- name: one\n- name: two\n")
+    assert [k["name"] for k in audit_utils.load_data(str(path), "database_kinds", list)] == ["one", "two"]
+
+
+def test_preload_reads_the_role_data_and_compiles_the_catalogue_once(tmp_path):
+    """The action plugin's import (the playbook's main process) preloads the role's files: the workers
+    forked per host then neither read them nor compile the catalogue's patterns again."""
+    from ansible.module_utils.compose_doctor import audit as audit_utils
+    from ansible.module_utils.compose_doctor.analysis import crashloop
+    from ansible.module_utils.compose_doctor.output import pages
+    files = pages.default_role_dir("files")
+    audit_utils.preload(files)
+    before = crashloop._regex.cache_info()
+    catalog = audit_utils.load_data(os.path.join(files, "crashloop_catalog.yml"), "crashloop_catalog", dict)
+    assert audit_utils.load_data(os.path.join(files, "crashloop_catalog.yml"), "crashloop_catalog", dict) is catalog
+    crashloop.compile_catalog(catalog)
+    after = crashloop._regex.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+    audit_utils.preload(None)                       # a module's payload: nothing to preload
+    audit_utils.preload(str(tmp_path))              # a folder without the files: nothing either
