@@ -89,34 +89,57 @@ def key_words(key):
     return [w for w in re.split(r'[^A-Za-z0-9]+', text.lower()) if w]
 
 
-_WORD_TUPLES = {}
+class _Phrases(object):
+    """A word list (secret key patterns or qualifiers) ready for matching: each entry as a tuple of
+    words, in sets by length (a key's words are looked up, not compared with every entry)."""
+
+    def __init__(self, items):
+        phrases = [tuple(key_words(p)) for p in items]
+        self.by_length = {}
+        for phrase in phrases:
+            if phrase:
+                self.by_length.setdefault(len(phrase), set()).add(phrase)
+        # single secret words of 4+ letters also match inside a compound word (see is_secret_key)
+        self.long_words = sorted(set(p[0] for p in phrases if len(p) == 1 and len(p[0]) >= 4))
+
+    def ends(self, words):
+        """True when ``words`` end with one of the phrases."""
+        return any(n <= len(words) and tuple(words[-n:]) in found for n, found in self.by_length.items())
+
+    def within(self, words):
+        """True when one of the phrases is a run of ``words``."""
+        return any(tuple(words[i:i + n]) in found for n, found in self.by_length.items()
+                   for i in range(len(words) - n + 1))
 
 
-def _word_tuples(items):
-    """Each pattern / qualifier as a tuple of words (memoised: the role passes the same lists on every call)."""
-    items = tuple(str(p) for p in items)
-    found = _WORD_TUPLES.get(items)
+_PHRASES = {}
+
+
+def _phrases(items):
+    """``items`` as _Phrases, memoised: the role passes the same lists for every key of every host."""
+    try:
+        key = tuple(items)
+        hash(key)
+    except TypeError:
+        key = tuple(str(p) for p in items)
+    found = _PHRASES.get(key)
     if found is None:
-        if len(_WORD_TUPLES) > 64:
-            _WORD_TUPLES.clear()
-        found = _WORD_TUPLES[items] = [tuple(key_words(p)) for p in items if key_words(p)]
+        if len(_PHRASES) > 64:
+            _PHRASES.clear()
+        found = _PHRASES[key] = _Phrases(key)
     return found
 
 
-_DEFAULT_PATTERN_WORDS = _word_tuples(DEFAULT_SECRET_KEY_PATTERNS)
-_DEFAULT_QUALIFIER_WORDS = _word_tuples(DEFAULT_SECRET_KEY_QUALIFIERS)
+_DEFAULT_PATTERN_PHRASES = _phrases(DEFAULT_SECRET_KEY_PATTERNS)
+_DEFAULT_QUALIFIER_PHRASES = _phrases(DEFAULT_SECRET_KEY_QUALIFIERS)
 
 
 def _patterns(patterns):
-    return _DEFAULT_PATTERN_WORDS if patterns is None else _word_tuples(patterns)
+    return _DEFAULT_PATTERN_PHRASES if patterns is None else _phrases(patterns)
 
 
 def _qualifiers(qualifiers):
-    return _DEFAULT_QUALIFIER_WORDS if qualifiers is None else _word_tuples(qualifiers)
-
-
-def _ends_with_qualifier(words, qualifiers):
-    return any(len(q) <= len(words) and tuple(words[-len(q):]) == q for q in _qualifiers(qualifiers))
+    return _DEFAULT_QUALIFIER_PHRASES if qualifiers is None else _phrases(qualifiers)
 
 
 def is_secret_key(key, patterns=None, qualifiers=None):
@@ -135,19 +158,16 @@ def is_secret_key(key, patterns=None, qualifiers=None):
         words = words[:-1]  # API_KEY_2, _APP_OPENSSL_KEY_V1: a numbered or versioned secret
     if not words:
         return False
-    if _ends_with_qualifier(words, qualifiers):
+    if _qualifiers(qualifiers).ends(words):
         return False
     if words[-1] in ('key', 'keys'):
         return True
-    for pattern in _patterns(patterns):
-        n = len(pattern)
-        if any(tuple(words[i:i + n]) == pattern for i in range(len(words) - n + 1)):
-            return True
-        if n == 1 and len(pattern[0]) >= 4 and any(
-                (w.endswith(pattern[0]) and w != pattern[0] and w not in _NOT_COMPOUND) or w == pattern[0] + 's'
-                for w in words):
-            return True  # WEBPASSWORD, requirepass; plurals: KAFKA_CLIENT_PASSWORDS, API_TOKENS
-    return False
+    patterns = _patterns(patterns)
+    if patterns.within(words):
+        return True
+    # WEBPASSWORD, requirepass; plurals: KAFKA_CLIENT_PASSWORDS, API_TOKENS
+    return any((w.endswith(p) and w != p and w not in _NOT_COMPOUND) or w == p + 's'
+               for p in patterns.long_words for w in words)
 
 
 def has_url_credentials(value):
