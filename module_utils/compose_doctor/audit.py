@@ -82,15 +82,18 @@ def preload(files_dir):
     crash-loop catalogue now. The action plugin calls it in the playbook's main process, so the workers
     forked per host start with both; a file that is missing or does not load is left to the task that
     names it, which says so."""
+    if not files_dir:
+        return
     for name, kind in (("crashloop_catalog", dict), ("database_kinds", list), ("http_apis", list)):
-        path = os.path.join(files_dir or "", name + ".yml")
-        if files_dir and os.path.isfile(path):
-            try:
-                data = load_data(path, name, kind)
-                if name == "crashloop_catalog":
-                    crashloop.compile_catalog(data)
-            except (AuditInputError, ValueError):
-                continue
+        path = os.path.join(files_dir, name + ".yml")
+        if not os.path.isfile(path):
+            continue
+        try:
+            data = load_data(path, name, kind)
+            if name == "crashloop_catalog":
+                crashloop.compile_catalog(data)
+        except (AuditInputError, ValueError):
+            continue
 
 
 def load_policy_data(policy):
