@@ -168,12 +168,15 @@ EXAMPLES = r"""
       rule_severity:
         no-healthcheck: medium
       disabled_rules: [root-user]
+    # only findings the earlier report did not have count, and only critical ones
+    baseline: "baseline/{{ inventory_hostname }}/audit.json"
+    fail_on: critical
   register: audit
 
-- name: Fail on P0 findings
+- name: Fail on new P0 findings
   ansible.builtin.fail:
-    msg: "{{ audit.findings | selectattr('severity', 'equalto', 'critical') | map(attribute='id') | list }}"
-  when: audit.summary.findings.critical > 0
+    msg: "new critical findings: {{ audit.gate_ids | join(', ') }}"
+  when: audit.gate_ids | length > 0
 """
 
 RETURN = r"""
